@@ -1,0 +1,45 @@
+# Uchet: the two commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+FLASK := $(BIN)/flask --app run
+HOST ?= 127.0.0.1
+PORT ?= 8080
+
+.PHONY: run test install setup lint translations bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Set up the SQLite database: migrate, permissions from the catalogue, demo data if empty.
+setup: install translations
+	$(FLASK) db upgrade
+	$(FLASK) uchet sync
+	$(FLASK) demo load --if-empty
+
+## Everything from a fresh clone to a running app on http://127.0.0.1:8080
+run: setup
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+## The whole test suite (SQLite by default; UCHET_TEST_DATABASE_URL picks another database).
+test: install translations
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+
+## Compile the Russian catalogue (the .mo file is built, not committed).
+translations: install
+	$(BIN)/pybabel compile -d translations -f -q
+
+bench: install
+	$(BIN)/python -m bench.orgtree
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

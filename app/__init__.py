@@ -1,0 +1,86 @@
+"""The Uchet application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from config import BASE_DIR, load_config
+
+
+def _sqlite_connect(dbapi_connection, _record) -> None:
+    if not type(dbapi_connection).__module__.startswith("sqlite3"):
+        return
+    # SQLite ignores FOREIGN KEY clauses (and ON DELETE CASCADE) unless asked.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+    # Let SQLAlchemy, not pysqlite, decide where transactions begin, so that
+    # SAVEPOINTs and transactional DDL behave as on PostgreSQL.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection) -> None:
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN")
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build a configured Uchet app.
+
+    `overrides` is applied over the configuration read from the environment
+    (tests pass their database URL here). Raises config.ConfigError naming the
+    setting when the environment is incomplete or malformed.
+    """
+    from flask_appbuilder import AppBuilder
+
+    from app.extensions import db, migrate
+
+    config = load_config()
+    if overrides:
+        config.update(overrides)
+    app = Flask(
+        __name__,
+        instance_path=config["INSTANCE_DIR"],
+        template_folder=str(BASE_DIR / "app" / "templates"),
+        static_folder=str(BASE_DIR / "app" / "static"),
+        static_url_path="/static",
+    )
+    app.config.update(config)
+
+    if not event.contains(Engine, "connect", _sqlite_connect):
+        event.listen(Engine, "connect", _sqlite_connect)
+        event.listen(Engine, "begin", _sqlite_begin)
+
+    import models  # noqa: F401  - registers every table on the metadata
+    from services import journal, orgtree
+
+    journal.install()
+    orgtree.install()
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
+
+    from security.catalogue import load_catalogue
+
+    load_catalogue()  # a malformed catalogue stops start-up, naming the right
+
+    from views import load_all
+    from views.home import HomeView
+    from views.registry import install
+
+    load_all()
+    with app.app_context():
+        appbuilder = AppBuilder(indexview=HomeView)
+        appbuilder.init_app(app, db.session)
+        install(appbuilder)
+
+    from app.cli import register_cli
+    from app.errors import register_error_handlers
+
+    register_error_handlers(app)
+    register_cli(app)
+    return app

@@ -1,0 +1,101 @@
+"""Command-line entry points: `flask uchet ...`, `flask demo ...`, `flask rights ...`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from app.extensions import db
+from services import journal
+
+uchet_cli = AppGroup("uchet", help="Развёртывание и обслуживание Uchet.")
+demo_cli = AppGroup("demo", help="Демонстрационные данные.")
+
+
+@uchet_cli.command("sync")
+def sync_command() -> None:
+    """Create FAB permissions, preset roles and rights; derive permissions from rights.
+
+    Run once per deploy, after `flask db upgrade`, never in every worker.
+    """
+    from security.sync import sync_all
+
+    token = journal.set_actor(None, "deploy")
+    try:
+        sync_all(db.session, current_app.appbuilder)
+        db.session.commit()
+    finally:
+        journal.reset_actor(token)
+    click.echo("permissions, roles and rights are in step with the catalogue")
+
+
+@uchet_cli.command("check")
+def check_command() -> None:
+    """Exit non-zero, naming them, when stored rights do not fit the catalogue."""
+    from security.sync import check_stored_rights
+
+    problems = check_stored_rights(db.session)
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
+    if problems:
+        sys.exit(1)
+    click.echo("stored rights fit the catalogue")
+
+
+@uchet_cli.command("create-admin")
+@click.option("--username", required=True)
+@click.option("--email", required=True)
+@click.option("--first-name", default="Администратор")
+@click.option("--last-name", default="Системы")
+@click.password_option()
+def create_admin_command(username: str, email: str, first_name: str, last_name: str,
+                         password: str) -> None:
+    """Create the first administrator (after `flask uchet sync`)."""
+    sm = current_app.appbuilder.sm
+    role = sm.find_role(sm.auth_role_admin)
+    if role is None:
+        raise click.ClickException(
+            "run `flask uchet sync` first: the administrator role is missing"
+        )
+    if sm.find_user(username=username):
+        raise click.ClickException(f"user {username!r} already exists")
+    token = journal.set_actor(None, "cli")
+    try:
+        user = sm.add_user(username, first_name, last_name, email, role, password=password)
+    finally:
+        journal.reset_actor(token)
+    if not user:
+        raise click.ClickException("the user could not be created (see the log)")
+    click.echo(f"administrator {username!r} created")
+
+
+@demo_cli.command("load")
+@click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when data exist.")
+def demo_load_command(if_empty: bool) -> None:
+    """Fill an empty database with a demo clinic network, clients and users (password demo)."""
+    from services.demo import DemoRefused, load_demo
+
+    token = journal.set_actor(None, "demo")
+    try:
+        summary = load_demo(db.session)
+    except DemoRefused as exc:
+        db.session.rollback()
+        if if_empty:
+            click.echo(f"demo data skipped: {exc}")
+            return
+        raise click.ClickException(str(exc)) from None
+    finally:
+        journal.reset_actor(token)
+    click.echo("demo data loaded: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
+
+
+def register_cli(app: Flask) -> None:
+    """Attach Uchet's command groups to the app."""
+    app.cli.add_command(uchet_cli)
+    app.cli.add_command(demo_cli)
+    from security.cli import rights_cli
+
+    app.cli.add_command(rights_cli)

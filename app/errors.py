@@ -1,0 +1,54 @@
+"""Error pages and the one place where domain errors become HTTP answers."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from services.errors import UchetError
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: "Некорректный запрос",
+    403: "Доступ запрещён",
+    404: "Страница или запись не найдена",
+    405: "Метод не поддерживается",
+    429: "Слишком много попыток. Подождите немного и повторите",
+    500: "Внутренняя ошибка сервера. Мы уже знаем о ней",
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _answer(code: int, detail: str | None = None):
+    message = _(MESSAGES.get(code, "Ошибка"))
+    if _wants_json():
+        return jsonify(message=detail or message), code
+    return render_template("uchet/error.html", code=code, message=message, detail=detail,
+                           appbuilder=current_app.appbuilder), code
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Answer HTTP errors with Russian pages (or JSON under /api/)."""
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        if exc.code in (301, 302, 303, 307, 308) or exc.code is None:
+            return exc
+        detail = exc.description if exc.code in (400, 422) else None
+        return _answer(exc.code, detail)
+
+    @app.errorhandler(UchetError)
+    def _domain(exc: UchetError):
+        return _answer(400, str(exc))
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error on %s", request.path)
+        return _answer(500)

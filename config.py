@@ -1,0 +1,147 @@
+"""Configuration of Uchet, read from the environment.
+
+`load_config()` returns a plain dict for `app.config`. It never reads
+`os.environ` directly: the caller passes the mapping, so tests can build a
+configuration for any environment without touching the process.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask_appbuilder.const import AUTH_DB
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+BASE_DIR = Path(__file__).resolve().parent
+DEFAULT_INSTANCE_DIR = BASE_DIR / "instance"
+MODES = ("development", "production", "testing")
+SUPPORTED_DRIVERS = ("sqlite", "postgresql")
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message names the setting."""
+
+
+def _database_url(env: Mapping[str, str], mode: str, instance_dir: Path) -> str:
+    """Return a normalised SQLAlchemy URL.
+
+    Raises ConfigError when DATABASE_URL is required (production) and missing,
+    or cannot be parsed, or names an unsupported database.
+    """
+    raw = env.get("DATABASE_URL", "").strip()
+    if not raw:
+        if mode == "production":
+            raise ConfigError("DATABASE_URL is not set (required in production)")
+        return f"sqlite:///{instance_dir / 'uchet.sqlite3'}"
+    # Heroku-style and bare PostgreSQL URLs: use psycopg 3, the pinned driver.
+    if raw.startswith("postgres://"):
+        raw = "postgresql://" + raw[len("postgres://"):]
+    try:
+        url = make_url(raw)
+    except ArgumentError as exc:
+        raise ConfigError(f"DATABASE_URL is malformed: {exc}") from None
+    backend = url.get_backend_name()
+    if backend not in SUPPORTED_DRIVERS:
+        raise ConfigError(
+            f"DATABASE_URL names an unsupported database {backend!r}; "
+            f"use one of: {', '.join(SUPPORTED_DRIVERS)}"
+        )
+    if backend == "postgresql":
+        if url.drivername == "postgresql":
+            url = url.set(drivername="postgresql+psycopg")
+        if not url.database:
+            raise ConfigError("DATABASE_URL has no database name")
+    return url.render_as_string(hide_password=False)
+
+
+def _secret_key(env: Mapping[str, str], mode: str, instance_dir: Path) -> str:
+    """Return the secret key.
+
+    In production SECRET_KEY must be set and at least 32 characters long
+    (ConfigError otherwise). In development one is generated once and kept
+    in the instance folder so sessions survive restarts.
+    """
+    key = env.get("SECRET_KEY", "")
+    if key:
+        if mode == "production" and len(key) < MIN_SECRET_KEY_LENGTH:
+            raise ConfigError(
+                f"SECRET_KEY is too short: at least {MIN_SECRET_KEY_LENGTH} characters"
+            )
+        return key
+    if mode == "production":
+        raise ConfigError("SECRET_KEY is not set (required in production)")
+    if mode == "testing":
+        return secrets.token_hex(32)
+    key_file = instance_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Build the Flask configuration from an environment mapping.
+
+    Returns a dict. Raises ConfigError naming the first bad setting.
+    """
+    env = os.environ if env is None else env
+    mode = env.get("UCHET_ENV", "development").strip() or "development"
+    if mode not in MODES:
+        raise ConfigError(f"UCHET_ENV must be one of {', '.join(MODES)}, not {mode!r}")
+    instance_dir = Path(env.get("UCHET_INSTANCE_DIR", "") or DEFAULT_INSTANCE_DIR)
+    if not env.get("DATABASE_URL") and mode != "production":
+        instance_dir.mkdir(parents=True, exist_ok=True)
+
+    return {
+        "UCHET_ENV": mode,
+        "INSTANCE_DIR": str(instance_dir),
+        "TESTING": mode == "testing",
+        "SECRET_KEY": _secret_key(env, mode, instance_dir),
+        "SQLALCHEMY_DATABASE_URI": _database_url(env, mode, instance_dir),
+        "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": env.get("REDIS_URL", "").strip() or None,
+        # --- Flask-AppBuilder -------------------------------------------------
+        "APP_NAME": "Учёт",
+        "APP_THEME": "",
+        "AUTH_TYPE": AUTH_DB,
+        "AUTH_ROLE_ADMIN": "Администратор",
+        "AUTH_ROLE_PUBLIC": "Public",
+        "AUTH_USER_REGISTRATION": False,
+        # The schema belongs to Alembic: FAB must never call create_all().
+        "FAB_CREATE_DB": False,
+        # Permissions are written once at deploy (`flask uchet sync`), never by
+        # every gunicorn worker at import time, where they race.
+        "FAB_UPDATE_PERMS": env.get("FAB_UPDATE_PERMS", "0") == "1",
+        "FAB_ADD_SECURITY_API": False,
+        "FAB_SECURITY_MANAGER_CLASS": "security.manager.UchetSecurityManager",
+        "FAB_API_SWAGGER_UI": mode != "production",
+        "FAB_API_MAX_PAGE_SIZE": 100,
+        "FAB_BASE_TEMPLATE": "uchet/baselayout.html",
+        "AUTH_RATE_LIMITED": True,
+        "AUTH_RATE_LIMIT": "10 per 20 second",
+        "RATELIMIT_ENABLED": mode != "testing",
+        "RATELIMIT_STORAGE_URI": env.get("REDIS_URL", "").strip() or "memory://",
+        # --- language ---------------------------------------------------------
+        "BABEL_DEFAULT_LOCALE": "ru",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Moscow",
+        "BABEL_TRANSLATION_DIRECTORIES": str(BASE_DIR / "translations"),
+        "LANGUAGES": {
+            "ru": {"flag": "ru", "name": "Русский"},
+            "en": {"flag": "gb", "name": "English"},
+        },
+        "WTF_CSRF_ENABLED": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": mode == "production",
+        "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    }

@@ -1,0 +1,44 @@
+"""Role rights as data: one row per (role, right code) that differs from the default."""
+
+from __future__ import annotations
+
+from flask_appbuilder import Model
+from flask_appbuilder.security.sqla.models import Role
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+
+class RoleRight(Model):
+    """The value of one catalogue right for one role.
+
+    `code` and `value` are validated against `security/catalogue.yaml` on every
+    save and at start-up; the catalogue, not this table, defines what exists.
+    """
+
+    __tablename__ = "role_right"
+    __table_args__ = (UniqueConstraint("role_id", "code", name="uq_role_right_role_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    role_id: Mapped[int] = mapped_column(
+        ForeignKey("ab_role.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    code: Mapped[str] = mapped_column(String(100), nullable=False)
+    value: Mapped[str] = mapped_column(String(100), nullable=False)
+
+    role: Mapped[Role] = relationship(Role)
+
+
+class RoleProfile(Model):
+    """What Uchet knows about a FAB role beyond its name: its preset and side."""
+
+    __tablename__ = "role_profile"
+
+    role_id: Mapped[int] = mapped_column(
+        ForeignKey("ab_role.id", ondelete="CASCADE"), primary_key=True
+    )
+    preset: Mapped[str | None] = mapped_column(String(50))
+    # back_office or cabinet: cabinet users never reach back-office screens.
+    side: Mapped[str] = mapped_column(String(20), nullable=False, default="back_office")
+    description: Mapped[str | None] = mapped_column(String(500))
+
+    role: Mapped[Role] = relationship(Role)

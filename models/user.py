@@ -1,0 +1,64 @@
+"""FAB's user, extended with the organisation links Uchet scopes data by."""
+
+from __future__ import annotations
+
+from flask_appbuilder import Model
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import Column, ForeignKey, Integer, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.org import Unit
+
+# Extra (delegated) units: a head may be given several offices and sees exactly those.
+user_extra_unit = Table(
+    "user_extra_unit",
+    Model.metadata,
+    Column("user_id", Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), primary_key=True),
+    Column("unit_id", Integer, ForeignKey("org_unit.id", ondelete="CASCADE"), primary_key=True),
+)
+
+# The client organisations a personal manager serves.
+manager_client = Table(
+    "manager_client",
+    Model.metadata,
+    Column("user_id", Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), primary_key=True),
+    Column("unit_id", Integer, ForeignKey("org_unit.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class AppUser(User):
+    """A user with a home unit, delegated units, served clients and a manager.
+
+    Single-table extension of `ab_user`, as FAB documents for custom users.
+    """
+
+    __tablename__ = "ab_user"
+    # A user belongs where his home unit is (see security.rowscope).
+    __scope_column__ = "home_unit_id"
+
+    home_unit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("org_unit.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    # An assistant's personal manager; the assistant sees his manager's clients.
+    manager_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ab_user.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    position: Mapped[str | None] = mapped_column(String(255))
+    phone: Mapped[str | None] = mapped_column(String(50))
+
+    home_unit: Mapped[Unit | None] = relationship(Unit, foreign_keys=[home_unit_id])
+    extra_units: Mapped[list[Unit]] = relationship(
+        Unit, secondary=user_extra_unit, order_by=Unit.name
+    )
+    served_clients: Mapped[list[Unit]] = relationship(
+        Unit, secondary=manager_client, order_by=Unit.name
+    )
+    manager: Mapped[AppUser | None] = relationship(
+        "AppUser",
+        remote_side="AppUser.id",
+        foreign_keys=[manager_id],
+        back_populates="assistants",
+    )
+    assistants: Mapped[list[AppUser]] = relationship(
+        "AppUser", foreign_keys=[manager_id], back_populates="manager"
+    )

@@ -1,0 +1,1 @@
+"""Rights catalogue, effective rights, scope filter and the custom security manager."""

@@ -1,0 +1,237 @@
+"""Effective rights: everything the security layer needs about a user, resolved
+once per request with exactly two SQL queries and kept on `flask.g`.
+
+Query 1 reads the FAB permissions of the user's roles; query 2 reads, as one
+UNION ALL, the role names, the rights catalogue values of those roles, the role
+sides, the user's home and delegated units and the clients the user (or, for an
+assistant, his manager) serves. Nothing is cached across requests, so a change
+to a role, a user's roles or units takes effect on the user's next request.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app, g
+from flask_appbuilder.security.sqla.models import (
+    Permission,
+    PermissionView,
+    Role,
+    ViewMenu,
+    assoc_permissionview_role,
+    assoc_user_role,
+)
+from sqlalchemy import String, cast, literal, or_, select, union_all
+from sqlalchemy.orm import Session
+
+from models.rights import RoleProfile, RoleRight
+from models.user import AppUser, manager_client, user_extra_unit
+from security.catalogue import Catalogue, load_catalogue
+from security.scope import Scope
+
+SCOPE_RIGHT = "scope.data"
+
+
+@dataclass(frozen=True)
+class EffectiveRights:
+    """The resolved rights of one user for one request."""
+
+    user_id: int | None
+    username: str
+    roles: frozenset[str]
+    is_admin: bool
+    permissions: frozenset[tuple[str, str]]
+    values: Mapping[str, Any]
+    scope: Scope
+    sides: frozenset[str] = field(default_factory=frozenset)
+
+    def can(self, permission_name: str, view_name: str) -> bool:
+        """Return True when a FAB permission is granted to one of the user's roles."""
+        return (permission_name, view_name) in self.permissions
+
+    def value(self, code: str) -> Any:
+        """Return the merged value of a catalogue right (its default when unset).
+
+        Raises KeyError for a code that is not in the catalogue.
+        """
+        if code not in self.values:
+            return load_catalogue().rights[code].default
+        return self.values[code]
+
+    def at_least(self, code: str, minimum: str) -> bool:
+        """Return True when the right's value ranks at or above `minimum`."""
+        catalogue = load_catalogue()
+        return catalogue.rank(code, self.value(code)) >= catalogue.rank(code, minimum)
+
+    def flag(self, code: str) -> bool:
+        """Return True when a yes/no right is "yes"."""
+        return self.value(code) == "yes"
+
+    @property
+    def is_cabinet_only(self) -> bool:
+        """Return True for client-side users with no back-office role."""
+        return bool(self.sides) and self.sides == {"cabinet"}
+
+
+ANONYMOUS = EffectiveRights(
+    user_id=None,
+    username="",
+    roles=frozenset(),
+    is_admin=False,
+    permissions=frozenset(),
+    values={},
+    scope=Scope.nothing(),
+)
+
+
+def _permissions_query(user_id: int):
+    pvr = assoc_permissionview_role
+    ur = assoc_user_role
+    return (
+        select(Permission.name, ViewMenu.name)
+        .select_from(PermissionView)
+        .join(Permission, Permission.id == PermissionView.permission_id)
+        .join(ViewMenu, ViewMenu.id == PermissionView.view_menu_id)
+        .join(pvr, pvr.c.permission_view_id == PermissionView.id)
+        .join(ur, ur.c.role_id == pvr.c.role_id)
+        .where(ur.c.user_id == user_id)
+        .distinct()
+    )
+
+
+def _facts_query(user_id: int):
+    """One UNION ALL of (kind, key, value) facts about the user."""
+    ur = assoc_user_role
+    text = String(100)
+    manager_of_user = select(AppUser.manager_id).where(AppUser.id == user_id).scalar_subquery()
+    parts = [
+        select(literal("role"), Role.name, cast(Role.id, text))
+        .join(ur, ur.c.role_id == Role.id)
+        .where(ur.c.user_id == user_id),
+        select(literal("right"), RoleRight.code, RoleRight.value)
+        .join(ur, ur.c.role_id == RoleRight.role_id)
+        .where(ur.c.user_id == user_id),
+        select(literal("side"), RoleProfile.side, literal(""))
+        .join(ur, ur.c.role_id == RoleProfile.role_id)
+        .where(ur.c.user_id == user_id),
+        select(literal("home"), cast(AppUser.home_unit_id, text), literal(""))
+        .where(AppUser.id == user_id, AppUser.home_unit_id.is_not(None)),
+        select(literal("extra"), cast(user_extra_unit.c.unit_id, text), literal(""))
+        .where(user_extra_unit.c.user_id == user_id),
+        select(literal("client"), cast(manager_client.c.unit_id, text), literal(""))
+        .where(or_(manager_client.c.user_id == user_id,
+                   manager_client.c.user_id == manager_of_user)),
+    ]
+    return union_all(*parts)
+
+
+def _scope_from(choices: Iterable[str], home: int | None, extra: set[int],
+                clients: set[int]) -> Scope:
+    """Translate the chosen data-scope values into unit anchors (deny by default)."""
+    choices = set(choices)
+    if "all" in choices:
+        return Scope.everything()
+    exact: set[int] = set()
+    subtree: set[int] = set()
+    if home is not None:
+        if "own_unit" in choices or "delegated" in choices:
+            exact.add(home)
+        if "own_subtree" in choices:
+            subtree.add(home)
+    if "delegated" in choices:
+        exact |= extra
+    if "manager_clients" in choices:
+        subtree |= clients
+    return Scope(all=False, exact=frozenset(exact), subtree=frozenset(subtree))
+
+
+def resolve(session: Session, user: Any, catalogue: Catalogue | None = None) -> EffectiveRights:
+    """Return the effective rights of `user` (two SQL queries).
+
+    Per right, the values of the user's roles merge as the catalogue says
+    (most permissive, or union for the data scope); a role without a stored
+    value contributes the right's default.
+    """
+    catalogue = catalogue or load_catalogue()
+    uid = user.id
+    permissions = frozenset((p, v) for p, v in session.execute(_permissions_query(uid)))
+    roles: dict[str, int] = {}
+    by_role_values: dict[str, list[str]] = defaultdict(list)
+    sides: set[str] = set()
+    home: int | None = None
+    extra: set[int] = set()
+    clients: set[int] = set()
+    for kind, key, value in session.execute(_facts_query(uid)):
+        if kind == "role":
+            roles[key] = int(value)
+        elif kind == "right":
+            if key in catalogue.rights:
+                by_role_values[key].append(value)
+        elif kind == "side":
+            sides.add(key)
+        elif kind == "home":
+            home = int(key)
+        elif kind == "extra":
+            extra.add(int(key))
+        elif kind == "client":
+            clients.add(int(key))
+    values: dict[str, Any] = {}
+    for code, right in catalogue.rights.items():
+        stored = by_role_values.get(code, [])
+        # Roles without a stored row contribute the default.
+        missing = len(roles) - len(stored)
+        merged_input = stored + [right.default] * max(missing, 0) if roles else []
+        values[code] = catalogue.merge(code, merged_input)
+    admin_role = current_app.config.get("AUTH_ROLE_ADMIN", "Admin")
+    scope_value = values.get(SCOPE_RIGHT, frozenset())
+    scope_choices = scope_value if isinstance(scope_value, frozenset) else {scope_value}
+    # No role, no data: the catalogue default must not open a scope by itself.
+    scope = _scope_from(scope_choices, home, extra, clients) if roles else Scope.nothing()
+    return EffectiveRights(
+        user_id=uid,
+        username=user.username,
+        roles=frozenset(roles),
+        is_admin=admin_role in roles,
+        permissions=permissions,
+        values=values,
+        scope=scope,
+        sides=frozenset(sides),
+    )
+
+
+def current_user_object() -> Any | None:
+    """Return the authenticated user of this request (session or JWT), or None."""
+    user = getattr(g, "user", None)
+    if user is not None and getattr(user, "is_authenticated", False):
+        return user
+    try:
+        from flask_jwt_extended import current_user as jwt_user
+        from flask_jwt_extended import verify_jwt_in_request
+
+        if verify_jwt_in_request(optional=True) and jwt_user is not None:
+            return jwt_user
+    except Exception:
+        return None
+    return None
+
+
+def current() -> EffectiveRights:
+    """Return the current request's effective rights, resolving them once."""
+    cached = g.get("_uchet_rights")
+    if cached is not None:
+        return cached
+    user = current_user_object()
+    if user is None or not getattr(user, "is_active", False):
+        rights = ANONYMOUS
+    else:
+        rights = resolve(current_app.appbuilder.session, user)
+    g._uchet_rights = rights
+    return rights
+
+
+def forget() -> None:
+    """Drop this request's cached rights (after a change to the current user's own rights)."""
+    g.pop("_uchet_rights", None)

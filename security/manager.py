@@ -1,0 +1,71 @@
+"""Uchet's FAB security manager.
+
+It overrides FAB's hooks, not its internals: permission checks and menu access
+read the per-request `EffectiveRights` (two queries, however many checks a page
+makes) instead of one query per check; the schema is left to Alembic; and only
+the security views Uchet wants are registered (FAB's raw permission editors
+would let rights drift from the catalogue).
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_appbuilder.security.sqla.manager import SecurityManager
+
+from models.user import AppUser
+from security import effective
+
+
+class UchetSecurityManager(SecurityManager):
+    """Security manager backed by the rights catalogue."""
+
+    user_model = AppUser
+
+    def __init__(self, appbuilder):
+        from views.security import (
+            UchetResetPasswordView,
+            UchetUserInfoEditView,
+            UserView,
+        )
+
+        # FAB instantiates these classes; ours add scope checks and Russian labels.
+        self.userdbmodelview = UserView
+        self.resetpasswordview = UchetResetPasswordView
+        self.userinfoeditview = UchetUserInfoEditView
+        super().__init__(appbuilder)
+
+    # --- permission checks -------------------------------------------------
+    def has_access(self, permission_name: str, view_name: str) -> bool:
+        """Return True when the current user may use `permission_name` on `view_name`."""
+        rights = effective.current()
+        if rights.user_id is None:
+            return self.is_item_public(permission_name, view_name)
+        return rights.can(permission_name, view_name)
+
+    def get_user_menu_access(self, menu_names: list[str] | None = None) -> set[str]:
+        """Return the menu names the current user may see (no extra query)."""
+        rights = effective.current()
+        names = menu_names or []
+        return {name for name in names if rights.can("menu_access", name)}
+
+    # --- views ----------------------------------------------------------------
+    def register_views(self) -> None:
+        """Register login, own-profile and password views; users and roles come
+        from Uchet's view registry, FAB's raw permission editors are left out."""
+        appbuilder = self.appbuilder
+        appbuilder.add_api(self.security_api)
+        appbuilder.add_view_no_menu(self.userinfoeditview())
+        appbuilder.add_view_no_menu(self.resetpasswordview())
+        appbuilder.add_view_no_menu(self.resetmypasswordview())
+        self.auth_view = self.authdbview()
+        appbuilder.add_view_no_menu(self.auth_view)
+        if self.is_auth_limited:
+            self.limiter.limit(self.auth_rate_limit, methods=["POST"])(self.auth_view.blueprint)
+
+    def create_db(self) -> None:
+        """Alembic owns the schema; roles and permissions come from `flask uchet sync`."""
+        return None
+
+    @property
+    def auth_role_admin(self) -> str:
+        return current_app.config["AUTH_ROLE_ADMIN"]

@@ -1,0 +1,72 @@
+"""Save-time row scope: a row may only be written inside the writer's scope.
+
+The read side is `FilterInScope` on every query; this is the write side, used
+by every view and API hook and by services. Both read `Model.__scope_column__`:
+the unit-id column that places a row in the organisation tree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.inspection import inspect as sa_inspect
+
+from models.org import Unit
+from security.effective import current
+from services.errors import ScopeError
+
+
+def scope_column(model: type) -> str | None:
+    """Return the name of the unit-id column that scopes `model`, or None."""
+    return getattr(model, "__scope_column__", None)
+
+
+def related_scoped(model: type) -> dict[str, type]:
+    """Return {relationship name: target model} for relationships to scoped models."""
+    result = {}
+    for rel in sa_inspect(model).relationships:
+        target = rel.mapper.class_
+        if scope_column(target):
+            result[rel.key] = target
+    return result
+
+
+def _unit_ids_of(item: Any) -> set[int | None]:
+    """Return the unit ids that place `item` and its scoped relations."""
+    ids: set[int | None] = set()
+    owner = getattr(item, "scope_owner_unit_id", None)
+    column = scope_column(type(item))
+    if owner is not None:
+        ids.add(owner() if callable(owner) else owner)
+    elif column:
+        ids.add(getattr(item, column))
+    for key, target in related_scoped(type(item)).items():
+        value = getattr(item, key)
+        related = value if isinstance(value, (list, tuple, set)) else [value]
+        for obj in related:
+            if obj is not None:
+                ids.add(getattr(obj, scope_column(target)))
+    return ids
+
+
+def check_in_scope(session, item: Any) -> None:
+    """Refuse to write `item` if it or anything it links to lies outside the user's scope.
+
+    Raises ScopeError (a Russian message). A row with no unit at all is only
+    writable by users whose scope is everything.
+    """
+    scope = current().scope
+    if scope.all:
+        return
+    ids = _unit_ids_of(item)
+    if None in ids:
+        raise ScopeError(_("Укажите подразделение из вашей области данных"))
+    if not ids:
+        return
+    found = session.scalar(
+        select(func.count()).select_from(Unit).where(Unit.id.in_(ids), scope.clause(Unit.id))
+    )
+    if found != len(ids):
+        raise ScopeError(_("Запись выходит за пределы вашей области данных"))

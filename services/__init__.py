@@ -1,0 +1,1 @@
+"""Business rules. Each public service function is one unit of work."""

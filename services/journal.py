@@ -1,0 +1,211 @@
+"""The change journal, written by a session hook in the same transaction as the change.
+
+Every mapped class is journaled unless listed in EXCLUDED_TABLES (derived or
+bookkeeping tables). Because the rows are inserted on the flush's own
+connection, a rolled-back transaction takes its journal rows with it.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import decimal
+import enum
+from typing import Any
+
+from flask import g, has_request_context
+from sqlalchemy import event, insert, inspect
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import NO_VALUE
+
+from models.journal import JournalEntry
+
+# Derived data (closure), the journal itself and FAB's permission bookkeeping,
+# which `flask uchet sync` rewrites wholesale from the views.
+EXCLUDED_TABLES = frozenset(
+    {
+        "change_journal",
+        "org_unit_closure",
+        "ab_permission",
+        "ab_view_menu",
+        "ab_permission_view",
+        "ab_register_user",
+    }
+)
+# Columns whose churn is not a change anyone decided (login counters) or whose
+# value must never be copied anywhere (password hashes).
+IGNORED_COLUMNS = frozenset({"last_login", "login_count", "fail_login_count", "changed_on"})
+MASKED_COLUMNS = frozenset({"password"})
+MASK = "***"
+
+# Who acts outside a request (CLI commands, demo loader).
+_actor: contextvars.ContextVar[tuple[int | None, str]] = contextvars.ContextVar(
+    "journal_actor", default=(None, "system")
+)
+
+
+def set_actor(user_id: int | None, username: str) -> contextvars.Token:
+    """Set who is acting outside a request; returns the token for reset_actor."""
+    return _actor.set((user_id, username))
+
+
+def reset_actor(token: contextvars.Token) -> None:
+    """Restore the actor set before `set_actor`."""
+    _actor.reset(token)
+
+
+def current_actor() -> tuple[int | None, str]:
+    """Return (user id, username) of whoever is making the change."""
+    if has_request_context():
+        user = getattr(g, "user", None)
+        if user is not None and getattr(user, "is_authenticated", False):
+            return user.id, user.username
+    return _actor.get()
+
+
+def _plain(value: Any) -> Any:
+    """Return a JSON-safe form of a column value."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return str(value)
+
+
+def _column_attrs(state) -> list:
+    return [a for a in state.mapper.column_attrs if a.key not in IGNORED_COLUMNS]
+
+
+def _collection_attrs(state) -> list:
+    # Many-to-many links (roles, delegated units) are part of a row's meaning.
+    return [r for r in state.mapper.relationships if r.secondary is not None and r.uselist]
+
+
+def _value(key: str, value: Any) -> Any:
+    return MASK if key in MASKED_COLUMNS and value is not None else _plain(value)
+
+
+def _ids(objs) -> list:
+    return sorted(str(inspect(o).identity[0]) if inspect(o).identity else "?" for o in objs)
+
+
+def _snapshot(state, *, old: bool) -> dict[str, Any]:
+    """Return the row's values.
+
+    With old=True: only the changed fields, with their values before this flush
+    (None where the old value was never loaded). Otherwise: every loaded field.
+    """
+    data: dict[str, Any] = {}
+    for attr in _column_attrs(state):
+        hist = state.attrs[attr.key].history
+        if old:
+            if not hist.has_changes():
+                continue
+            value = hist.deleted[0] if hist.deleted else None
+        else:
+            value = state.attrs[attr.key].loaded_value
+            if value is NO_VALUE:
+                continue
+        data[attr.columns[0].name] = _value(attr.key, value)
+    for rel in _collection_attrs(state):
+        hist = state.attrs[rel.key].history
+        if old:
+            if not hist.has_changes():
+                continue
+            data[rel.key] = _ids(list(hist.unchanged) + list(hist.deleted))
+        else:
+            if hist.has_changes():
+                data[rel.key] = _ids(list(hist.unchanged) + list(hist.added))
+    return data
+
+
+def _changed(state) -> bool:
+    for attr in _column_attrs(state):
+        if state.attrs[attr.key].history.has_changes():
+            return True
+    return any(state.attrs[r.key].history.has_changes() for r in _collection_attrs(state))
+
+
+def _pk(state) -> str:
+    identity = state.identity or state.mapper.primary_key_from_instance(state.obj())
+    return "/".join(str(v) for v in identity)
+
+
+def _journaled(state) -> bool:
+    return state.mapper.local_table.name not in EXCLUDED_TABLES
+
+
+def _before_flush(session: Session, _ctx, _instances) -> None:
+    # Updates and deletes: capture the "before" image while history still holds it.
+    pending = session.info.setdefault("journal_pending", [])
+    for obj in session.dirty:
+        state = inspect(obj)
+        if _journaled(state) and session.is_modified(obj) and _changed(state):
+            pending.append(("update", state, _snapshot(state, old=True)))
+    for obj in session.deleted:
+        state = inspect(obj)
+        if _journaled(state):
+            pending.append(("delete", state, _snapshot(state, old=False)))
+    for obj in session.new:
+        state = inspect(obj)
+        if _journaled(state):
+            pending.append(("insert", state, None))
+
+
+def _after_flush(session: Session, _ctx) -> None:
+    pending = session.info.pop("journal_pending", [])
+    if not pending:
+        return
+    user_id, username = current_actor()
+    now = dt.datetime.now(dt.UTC)
+    rows = []
+    for action, state, before in pending:
+        after = None if action == "delete" else _after_image(state, before)
+        if action == "update" and before == after:
+            continue
+        rows.append(
+            {
+                "at": now,
+                "user_id": user_id,
+                "username": username,
+                "action": action,
+                "table_name": state.mapper.local_table.name,
+                "row_pk": _pk(state),
+                "before": before,
+                "after": after,
+            }
+        )
+    if rows:
+        session.connection().execute(insert(JournalEntry), rows)
+
+
+def _after_image(state, before: dict | None) -> dict[str, Any]:
+    """Return the values after the flush: all columns for inserts, changed keys for updates."""
+    current = {}
+    for attr in _column_attrs(state):
+        current[attr.columns[0].name] = _value(attr.key, getattr(state.obj(), attr.key, None))
+    for rel in _collection_attrs(state):
+        current[rel.key] = _ids(getattr(state.obj(), rel.key) or [])
+    if before is None:
+        return current
+    return {k: current.get(k) for k in before}
+
+
+def _after_rollback(session: Session, _previous_transaction) -> None:
+    # A flush that failed half-way must not leak its pending images into the next one.
+    session.info.pop("journal_pending", None)
+
+
+def install() -> None:
+    """Register the journal hooks on every ORM session (idempotent)."""
+    for name, fn in (
+        ("before_flush", _before_flush),
+        ("after_flush", _after_flush),
+        ("after_soft_rollback", _after_rollback),
+    ):
+        if not event.contains(Session, name, fn):
+            event.listen(Session, name, fn)

@@ -1,0 +1,136 @@
+"""The organisation tree: closure-table upkeep and subtree queries.
+
+`install()` hooks the session so that whatever writes units (a FAB view, the
+REST API, demo data, a migration script) keeps the closure table in step in
+the same flush, hence the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, event, insert, inspect, literal, select
+from sqlalchemy.orm import Session
+
+from models.org import PARENT_KINDS, Unit, UnitClosure, UnitKind
+from services.errors import ValidationError
+
+
+def subtree_ids_query(anchor_ids: Iterable[int]):
+    """Return a SELECT of the ids of the given units and all their descendants."""
+    return select(UnitClosure.descendant_id).where(
+        UnitClosure.ancestor_id.in_(list(anchor_ids))
+    )
+
+
+def subtree_ids(session: Session, anchor_id: int) -> set[int]:
+    """Return the ids of a unit and all its descendants (one indexed query)."""
+    return set(session.scalars(subtree_ids_query([anchor_id])))
+
+
+def ancestor_ids(session: Session, unit_id: int) -> list[int]:
+    """Return the ids of a unit's ancestors, nearest first, the unit itself excluded."""
+    rows = session.execute(
+        select(UnitClosure.ancestor_id)
+        .where(UnitClosure.descendant_id == unit_id, UnitClosure.depth > 0)
+        .order_by(UnitClosure.depth)
+    )
+    return [r[0] for r in rows]
+
+
+def validate_placement(session: Session, unit: Unit) -> None:
+    """Check the unit's kind fits its parent's kind and that no cycle would form.
+
+    Raises ValidationError with a Russian message naming the problem.
+    """
+    try:
+        kind = UnitKind(unit.kind)
+    except ValueError:
+        message = _("Неизвестный тип подразделения: %(kind)s", kind=unit.kind)
+        raise ValidationError(message) from None
+    parent = unit.parent
+    if parent is None and unit.parent_id is not None:
+        parent = session.get(Unit, unit.parent_id)
+    parent_kind = UnitKind(parent.kind) if parent is not None else None
+    if parent_kind not in PARENT_KINDS[kind]:
+        allowed = ", ".join(
+            _("корень") if k is None else str(Unit(kind=k.value).kind_label)
+            for k in PARENT_KINDS[kind]
+        )
+        raise ValidationError(
+            _(
+                "Подразделение типа «%(kind)s» может входить только в: %(allowed)s",
+                kind=Unit(kind=kind.value).kind_label,
+                allowed=allowed,
+            ),
+            field="parent",
+        )
+    if (unit.id is not None and parent is not None
+            and (parent.id == unit.id or unit.id in ancestor_ids(session, parent.id))):
+        raise ValidationError(
+            _("Подразделение нельзя перенести внутрь самого себя"), field="parent"
+        )
+
+
+def _on_insert(connection, unit_id: int, parent_id: int | None) -> None:
+    rows = [{"ancestor_id": unit_id, "descendant_id": unit_id, "depth": 0}]
+    connection.execute(insert(UnitClosure), rows)
+    if parent_id is not None:
+        connection.execute(
+            insert(UnitClosure).from_select(
+                ["ancestor_id", "descendant_id", "depth"],
+                select(
+                    UnitClosure.ancestor_id,
+                    literal(unit_id),
+                    UnitClosure.depth + 1,
+                ).where(UnitClosure.descendant_id == parent_id),
+            )
+        )
+
+
+def _on_move(connection, unit_id: int, new_parent_id: int | None) -> None:
+    """Re-link a subtree: drop its links to old ancestors, add links to new ones."""
+    subtree = select(UnitClosure.descendant_id).where(UnitClosure.ancestor_id == unit_id)
+    old_ancestors = select(UnitClosure.ancestor_id).where(
+        UnitClosure.descendant_id == unit_id, UnitClosure.depth > 0
+    )
+    connection.execute(
+        delete(UnitClosure).where(
+            UnitClosure.descendant_id.in_(subtree.scalar_subquery()),
+            UnitClosure.ancestor_id.in_(old_ancestors.scalar_subquery()),
+        )
+    )
+    if new_parent_id is None:
+        return
+    sup = select(UnitClosure.ancestor_id, UnitClosure.depth).where(
+        UnitClosure.descendant_id == new_parent_id
+    ).subquery()
+    sub = select(UnitClosure.descendant_id, UnitClosure.depth).where(
+        UnitClosure.ancestor_id == unit_id
+    ).subquery()
+    connection.execute(
+        insert(UnitClosure).from_select(
+            ["ancestor_id", "descendant_id", "depth"],
+            select(sup.c.ancestor_id, sub.c.descendant_id, sup.c.depth + sub.c.depth + 1),
+        )
+    )
+
+
+def _after_flush(session: Session, _flush_context) -> None:
+    connection = session.connection()
+    for obj in session.new:
+        if isinstance(obj, Unit):
+            _on_insert(connection, obj.id, obj.parent_id)
+    for obj in session.dirty:
+        if isinstance(obj, Unit) and obj not in session.new:
+            attrs = inspect(obj).attrs
+            # Either side of the link may have been set: the FK or the relationship.
+            if attrs.parent_id.history.has_changes() or attrs.parent.history.has_changes():
+                _on_move(connection, obj.id, obj.parent_id)
+
+
+def install() -> None:
+    """Register the closure upkeep on every ORM session (idempotent)."""
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)

@@ -1,0 +1,157 @@
+"""Shared fixtures: one migrated database with demo data per test session; each
+test runs inside a transaction that is rolled back afterwards.
+
+UCHET_TEST_DATABASE_URL picks the server (a PostgreSQL URL makes the suite
+create and drop its own database there); by default a SQLite file is used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+
+import pytest
+
+os.environ["UCHET_ENV"] = "testing"
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
+
+from tests.support import PG_SERVER_URL, pg_reachable
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """Return the URL of a fresh, empty database for this test session."""
+    wanted = os.environ.get("UCHET_TEST_DATABASE_URL", "").strip()
+    if not wanted or wanted.startswith("sqlite"):
+        yield wanted or f"sqlite:///{tmp_path_factory.mktemp('db') / 'uchet.sqlite3'}"
+        return
+    url = make_url(wanted).set(drivername="postgresql+psycopg")
+    name = f"uchet_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    """Return the app on a migrated database with permissions, presets and demo data."""
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.extensions import db
+    from security.sync import sync_all
+    from services.demo import load_demo
+
+    application = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "SECRET_KEY": "test-secret-key-that-is-long-enough-000",
+        }
+    )
+    with application.app_context():
+        upgrade()
+        sync_all(db.session, application.appbuilder)
+        db.session.commit()
+        load_demo(db.session)
+        db.session.remove()
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _rollback_each_test(request, app):
+    """Run the test in an outer transaction; every session commit is a savepoint."""
+    if "no_db_isolation" in request.keywords:
+        yield
+        return
+    from app.extensions import db
+
+    with app.app_context():
+        engines = db.engines
+        engine = engines[None]
+        connection = engine.connect()
+        outer = connection.begin()
+        engines[None] = connection
+        db.session.remove()
+        factory = db.session.session_factory
+        factory.configure(join_transaction_mode="create_savepoint")
+        try:
+            yield
+        finally:
+            db.session.remove()
+            outer.rollback()
+            connection.close()
+            engines[None] = engine
+            factory.configure(join_transaction_mode="conservative_savepoint")
+
+
+@pytest.fixture
+def session(app):
+    """Return the Flask-SQLAlchemy session inside an app context."""
+    from app.extensions import db
+
+    with app.app_context():
+        yield db.session
+
+
+@pytest.fixture
+def client(app):
+    """Return an anonymous test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def login(app):
+    """Return a function that logs a demo (or any) user in and returns the client."""
+
+    def _login(username: str, password: str = "demo"):
+        c = app.test_client()
+        response = c.post("/login/", data={"username": username, "password": password})
+        assert response.status_code == 302, f"login of {username} failed"
+        assert "/login" not in response.headers.get("Location", ""), f"{username}: bad password"
+        return c
+
+    return _login
+
+
+@pytest.fixture
+def count_queries(app):
+    """Return a context manager collecting the SQL statements run inside it."""
+    from app.extensions import db
+
+    @contextlib.contextmanager
+    def _count():
+        statements: list[str] = []
+
+        def _before(_conn, _cursor, statement, _params, _context, _executemany):
+            statements.append(statement)
+
+        with app.app_context():
+            engine = db.engines[None]
+            target = engine.engine if hasattr(engine, "engine") else engine
+        event.listen(target, "before_cursor_execute", _before)
+        try:
+            yield statements
+        finally:
+            event.remove(target, "before_cursor_execute", _before)
+
+    return _count
+
+
+@pytest.fixture
+def pg_server():
+    """Return a PostgreSQL server URL, or skip when none is reachable."""
+    if not pg_reachable():
+        pytest.skip(f"PostgreSQL is not reachable at {PG_SERVER_URL}")
+    return PG_SERVER_URL

@@ -1,0 +1,12 @@
+"""Screens and APIs. Each module declares its views in `views.registry`."""
+
+import importlib
+
+# Order here is menu order within a category.
+MODULES = ("views.org", "views.security", "views.journal")
+
+
+def load_all() -> None:
+    """Import every view module once, so their declarations reach the registry."""
+    for name in MODULES:
+        importlib.import_module(name)

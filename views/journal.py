@@ -1,0 +1,40 @@
+"""The change journal screen: read-only, filterable, with a before/after diff."""
+
+from __future__ import annotations
+
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
+
+from models.journal import JournalEntry
+from views.base import UchetModelView
+from views.registry import register
+
+
+class JournalView(UchetModelView):
+    """Every insert, update and delete on business tables; administrators only."""
+
+    governing_right = "admin.journal"
+    datamodel = SQLAInterface(JournalEntry)
+    base_permissions = ["can_list", "can_show"]
+    list_title = _l("Журнал изменений")
+    show_title = _l("Запись журнала")
+    label_columns = {
+        "at": _l("Когда"),
+        "username": _l("Кто"),
+        "user_id": _l("ID пользователя"),
+        "action": _l("Действие"),
+        "action_label": _l("Действие"),
+        "table_name": _l("Таблица"),
+        "row_pk": _l("Ключ записи"),
+        "diff": _l("Изменения"),
+    }
+    list_columns = ["at", "username", "action_label", "table_name", "row_pk"]
+    show_columns = ["at", "username", "action_label", "table_name", "row_pk", "diff"]
+    search_columns = ["at", "username", "action", "table_name", "row_pk"]
+    order_columns = ["at", "username", "table_name"]
+    base_order = ("id", "desc")
+    page_size = 50
+
+
+register(JournalView, name="Journal", label=_l("Журнал изменений"), category="admin",
+         icon="fa-history")

@@ -1,0 +1,8 @@
+"""Menu categories, in display order. Views name a category key from here."""
+
+from flask_babel import lazy_gettext as _l
+
+CATEGORIES = {
+    "org": {"label": _l("Организация"), "icon": "fa-sitemap"},
+    "admin": {"label": _l("Администрирование"), "icon": "fa-cogs"},
+}

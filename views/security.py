@@ -1,0 +1,186 @@
+"""Users and their organisation links; FAB's password and profile views, scoped."""
+
+from __future__ import annotations
+
+import datetime
+
+from flask import abort, g, request
+from flask_appbuilder import expose, has_access
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.views import (
+    ResetPasswordView,
+    UserDBModelView,
+    UserInfoEditView,
+)
+from flask_babel import lazy_gettext as _l
+
+from models.user import AppUser
+from security.effective import current
+from views.base import UchetModelRestApi, UchetModelView
+from views.registry import register
+
+USER_LABELS = {
+    "get_full_name": _l("ФИО"),
+    "first_name": _l("Имя"),
+    "last_name": _l("Фамилия"),
+    "username": _l("Логин"),
+    "email": _l("Эл. почта"),
+    "active": _l("Активен"),
+    "roles": _l("Роли"),
+    "groups": _l("Группы"),
+    "last_login": _l("Последний вход"),
+    "login_count": _l("Число входов"),
+    "fail_login_count": _l("Неудачных входов"),
+    "created_on": _l("Создан"),
+    "changed_on": _l("Изменён"),
+    "created_by": _l("Кем создан"),
+    "changed_by": _l("Кем изменён"),
+    "home_unit": _l("Подразделение"),
+    "extra_units": _l("Делегированные подразделения"),
+    "served_clients": _l("Обслуживаемые клиенты"),
+    "manager": _l("Персональный менеджер"),
+    "assistants": _l("Ассистенты"),
+    "position": _l("Должность"),
+    "phone": _l("Телефон"),
+    "password": _l("Пароль"),
+    "conf_password": _l("Подтверждение пароля"),
+}
+ORG_FIELDS = ["home_unit", "extra_units", "manager", "served_clients"]
+PROFILE = ["first_name", "last_name", "username", "email", "position", "phone", "active"]
+
+
+class UserView(UchetModelView, UserDBModelView):
+    """Users of the home unit scope, with their units, manager links and roles.
+
+    Only holders of "Роли и права доступа" see or change the roles field:
+    anyone else could otherwise grant himself (or a colleague) more rights.
+    """
+
+    is_user_view = True
+    governing_right = "admin.users"
+    datamodel = SQLAInterface(AppUser)
+    route_base = "/users"
+    list_title = _l("Пользователи")
+    show_title = _l("Пользователь")
+    add_title = _l("Новый пользователь")
+    edit_title = _l("Изменение пользователя")
+    user_info_title = _l("Мой профиль")
+    label_columns = USER_LABELS
+    list_columns = ["get_full_name", "username", "home_unit", "roles", "active"]
+    search_columns = ["first_name", "last_name", "username", "email", "home_unit", "roles",
+                      "active"]
+    order_columns = ["username", "active"]
+    base_order = ("last_name", "asc")
+    show_fieldsets = [
+        (_l("Пользователь"), {"fields": [*PROFILE, "roles"]}),
+        (_l("Организация"), {"fields": [*ORG_FIELDS, "assistants"]}),
+        (_l("Журнал"), {"fields": ["last_login", "login_count", "created_on", "changed_on"],
+                        "expanded": False}),
+    ]
+    user_show_fieldsets = [
+        (_l("Пользователь"), {"fields": [*PROFILE, "roles", "home_unit"]}),
+    ]
+    add_columns = [*PROFILE, "roles", *ORG_FIELDS, "password", "conf_password"]
+    edit_columns = [*PROFILE, "roles", *ORG_FIELDS]
+
+    def _role_editor(self) -> bool:
+        return current().flag("admin.rights")
+
+    def _without_roles(self, columns: list[str]) -> list[str]:
+        return [c for c in columns if c != "roles" or self._role_editor()]
+
+    def _get_add_widget(self, form, exclude_cols=None, widgets=None):
+        exclude = list(exclude_cols or []) + ([] if self._role_editor() else ["roles"])
+        return super()._get_add_widget(form, exclude_cols=exclude, widgets=widgets)
+
+    def _get_edit_widget(self, form, exclude_cols=None, widgets=None):
+        exclude = list(exclude_cols or []) + ([] if self._role_editor() else ["roles"])
+        return super()._get_edit_widget(form, exclude_cols=exclude, widgets=widgets)
+
+    def process_form(self, form, is_created: bool) -> None:
+        # A posted "roles" field from someone who may not assign roles is ignored.
+        if not self._role_editor() and hasattr(form, "roles"):
+            del form.roles
+        super().process_form(form, is_created)
+
+    def pre_add(self, item) -> None:
+        UserDBModelView.pre_add(self, item)
+        super().pre_add(item)
+
+    def pre_update(self, item) -> None:
+        item.changed_on = datetime.datetime.now()
+        item.changed_by_fk = g.user.id
+        super().pre_update(item)
+
+    @expose("/userinfo/")
+    @has_access
+    def userinfo(self):
+        """Everyone may see his own profile, whatever his data scope."""
+        item = self.datamodel.get(g.user.id)
+        actions = {
+            "resetmypassword": self.actions.get("resetmypassword"),
+            "userinfoedit": self.actions.get("userinfoedit"),
+        }
+        widgets = self._get_show_widget(
+            g.user.id, item, actions=actions, show_fieldsets=self.user_show_fieldsets
+        )
+        self.update_redirect()
+        return self.render_template(
+            self.show_template, title=self.user_info_title, widgets=widgets,
+            appbuilder=self.appbuilder,
+        )
+
+
+class UserApi(UchetModelRestApi):
+    """REST API of users (read and profile fields; roles only for role editors)."""
+
+    resource_name = "user"
+    governing_right = "admin.users"
+    datamodel = SQLAInterface(AppUser)
+    list_columns = ["id", "username", "first_name", "last_name", "email", "active",
+                    "home_unit_id"]
+    show_columns = ["id", "username", "first_name", "last_name", "email", "active",
+                    "position", "phone", "home_unit_id", "manager_id", "extra_units.id",
+                    "served_clients.id", "roles.name"]
+    edit_columns = ["first_name", "last_name", "email", "active", "position", "phone",
+                    "home_unit", "extra_units", "served_clients", "manager"]
+    add_columns = []
+    search_columns = ["username", "first_name", "last_name", "email", "home_unit", "active"]
+    order_columns = ["username", "last_name"]
+    include_route_methods = {"get", "get_list", "put", "info", "related"}
+
+
+class UchetResetPasswordView(ResetPasswordView):
+    """An administrator sets another user's password: only for users in scope."""
+
+    form_title = _l("Смена пароля")
+    message = _l("Пароль изменён")
+
+    def _target_in_scope(self) -> None:
+        users = self.appbuilder.sm.user_view
+        pk = request.args.get("pk")
+        if not pk or users.datamodel.get(pk, users._base_filters) is None:
+            abort(404)
+
+    @expose("/form", methods=["GET"])
+    @has_access
+    def this_form_get(self):
+        self._target_in_scope()
+        return super().this_form_get()
+
+    @expose("/form", methods=["POST"])
+    @has_access
+    def this_form_post(self):
+        self._target_in_scope()
+        return super().this_form_post()
+
+
+class UchetUserInfoEditView(UserInfoEditView):
+    """A user edits his own name; Russian titles."""
+
+    form_title = _l("Изменение данных пользователя")
+    message = _l("Данные пользователя изменены")
+
+
+register(UserView, name="Users", label=_l("Пользователи"), category="admin", icon="fa-user",
+         apis=(UserApi,))
