@@ -37,7 +37,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """
     from flask_appbuilder import AppBuilder
 
-    from app.extensions import db, migrate
+    from app.extensions import csrf, db, migrate
 
     config = load_config()
     if overrides:
@@ -62,6 +62,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     orgtree.install()
 
     db.init_app(app)
+    csrf.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
 
     from security.catalogue import load_catalogue

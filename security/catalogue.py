@@ -1,4 +1,4 @@
-"""The rights catalogue (``catalogue.yaml``) and the preset roles (``presets.yaml``).
+"""The rights catalogue (``catalogue.yaml``).
 
 Rights are data: this module reads and checks the two files and answers questions about
 values (is it valid, how permissive is it, what does it merge to, what is it called). It never
@@ -11,7 +11,7 @@ import functools
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 CATALOGUE_PATH = Path(__file__).with_name("catalogue.yaml")
-PRESETS_PATH = Path(__file__).with_name("presets.yaml")
+
 
 NUMBER, CHOICE = "number", "choice"
 KINDS = ("access", "scope", "flag", "policy", NUMBER, CHOICE)
@@ -209,19 +209,6 @@ class Catalogue:
         return [right for right in self.rights.values() if right.section == section]
 
 
-@dataclass(frozen=True, eq=False)
-class Preset:
-    """A preset role: ``rights`` as written (after ``base``), ``values`` for every right."""
-
-    code: str
-    ru: str
-    en: str
-    description: Mapping[str, str]
-    side: str
-    rights: Mapping[str, str]
-    values: Mapping[str, str] = field(default_factory=dict)
-
-
 def load_catalogue(path: str | Path | None = None) -> Catalogue:
     """Return the catalogue read from ``path`` (default: ``catalogue.yaml``, read once).
 
@@ -236,24 +223,6 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
 @functools.lru_cache(maxsize=1)
 def _load_default_catalogue() -> Catalogue:
     return _build_catalogue(_read_yaml(CATALOGUE_PATH))
-
-
-def load_presets(
-    path: str | Path | None = None, catalogue: Catalogue | None = None
-) -> dict[str, Preset]:
-    """Return the preset roles of ``path`` (default: ``presets.yaml``) keyed by code.
-
-    Each preset is checked against ``catalogue`` (default: the default catalogue): unknown
-    codes, invalid values and violated dependencies raise CatalogueError naming the preset.
-    """
-    if path is None and catalogue is None:
-        return dict(_load_default_presets())
-    return _build_presets(_read_yaml(Path(path or PRESETS_PATH)), catalogue or load_catalogue())
-
-
-@functools.lru_cache(maxsize=1)
-def _load_default_presets() -> dict[str, Preset]:
-    return _build_presets(_read_yaml(PRESETS_PATH), load_catalogue())
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -433,46 +402,3 @@ def _build_catalogue(data: Mapping[str, Any]) -> Catalogue:
         rights[right.code] = right
     linked = {code: _link(right, rights) for code, right in rights.items()}
     return Catalogue(MappingProxyType(kinds), MappingProxyType(sections), MappingProxyType(linked))
-
-
-def _build_presets(data: Mapping[str, Any], catalogue: Catalogue) -> dict[str, Preset]:
-    presets = {}
-    for code, raw in (data.get("presets") or {}).items():
-        presets[code] = _build_preset(code, raw, catalogue)
-    return presets
-
-
-def _build_preset(code: str, raw: Any, catalogue: Catalogue) -> Preset:
-    def fail(problem: str) -> CatalogueError:
-        return CatalogueError(f"preset {code}: {problem}")
-
-    if not isinstance(raw, dict):
-        raise fail("must be a mapping")
-    ru, en = _labels(raw, f"preset {code}")
-    description = raw.get("description") or {}
-    _labels(description, f"preset {code}: description")
-    if raw.get("side") not in SIDES:
-        raise fail(f"side must be one of {SIDES}")
-    base = raw.get("base", "default")
-    if base not in BASES:
-        raise fail(f"base must be one of {BASES}")
-    rights = {}
-    if base == "max":
-        rights = {right: catalogue.most_permissive(right) for right in catalogue.rights}
-    for right, value in (raw.get("rights") or {}).items():
-        try:
-            rights[right] = catalogue.validate_value(right, value)
-        except RightValueError as exc:
-            raise fail(str(exc)) from None
-    problems = catalogue.check_dependencies(rights)
-    if problems:
-        raise fail("; ".join(problems))
-    return Preset(
-        code=code,
-        ru=ru,
-        en=en,
-        description=MappingProxyType(dict(description)),
-        side=raw["side"],
-        rights=MappingProxyType(rights),
-        values=MappingProxyType(catalogue.defaults() | rights),
-    )

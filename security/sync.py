@@ -17,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.rights import RoleProfile, RoleRight
-from security.catalogue import Catalogue, CatalogueError, load_catalogue, load_presets
+from security.catalogue import Catalogue, CatalogueError, load_catalogue
+from security.presets import load_presets
 
 # FAB permission name -> access level it needs under an "access" right.
 ACCESS_LEVEL_OF = {

@@ -36,6 +36,9 @@ EXCLUDED_TABLES = frozenset(
 # value must never be copied anywhere (password hashes).
 IGNORED_COLUMNS = frozenset({"last_login", "login_count", "fail_login_count", "changed_on"})
 MASKED_COLUMNS = frozenset({"password"})
+# Derived collections: a role's FAB permissions are recomputed from its rights,
+# whose own rows are journaled; listing hundreds of permission ids adds noise.
+IGNORED_COLLECTIONS = frozenset({("ab_role", "permissions")})
 MASK = "***"
 
 # Who acts outside a request (CLI commands, demo loader).
@@ -82,7 +85,11 @@ def _column_attrs(state) -> list:
 
 def _collection_attrs(state) -> list:
     # Many-to-many links (roles, delegated units) are part of a row's meaning.
-    return [r for r in state.mapper.relationships if r.secondary is not None and r.uselist]
+    table = state.mapper.local_table.name
+    return [
+        r for r in state.mapper.relationships
+        if r.secondary is not None and r.uselist and (table, r.key) not in IGNORED_COLLECTIONS
+    ]
 
 
 def _value(key: str, value: Any) -> Any:

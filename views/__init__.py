@@ -3,7 +3,7 @@
 import importlib
 
 # Order here is menu order within a category.
-MODULES = ("views.org", "views.security", "views.journal")
+MODULES = ("views.org", "views.security", "views.rights", "views.journal")
 
 
 def load_all() -> None:

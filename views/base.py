@@ -7,10 +7,13 @@ related-field choices, search) and turns domain errors into messages.
 
 from __future__ import annotations
 
-from flask import flash
+from flask import abort, current_app, flash, request
 from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.actions import action
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import ValidationError as CSRFError
+from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import BadRequest
 
 from security.rowscope import check_in_scope, related_scoped, scope_column
@@ -111,10 +114,31 @@ class UchetModelView(ScopedMixin, ModelView):
         return redirect(self.get_redirect())
 
 
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _csrf_for_cookie_sessions() -> None:
+    """FAB exempts APIs from CSRF because token clients cannot forge; a browser's
+    cookie session can, so a cookie-authenticated write needs the X-CSRFToken header."""
+    if request.method not in UNSAFE_METHODS or "Authorization" in request.headers:
+        return
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return
+    try:
+        validate_csrf(request.headers.get("X-CSRFToken", ""))
+    except CSRFError:
+        abort(400, description=_("Нет или неверен CSRF-токен (заголовок X-CSRFToken)"))
+
+
 class UchetModelRestApi(ScopedMixin, ModelRestApi):
     """A generated REST API bound to the rights catalogue and the row scope."""
 
     allow_browser_login = True
+
+    def create_blueprint(self, appbuilder, *args, **kwargs):
+        blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
+        blueprint.before_request(_csrf_for_cookie_sessions)
+        return blueprint
 
     def __init__(self):
         self._apply_scope_declarations()

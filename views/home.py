@@ -19,7 +19,7 @@ def _tiles(rights) -> list[dict]:
                 "label": entry.label,
                 "icon": entry.icon,
                 "category": CATEGORIES[entry.category]["label"] if entry.category else "",
-                "url": url_for(f"{entry.view.__name__}.list"),
+                "url": url_for(f"{entry.view.__name__}.{entry.view.default_view}"),
             })
     return tiles
 

@@ -1,0 +1,104 @@
+"""Explain access: which rights and which scope decide whether a user may do
+something to a view or a row. Used by the admin page and `flask rights explain`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import current_app
+from flask_appbuilder.security.sqla.models import Role
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from models.org import Unit
+from models.user import AppUser
+from security.catalogue import load_catalogue
+from security.effective import SCOPE_RIGHT, resolve
+from security.rowscope import scope_column
+from security.sync import ACCESS_LEVEL_OF, governed_views, role_values
+
+
+@dataclass
+class Explanation:
+    """The verdict and the reasons behind it, in the order they were applied."""
+
+    allowed: bool
+    lines: list[str] = field(default_factory=list)
+
+
+def _view_by_name(name: str):
+    for view in current_app.appbuilder.baseviews:
+        if view.class_permission_name == name or type(view).__name__ == name:
+            return view
+    return None
+
+
+def explain(session, username: str, view_name: str, permission: str,
+            pk: str | None = None) -> Explanation:
+    """Return why `username` may or may not use `permission` on `view_name` (and row `pk`).
+
+    Raises LookupError (with a Russian message) for an unknown user or view.
+    """
+    user = session.scalar(select(AppUser).where(AppUser.username == username))
+    if user is None:
+        raise LookupError(_("Пользователь «%(name)s» не найден", name=username))
+    view = _view_by_name(view_name)
+    if view is None:
+        raise LookupError(_("Экран «%(name)s» не найден", name=view_name))
+    catalogue = load_catalogue()
+    rights = resolve(session, user)
+    out = Explanation(allowed=False)
+    out.lines.append(_("Пользователь: %(u)s; роли: %(r)s", u=user.username,
+                       r=", ".join(sorted(rights.roles)) or _("нет")))
+    if not user.active:
+        out.lines.append(_("Учётная запись отключена: доступ запрещён"))
+        return out
+    perm_name = view.class_permission_name
+    granted = rights.can(permission, perm_name)
+    governed = {g.name: g for g in governed_views(current_app.appbuilder)}.get(perm_name)
+    if rights.is_admin:
+        out.lines.append(_("Роль администратора получает все разрешения"))
+    elif governed is None:
+        out.lines.append(_("Экраном не управляет ни одно право каталога: доступ только у "
+                           "администратора"))
+    else:
+        right = catalogue.rights[governed.right]
+        needed = governed.levels.get(permission) or ACCESS_LEVEL_OF.get(permission)
+        out.lines.append(_("Экраном управляет право «%(r)s» (%(s)s)", r=right.ru,
+                           s=catalogue.sections[right.section].ru))
+        for role in session.scalars(select(Role).where(Role.name.in_(rights.roles))):
+            value = role_values(session, role).get(right.code, right.default)
+            out.lines.append(_("— роль «%(role)s»: %(v)s", role=role.name,
+                               v=catalogue.label(right.code, value)))
+        if right.kind == "access" and needed:
+            out.lines.append(_("Для «%(p)s» нужен уровень не ниже «%(l)s»", p=permission,
+                               l=catalogue.label(right.code, needed)))
+    out.lines.append(_("Разрешение %(p)s на %(v)s: %(verdict)s", p=permission, v=perm_name,
+                       verdict=_("есть") if granted else _("нет")))
+    out.allowed = granted
+    if pk is None or not granted:
+        return out
+    model = view.datamodel.obj
+    column = scope_column(model)
+    row = session.get(model, pk)
+    if row is None:
+        out.lines.append(_("Запись %(pk)s не существует", pk=pk))
+        out.allowed = False
+        return out
+    if column is None:
+        out.lines.append(_("Записи этого экрана не привязаны к подразделениям"))
+        return out
+    unit_id = getattr(row, column)
+    unit = session.get(Unit, unit_id) if unit_id is not None else None
+    scope = rights.scope
+    choices = rights.values.get(SCOPE_RIGHT)
+    labels = ", ".join(catalogue.label(SCOPE_RIGHT, c) for c in sorted(choices or []))
+    out.lines.append(_("Область данных: %(s)s", s=labels or _("нет")))
+    visible = scope.all or (unit_id is not None and session.scalar(
+        select(Unit.id).where(Unit.id == unit_id, scope.clause(Unit.id))) is not None)
+    out.lines.append(_("Запись относится к подразделению «%(u)s»: %(v)s",
+                       u=unit.name if unit else _("не указано"),
+                       v=_("в области данных") if visible else _("вне области данных (404)")))
+    out.allowed = visible
+    return out

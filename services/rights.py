@@ -1,0 +1,222 @@
+"""Role administration: save rights, copy a role, reset it to a preset, create and
+delete roles. Each public function is one transaction: it validates everything
+first, writes, re-derives the role's FAB permissions and commits; on a refusal
+nothing is written. Every row change is journaled by the session hook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import current_app
+from flask_appbuilder.security.sqla.models import Role, assoc_user_role
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models.journal import JournalEntry
+from models.rights import RoleProfile, RoleRight
+from security.catalogue import RightValueError, load_catalogue
+from security.presets import load_presets
+from security.sync import ensure_rights_rows, governed_views, role_values, sync_role_permissions
+from services.errors import ValidationError
+
+
+def _admin_name() -> str:
+    return current_app.appbuilder.sm.auth_role_admin
+
+
+def _role(session: Session, role_id: int) -> Role:
+    role = session.get(Role, role_id)
+    if role is None:
+        raise ValidationError(_("Роль не найдена"))
+    return role
+
+
+def _editable(role: Role) -> None:
+    if role.name == _admin_name():
+        raise ValidationError(
+            _("Роль «%(name)s» имеет все права и не редактируется", name=role.name)
+        )
+
+
+def _resync(session: Session, role: Role) -> None:
+    appbuilder = current_app.appbuilder
+    sync_role_permissions(session, role, governed_views(appbuilder), _admin_name())
+
+
+def validate_values(stored: Mapping[str, str], changes: Mapping[str, str]) -> dict[str, str]:
+    """Return the normalised changes; raise ValidationError listing every bad value
+    and every broken dependency of the resulting set (in Russian)."""
+    catalogue = load_catalogue()
+    errors: list[str] = []
+    clean: dict[str, str] = {}
+    for code, value in changes.items():
+        try:
+            clean[code] = catalogue.validate_value(code, value)
+        except RightValueError:
+            label = catalogue.rights[code].ru if code in catalogue.rights else code
+            errors.append(_("Недопустимое значение «%(value)s» права «%(right)s»",
+                            value=value, right=label))
+    if not errors:
+        errors.extend(catalogue.check_dependencies({**stored, **clean}))
+    if errors:
+        raise ValidationError("; ".join(errors))
+    return clean
+
+
+def _write(session: Session, role: Role, clean: Mapping[str, str]) -> int:
+    query = select(RoleRight).where(RoleRight.role_id == role.id)
+    rows = {r.code: r for r in session.scalars(query)}
+    changed = 0
+    for code, value in clean.items():
+        row = rows.get(code)
+        if row is None:
+            session.add(RoleRight(role_id=role.id, code=code, value=value))
+            changed += 1
+        elif row.value != value:
+            row.value = value
+            changed += 1
+    return changed
+
+
+def save_matrix(session: Session, changes: Mapping[int, Mapping[str, str]]) -> int:
+    """Save right values for several roles at once, all or nothing; returns rows changed.
+
+    Raises ValidationError naming the role and every problem; nothing is saved then.
+    """
+    plans = []
+    problems = []
+    for role_id, values in changes.items():
+        if not values:
+            continue
+        role = _role(session, role_id)
+        try:
+            _editable(role)
+            plans.append((role, validate_values(role_values(session, role), values)))
+        except ValidationError as exc:
+            problems.append(f"{role.name}: {exc}")
+    if problems:
+        raise ValidationError(" | ".join(problems))
+    changed = 0
+    for role, clean in plans:
+        changed += _write(session, role, clean)
+        session.flush()
+        _resync(session, role)
+    session.commit()
+    return changed
+
+
+def save_role_rights(session: Session, role_id: int, changes: Mapping[str, str]) -> int:
+    """Save right values of one role; returns rows changed. Raises ValidationError."""
+    return save_matrix(session, {role_id: changes})
+
+
+def create_role(session: Session, name: str, side: str = "back_office",
+                preset: str | None = None) -> Role:
+    """Create a role with default rights (or a preset's); returns it. Raises ValidationError."""
+    role = _new_role(session, name, side, preset)
+    session.commit()
+    return role
+
+
+def _new_role(session: Session, name: str, side: str, preset: str | None) -> Role:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError(_("Укажите название роли"))
+    if session.scalar(select(Role).where(Role.name == name)):
+        raise ValidationError(_("Роль «%(name)s» уже существует", name=name))
+    presets = load_presets()
+    if preset and preset not in presets:
+        raise ValidationError(_("Неизвестный шаблон роли: %(preset)s", preset=preset))
+    if side not in ("back_office", "cabinet"):
+        raise ValidationError(_("Неизвестная сторона: %(side)s", side=side))
+    role = Role(name=name)
+    session.add(role)
+    session.flush()
+    values = presets[preset].values if preset else None
+    session.add(RoleProfile(role_id=role.id, side=presets[preset].side if preset else side,
+                            preset=None))
+    ensure_rights_rows(session, role, load_catalogue(), values)
+    session.flush()
+    _resync(session, role)
+    return role
+
+
+def copy_role(session: Session, role_id: int, new_name: str) -> Role:
+    """Create a new role with the same rights and side as `role_id`; returns it."""
+    source = _role(session, role_id)
+    stored = role_values(session, source)
+    profile = session.get(RoleProfile, source.id)
+    role = _new_role(session, new_name, profile.side if profile else "back_office", None)
+    _write(session, role, stored)
+    session.flush()
+    _resync(session, role)
+    session.commit()
+    return role
+
+
+def reset_role(session: Session, role_id: int, preset_code: str) -> int:
+    """Set every right of the role to the preset's value; returns rows changed."""
+    role = _role(session, role_id)
+    _editable(role)
+    presets = load_presets()
+    if preset_code not in presets:
+        raise ValidationError(_("Неизвестный шаблон роли: %(preset)s", preset=preset_code))
+    preset = presets[preset_code]
+    changed = _write(session, role, dict(preset.values))
+    profile = session.get(RoleProfile, role.id)
+    if profile is None:
+        session.add(RoleProfile(role_id=role.id, side=preset.side, preset=preset_code))
+    else:
+        profile.side = preset.side
+    session.flush()
+    _resync(session, role)
+    session.commit()
+    return changed
+
+
+def delete_role(session: Session, role_id: int) -> None:
+    """Delete a role that no user holds. Raises ValidationError otherwise."""
+    role = _role(session, role_id)
+    _editable(role)
+    holders = session.scalar(
+        select(func.count())
+        .select_from(assoc_user_role)
+        .where(assoc_user_role.c.role_id == role.id)
+    )
+    if holders:
+        raise ValidationError(
+            _("Роль «%(name)s» назначена пользователям (%(n)s): сначала снимите её",
+              name=role.name, n=holders)
+        )
+    session.delete(role)
+    session.commit()
+
+
+def role_history(session: Session, role_id: int, limit: int = 200) -> list[dict]:
+    """Return the journaled changes of the role's rights, newest first, as dicts with
+    at, username, code, before, after."""
+    rows = dict(session.execute(
+        select(RoleRight.id, RoleRight.code).where(RoleRight.role_id == role_id)
+    ).all())
+    if not rows:
+        return []
+    entries = session.scalars(
+        select(JournalEntry)
+        .where(JournalEntry.table_name == "role_right",
+               JournalEntry.row_pk.in_([str(i) for i in rows]))
+        .order_by(JournalEntry.id.desc())
+        .limit(limit)
+    )
+    history = []
+    for entry in entries:
+        history.append({
+            "at": entry.at,
+            "username": entry.username,
+            "action": entry.action_label,
+            "code": rows.get(int(entry.row_pk)),
+            "before": (entry.before or {}).get("value"),
+            "after": (entry.after or {}).get("value"),
+        })
+    return history
