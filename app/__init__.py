@@ -81,7 +81,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from app.cli import register_cli
     from app.errors import register_error_handlers
+    from security import effective
 
+    # Rights are resolved once per request; never carry them into the next one.
+    app.before_request(effective.forget)
     register_error_handlers(app)
     register_cli(app)
     return app

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from services.errors import UchetError
@@ -28,6 +29,10 @@ def _wants_json() -> bool:
 
 def _answer(code: int, detail: str | None = None):
     message = _(MESSAGES.get(code, "Ошибка"))
+    # Errors raised before FAB's before_request (CSRF, 405) leave g.user unset,
+    # and the layout needs it.
+    if not hasattr(g, "user"):
+        g.user = current_user
     if _wants_json():
         return jsonify(message=detail or message), code
     return render_template("uchet/error.html", code=code, message=message, detail=detail,

@@ -87,7 +87,11 @@ class Unit(Model):
     parent: Mapped[Unit | None] = relationship(
         "Unit", remote_side=[id], back_populates="children"
     )
-    children: Mapped[list[Unit]] = relationship("Unit", back_populates="parent")
+    # passive_deletes="all": the ORM must not orphan children by nulling their
+    # parent_id when a parent is deleted; the database's RESTRICT refuses instead.
+    children: Mapped[list[Unit]] = relationship(
+        "Unit", back_populates="parent", passive_deletes="all"
+    )
 
     @property
     def kind_label(self) -> str:
@@ -100,7 +104,9 @@ class Unit(Model):
     def scope_owner_unit_id(self) -> int | None:
         """Return the unit that decides who may write this one: itself, or for a
         new unit its parent (a new root needs an unrestricted scope)."""
-        return self.id if self.id is not None else self.parent_id
+        if self.id is not None:
+            return self.id
+        return self.parent.id if self.parent is not None else self.parent_id
 
     @property
     def is_client_side(self) -> bool:

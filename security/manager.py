@@ -33,14 +33,15 @@ class UchetSecurityManager(SecurityManager):
         self.resetpasswordview = UchetResetPasswordView
         self.userinfoeditview = UchetUserInfoEditView
         super().__init__(appbuilder)
+        # FAB's constructor gives the user view a plain interface; ours eager-loads.
+        UserView.datamodel = UserView.make_datamodel()
 
     # --- permission checks -------------------------------------------------
     def has_access(self, permission_name: str, view_name: str) -> bool:
         """Return True when the current user may use `permission_name` on `view_name`."""
-        rights = effective.current()
-        if rights.user_id is None:
-            return self.is_item_public(permission_name, view_name)
-        return rights.can(permission_name, view_name)
+        # Anonymous visitors hold no permission at all: the Public role stays empty
+        # (login, static files and language switching are not permission-guarded).
+        return effective.current().can(permission_name, view_name)
 
     def get_user_menu_access(self, menu_names: list[str] | None = None) -> set[str]:
         """Return the menu names the current user may see (no extra query)."""

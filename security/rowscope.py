@@ -33,6 +33,18 @@ def related_scoped(model: type) -> dict[str, type]:
     return result
 
 
+def _column_value(item: Any, column: str) -> int | None:
+    """Return a unit-id column's value, reading the relationship when a form or an
+    API payload has set the object but the foreign key is only filled at flush."""
+    for rel in sa_inspect(type(item)).relationships:
+        if rel.uselist or column not in {c.key for c in rel.local_columns}:
+            continue
+        related = getattr(item, rel.key)
+        if related is not None:
+            return related.id
+    return getattr(item, column)
+
+
 def _unit_ids_of(item: Any) -> set[int | None]:
     """Return the unit ids that place `item` and its scoped relations."""
     ids: set[int | None] = set()
@@ -41,7 +53,7 @@ def _unit_ids_of(item: Any) -> set[int | None]:
     if owner is not None:
         ids.add(owner() if callable(owner) else owner)
     elif column:
-        ids.add(getattr(item, column))
+        ids.add(_column_value(item, column))
     for key, target in related_scoped(type(item)).items():
         value = getattr(item, key)
         related = value if isinstance(value, (list, tuple, set)) else [value]

@@ -20,6 +20,7 @@ from models.rights import RoleProfile, RoleRight
 from security.catalogue import Catalogue, CatalogueError, load_catalogue
 from security.presets import load_presets
 
+PUBLIC_ROLE = "Public"
 # FAB permission name -> access level it needs under an "access" right.
 ACCESS_LEVEL_OF = {
     "can_list": "view",
@@ -153,10 +154,16 @@ def _permission_views(session: Session) -> dict[tuple[str, str], PermissionView]
 
 def sync_role_permissions(session: Session, role: Role, views: list[GovernedView],
                           admin_role_name: str) -> None:
-    """Rewrite the role's FAB permissions on governed views from its rights (no commit)."""
+    """Rewrite the role's FAB permissions on governed views from its rights (no commit).
+
+    The administrator role holds every permission; the anonymous role none.
+    """
     all_pvs = _permission_views(session)
     if role.name == admin_role_name:
         role.permissions = list(all_pvs.values())
+        return
+    if role.name == PUBLIC_ROLE:
+        role.permissions = []
         return
     owned = governed_keys(views)
     wanted = desired_permissions(role_values(session, role), views)
@@ -224,9 +231,8 @@ def ensure_preset_roles(session: Session, admin_role_name: str) -> dict[str, Rol
         session.flush()
         ensure_rights_rows(session, role, catalogue, preset.values)
         roles[code] = role
-    public = session.scalar(select(Role).where(Role.name == "Public"))
-    if public is None:
-        session.add(Role(name="Public"))
+    if session.scalar(select(Role).where(Role.name == PUBLIC_ROLE)) is None:
+        session.add(Role(name=PUBLIC_ROLE))
     session.flush()
     return roles
 

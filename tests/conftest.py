@@ -15,6 +15,7 @@ import pytest
 
 os.environ["UCHET_ENV"] = "testing"
 
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
@@ -39,6 +40,16 @@ def database_url(tmp_path_factory):
     admin.dispose()
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request gets its own app context, as in
+    production; otherwise a test's open app context (the `session` fixture)
+    would share `g`, the logged-in user and the DB session across requests."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(database_url):
     """Return the app on a migrated database with permissions, presets and demo data."""
@@ -58,6 +69,7 @@ def app(database_url):
             "SECRET_KEY": "test-secret-key-that-is-long-enough-000",
         }
     )
+    application.test_client_class = IsolatedClient
     with application.app_context():
         upgrade()
         sync_all(db.session, application.appbuilder)

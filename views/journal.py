@@ -16,6 +16,7 @@ class JournalView(UchetModelView):
     governing_right = "admin.journal"
     datamodel = SQLAInterface(JournalEntry)
     base_permissions = ["can_list", "can_show"]
+    include_route_methods = {"list", "show"}
     list_title = _l("Журнал изменений")
     show_title = _l("Запись журнала")
     label_columns = {

@@ -11,6 +11,7 @@ from models.org import KIND_LABELS, Unit
 from services.errors import ValidationError
 from services.orgtree import validate_placement
 from views.base import UchetModelRestApi, UchetModelView
+from views.datamodel import UchetInterface
 from views.registry import register
 
 UNIT_LABELS = {
@@ -51,7 +52,7 @@ class _UnitRules:
 class UnitView(_UnitRules, UchetModelView):
     """The organisation tree as a searchable list with parent links."""
 
-    datamodel = SQLAInterface(Unit)
+    datamodel = UchetInterface(Unit, eager=("parent",))
     list_title = _l("Подразделения")
     show_title = _l("Подразделение")
     add_title = _l("Новое подразделение")

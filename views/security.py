@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from models.user import AppUser
 from security.effective import current
 from views.base import UchetModelRestApi, UchetModelView
+from views.datamodel import UchetInterface
 from views.registry import register
 
 USER_LABELS = {
@@ -57,9 +58,16 @@ class UserView(UchetModelView, UserDBModelView):
     """
 
     is_user_view = True
+    self_actions = frozenset({"resetmypassword", "userinfoedit"})
     governing_right = "admin.users"
-    datamodel = SQLAInterface(AppUser)
+    datamodel = None  # set by make_datamodel() in the security manager
     route_base = "/users"
+
+    @classmethod
+    def make_datamodel(cls) -> UchetInterface:
+        """Return the datamodel; FAB's security manager overwrites the class attribute."""
+        return UchetInterface(AppUser, eager=("roles", "home_unit"))
+
     list_title = _l("Пользователи")
     show_title = _l("Пользователь")
     add_title = _l("Новый пользователь")
@@ -81,6 +89,9 @@ class UserView(UchetModelView, UserDBModelView):
         (_l("Пользователь"), {"fields": [*PROFILE, "roles", "home_unit"]}),
     ]
     add_columns = [*PROFILE, "roles", *ORG_FIELDS, "password", "conf_password"]
+    # FAB requires roles or groups; Uchet has no groups, and only role editors
+    # see the roles field at all.
+    validators_columns = {}
     edit_columns = [*PROFILE, "roles", *ORG_FIELDS]
 
     def _role_editor(self) -> bool:
@@ -155,6 +166,8 @@ class UchetResetPasswordView(ResetPasswordView):
 
     form_title = _l("Смена пароля")
     message = _l("Пароль изменён")
+    governing_right = "admin.users"
+    permission_levels = {"can_this_form_get": "edit", "can_this_form_post": "edit"}
 
     def _target_in_scope(self) -> None:
         users = self.appbuilder.sm.user_view
