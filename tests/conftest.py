@@ -165,5 +165,7 @@ def count_queries(app):
 def pg_server():
     """Return a PostgreSQL server URL, or skip when none is reachable."""
     if not pg_reachable():
+        if os.environ.get("UCHET_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"PostgreSQL is required (UCHET_REQUIRE_SERVICES=1) at {PG_SERVER_URL}")
         pytest.skip(f"PostgreSQL is not reachable at {PG_SERVER_URL}")
     return PG_SERVER_URL

@@ -16,6 +16,12 @@ from flask_wtf.csrf import ValidationError as CSRFError
 from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import BadRequest
 
+from security.fields import (
+    FieldScopeApiMixin,
+    FieldScopeViewMixin,
+    hidden_fields,
+    keep_stored_values,
+)
 from security.rowscope import check_in_scope, related_scoped, scope_column
 from security.scope import FilterInScope
 from services.errors import UchetError
@@ -59,14 +65,18 @@ class ScopedMixin:
             raise
 
     def check_write(self, item) -> None:
-        """Raise UchetError when `item` may not be written. Override to add rules."""
+        """Raise UchetError when `item` may not be written. Override to add rules.
+
+        Hidden fields first get their stored values back: a user cannot change
+        what his rights do not let him see."""
+        keep_stored_values(item, hidden_fields(getattr(self, "field_rights", {})))
         check_in_scope(self._session(), item)
 
     def check_delete(self, item) -> None:
         """Raise UchetError when `item` may not be deleted. Override to add rules."""
 
 
-class UchetModelView(ScopedMixin, ModelView):
+class UchetModelView(ScopedMixin, FieldScopeViewMixin, ModelView):
     """A generated CRUD screen bound to the rights catalogue and the row scope."""
 
     page_size = 25
@@ -167,7 +177,7 @@ def _csrf_for_cookie_sessions() -> None:
         abort(400, description=_("Нет или неверен CSRF-токен (заголовок X-CSRFToken)"))
 
 
-class UchetModelRestApi(ScopedMixin, ModelRestApi):
+class UchetModelRestApi(ScopedMixin, FieldScopeApiMixin, ModelRestApi):
     """A generated REST API bound to the rights catalogue and the row scope."""
 
     allow_browser_login = True

@@ -1,0 +1,166 @@
+"""Field scope: a field (a price, a cost) that a user's rights hide is absent
+from every page, form, JSON answer and export, cannot be filtered or sorted on,
+and keeps its stored value when that user saves the row.
+
+A view declares `field_rights = {"price": "price.prices.view>=own"}`; the rule is
+a right code, optionally with `>=<value>` (a bare code means a yes/no right set
+to "yes"). The mixins below apply the declaration to FAB screens and APIs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from flask import abort, request
+from flask_babel import gettext as _
+from sqlalchemy import inspect as sa_inspect
+
+from security.effective import EffectiveRights, current
+
+
+def visible(rights: EffectiveRights, rule: str) -> bool:
+    """Return True when the rule's right allows seeing the field."""
+    if rights.is_admin:
+        return True
+    code, _sep, minimum = rule.partition(">=")
+    if not minimum:
+        return rights.flag(code)
+    return rights.at_least(code, minimum)
+
+
+def hidden_fields(field_rights: Mapping[str, str]) -> frozenset[str]:
+    """Return the declared fields the current user may not see."""
+    if not field_rights:
+        return frozenset()
+    rights = current()
+    return frozenset(f for f, rule in field_rights.items() if not visible(rights, rule))
+
+
+def _base_name(column: str) -> str:
+    return column.split(".")[0]
+
+
+def keep_stored_values(item, fields: Iterable[str]) -> None:
+    """Undo changes to hidden fields: a user cannot change what he cannot see."""
+    state = sa_inspect(item)
+    for field in fields:
+        if field not in state.attrs:
+            continue
+        history = state.attrs[field].history
+        if state.persistent and history.has_changes():
+            setattr(item, field, history.deleted[0] if history.deleted else None)
+        elif state.pending or state.transient:
+            setattr(item, field, None)
+
+
+def refuse_hidden_arguments(hidden: frozenset[str], names: Iterable[str]) -> None:
+    """Abort with 400 when a filter or sort key names a hidden field."""
+    used = {_base_name(n) for n in names if n}
+    if used & hidden:
+        abort(400, description=_("Поле недоступно для поиска и сортировки"))
+
+
+class FieldScopeViewMixin:
+    """For ModelView subclasses: narrow widgets and forms per request."""
+
+    field_rights: dict[str, str] = {}
+
+    def _hidden(self) -> frozenset[str]:
+        return hidden_fields(self.field_rights)
+
+    def _narrow(self, widgets: dict, hidden: frozenset[str]) -> dict:
+        for widget in widgets.values():
+            args = getattr(widget, "template_args", None)
+            if not args:
+                continue
+            columns = args.get("include_columns")
+            if columns:
+                keep = [i for i, c in enumerate(columns) if _base_name(c) not in hidden]
+                args["include_columns"] = [columns[i] for i in keep]
+                # The show widget pairs values with columns by position.
+                values = args.get("value_columns")
+                if isinstance(values, list) and len(values) == len(columns):
+                    args["value_columns"] = [values[i] for i in keep]
+            if args.get("fieldsets"):
+                args["fieldsets"] = [
+                    (title, {**spec, "fields": [f for f in spec["fields"] if f not in hidden]})
+                    for title, spec in args["fieldsets"]
+                ]
+            form = args.get("form")
+            if form is not None:
+                for name in hidden:
+                    if name in form:
+                        del form[name]
+        return widgets
+
+    def _request_filter_names(self) -> list[str]:
+        names = []
+        for key in request.args:
+            if key.startswith("_flt_"):
+                names.append(key.split("_", 3)[-1])
+            elif key.startswith("_oc_"):
+                names.append(request.args[key])
+        return names
+
+    def _get_list_widget(self, *args, **kwargs):
+        hidden = self._hidden()
+        refuse_hidden_arguments(hidden, self._request_filter_names())
+        return self._narrow(super()._get_list_widget(*args, **kwargs), hidden)
+
+    def _get_show_widget(self, *args, **kwargs):
+        return self._narrow(super()._get_show_widget(*args, **kwargs), self._hidden())
+
+    def _get_add_widget(self, *args, **kwargs):
+        return self._narrow(super()._get_add_widget(*args, **kwargs), self._hidden())
+
+    def _get_edit_widget(self, *args, **kwargs):
+        return self._narrow(super()._get_edit_widget(*args, **kwargs), self._hidden())
+
+    def _get_search_widget(self, *args, **kwargs):
+        return self._narrow(super()._get_search_widget(*args, **kwargs), self._hidden())
+
+
+class FieldScopeApiMixin:
+    """For ModelRestApi subclasses: strip hidden keys from answers, refuse them
+    as filters or sort keys."""
+
+    field_rights: dict[str, str] = {}
+
+    def _hidden(self) -> frozenset[str]:
+        return hidden_fields(self.field_rights)
+
+    @staticmethod
+    def _strip(row: dict, hidden: frozenset[str]) -> None:
+        for key in list(row):
+            if _base_name(key) in hidden:
+                del row[key]
+
+    def pre_get(self, data: dict) -> None:
+        hidden = self._hidden()
+        self._strip(data.get("result", {}), hidden)
+        for meta in ("show_columns", "label_columns", "description_columns"):
+            self._drop_meta(data, meta, hidden)
+
+    def pre_get_list(self, data: dict) -> None:
+        hidden = self._hidden()
+        for row in data.get("result", []):
+            self._strip(row, hidden)
+        for meta in ("list_columns", "label_columns", "order_columns", "description_columns"):
+            self._drop_meta(data, meta, hidden)
+
+    @staticmethod
+    def _drop_meta(data: dict, key: str, hidden: frozenset[str]) -> None:
+        value = data.get(key)
+        if isinstance(value, list):
+            data[key] = [c for c in value if _base_name(c) not in hidden]
+        elif isinstance(value, dict):
+            data[key] = {k: v for k, v in value.items() if _base_name(k) not in hidden}
+
+    def _handle_filters_args(self, rison_args):
+        refuse_hidden_arguments(self._hidden(),
+                                [f.get("col", "") for f in rison_args.get("filters", [])])
+        return super()._handle_filters_args(rison_args)
+
+    def _handle_order_args(self, rison_args):
+        refuse_hidden_arguments(self._hidden(), [rison_args.get("order_column", "")])
+        return super()._handle_order_args(rison_args)
