@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app run
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test install setup lint translations bench clean
+.PHONY: run test install setup lint i18n translations bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -34,9 +34,17 @@ test: install translations
 lint: install
 	$(BIN)/ruff check .
 
-## Compile the Russian catalogue (the .mo file is built, not committed).
+## Re-extract the strings and merge them into both catalogues (then fill the new msgstr).
+i18n: install
+	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k _ -k _l -k gettext \
+		-k lazy_gettext -k ngettext:1,2 --no-wrap --sort-by-file --project=Uchet \
+		--copyright-holder=Uchet --msgid-bugs-address="" -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-wrap -N
+
+## Compile the ru and en catalogues (.mo files are built, not committed); docs/translations.md.
+## Fuzzy (unreviewed) entries are not compiled; -q is an option of pybabel, not of compile.
 translations: install
-	$(BIN)/pybabel compile -d translations -f -q
+	$(BIN)/pybabel -q compile -d translations
 
 bench: install
 	$(BIN)/python -m bench.orgtree

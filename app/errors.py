@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app, g, jsonify, render_template, request
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
@@ -14,12 +14,12 @@ from services.errors import UchetError
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    400: "Некорректный запрос",
-    403: "Доступ запрещён",
-    404: "Страница или запись не найдена",
-    405: "Метод не поддерживается",
-    429: "Слишком много попыток. Подождите немного и повторите",
-    500: "Внутренняя ошибка сервера. Мы уже знаем о ней",
+    400: _l("Некорректный запрос"),
+    403: _l("Доступ запрещён"),
+    404: _l("Страница или запись не найдена"),
+    405: _l("Метод не поддерживается"),
+    429: _l("Слишком много попыток. Подождите немного и повторите"),
+    500: _l("Внутренняя ошибка сервера. Мы уже знаем о ней"),
 }
 
 
@@ -28,7 +28,7 @@ def _wants_json() -> bool:
 
 
 def _answer(code: int, detail: str | None = None):
-    message = _(MESSAGES.get(code, "Ошибка"))
+    message = str(MESSAGES.get(code, _l("Ошибка")))
     # Errors raised before FAB's before_request (CSRF, 405) leave g.user unset,
     # and the layout needs it.
     if not hasattr(g, "user"):

@@ -10,7 +10,35 @@ from markupsafe import Markup, escape
 from sqlalchemy import JSON, DateTime, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-ACTION_LABELS = {"insert": _l("Создание"), "update": _l("Изменение"), "delete": _l("Удаление")}
+ACTION_LABELS = {
+    "insert": _l("Создание"),
+    "update": _l("Изменение"),
+    "delete": _l("Удаление"),
+    "policy": _l("Решение политики"),
+}
+# Tables whose classes are FAB's and cannot carry a __label__.
+TABLE_LABELS = {"ab_role": _l("Роли"), "ab_user_role": _l("Роли пользователей")}
+
+
+def table_label(table: str) -> str:
+    """Return the Russian name of a journaled table (its model's __label__)."""
+    for mapper in Model.registry.mappers:
+        if mapper.local_table is not None and mapper.local_table.name == table:
+            label = getattr(mapper.class_, "__label__", None)
+            if label is not None:
+                return str(label)
+    return str(TABLE_LABELS.get(table, table))
+
+
+def _shown(value) -> str:
+    """Return a journaled value as a person reads it (Да/Нет, blank for none)."""
+    if value is None:
+        return ""
+    if value is True:
+        return str(_l("Да"))
+    if value is False:
+        return str(_l("Нет"))
+    return str(value)
 
 
 def render_diff(before: dict | None, after: dict | None) -> Markup:
@@ -22,11 +50,11 @@ def render_diff(before: dict | None, after: dict | None) -> Markup:
         old, new = before.get(key), after.get(key)
         cls = ' class="warning"' if old != new else ""
         rows.append(
-            f"<tr{cls}><td>{escape(key)}</td><td>{escape('' if old is None else old)}</td>"
-            f"<td>{escape('' if new is None else new)}</td></tr>"
+            f"<tr{cls}><td>{escape(key)}</td><td>{escape(_shown(old))}</td>"
+            f"<td>{escape(_shown(new))}</td></tr>"
         )
-    head = (f"<tr><th>{escape(_l('Поле'))}</th><th>{escape(_l('Было'))}</th>"
-            f"<th>{escape(_l('Стало'))}</th></tr>")
+    field, was, now = _l("Поле"), _l("Было"), _l("Стало")
+    head = f"<tr><th>{escape(field)}</th><th>{escape(was)}</th><th>{escape(now)}</th></tr>"
     return Markup(
         f'<table class="table table-condensed table-bordered">{head}{"".join(rows)}</table>'
     )
@@ -59,6 +87,11 @@ class JournalEntry(Model):
     def action_label(self) -> str:
         """Return the localised name of the action."""
         return str(ACTION_LABELS.get(self.action, self.action))
+
+    @property
+    def table_label(self) -> str:
+        """Return the Russian name of the table."""
+        return table_label(self.table_name)
 
     @property
     def diff(self) -> Markup:

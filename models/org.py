@@ -61,6 +61,7 @@ class Unit(Model):
     """A node of the organisation tree (network, region, branch, client office...)."""
 
     __tablename__ = "org_unit"
+    __label__ = _l("Подразделения")
     __table_args__ = (
         CheckConstraint("parent_id IS NULL OR parent_id <> id", name="ck_org_unit_not_own_parent"),
         Index("ix_org_unit_parent_id", "parent_id"),

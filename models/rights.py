@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import Role
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -16,6 +17,7 @@ class RoleRight(Model):
     """
 
     __tablename__ = "role_right"
+    __label__ = _l("Права ролей")
     __table_args__ = (UniqueConstraint("role_id", "code", name="uq_role_right_role_code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,6 +34,7 @@ class RoleProfile(Model):
     """What Uchet knows about a FAB role beyond its name: its preset and side."""
 
     __tablename__ = "role_profile"
+    __label__ = _l("Профили ролей")
 
     role_id: Mapped[int] = mapped_column(
         ForeignKey("ab_role.id", ondelete="CASCADE"), primary_key=True

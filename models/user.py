@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Column, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -33,6 +34,7 @@ class AppUser(User):
     """
 
     __tablename__ = "ab_user"
+    __label__ = _l("Пользователи")
     # A user belongs where his home unit is (see security.rowscope).
     __scope_column__ = "home_unit_id"
 

@@ -21,7 +21,8 @@ def explain_command(username: str, view_name: str, permission: str, pk: str | No
     try:
         result = explain(db.session, username, view_name, permission, pk)
     except LookupError as exc:
-        raise click.ClickException(str(exc)) from None
+        # Exit 2 (usage error), so a typo is not mistaken for "access denied" (exit 1).
+        raise click.UsageError(str(exc)) from None
     for line in result.lines:
         click.echo(line)
     click.echo("ДОСТУП РАЗРЕШЁН" if result.allowed else "ДОСТУП ЗАПРЕЩЁН")

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 from flask_appbuilder.security.sqla.models import Role
 from flask_babel import gettext as _
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 
 from models.org import Unit
@@ -32,6 +33,16 @@ def _view_by_name(name: str):
         if view.class_permission_name == name or type(view).__name__ == name:
             return view
     return None
+
+
+def _row(session, model, pk: str):
+    """Return the row of `model` whose primary key is `pk`, or None (also for a key that
+    is not of the key's type: PostgreSQL would refuse to compare it)."""
+    try:
+        key = sa_inspect(model).primary_key[0].type.python_type(pk)
+    except (TypeError, ValueError, NotImplementedError):
+        return None
+    return session.get(model, key)
 
 
 def explain(session, username: str, view_name: str, permission: str,
@@ -79,9 +90,13 @@ def explain(session, username: str, view_name: str, permission: str,
     out.allowed = granted
     if pk is None or not granted:
         return out
-    model = view.datamodel.obj
+    datamodel = getattr(view, "datamodel", None)
+    if datamodel is None:
+        out.lines.append(_("Записи этого экрана не привязаны к подразделениям"))
+        return out
+    model = datamodel.obj
     column = scope_column(model)
-    row = session.get(model, pk)
+    row = _row(session, model, pk)
     if row is None:
         out.lines.append(_("Запись %(pk)s не существует", pk=pk))
         out.allowed = False

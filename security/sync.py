@@ -221,7 +221,8 @@ def ensure_preset_roles(session: Session, admin_role_name: str) -> dict[str, Rol
         name = admin_role_name if code == "admin" else preset.ru
         if role is None:
             role = session.scalar(select(Role).where(Role.name == name))
-        if role is None:
+        created = role is None
+        if created:
             role = Role(name=name)
             session.add(role)
             session.flush()
@@ -229,7 +230,9 @@ def ensure_preset_roles(session: Session, admin_role_name: str) -> dict[str, Rol
             session.add(RoleProfile(role_id=role.id, preset=code, side=preset.side,
                                     description=preset.description.get("ru")))
         session.flush()
-        ensure_rights_rows(session, role, catalogue, preset.values)
+        # A new role takes the preset; an existing one keeps its own values and
+        # gets new rights by inheritance or default, like any other role.
+        ensure_rights_rows(session, role, catalogue, preset.values if created else None)
         roles[code] = role
     if session.scalar(select(Role).where(Role.name == PUBLIC_ROLE)) is None:
         session.add(Role(name=PUBLIC_ROLE))

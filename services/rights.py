@@ -190,6 +190,13 @@ def delete_role(session: Session, role_id: int) -> None:
             _("Роль «%(name)s» назначена пользователям (%(n)s): сначала снимите её",
               name=role.name, n=holders)
         )
+    # Delete the rights through the ORM (not the FK cascade) so the journal keeps them.
+    for row in session.scalars(select(RoleRight).where(RoleRight.role_id == role.id)):
+        session.delete(row)
+    profile = session.get(RoleProfile, role.id)
+    if profile is not None:
+        session.delete(profile)
+    session.flush()
     session.delete(role)
     session.commit()
 

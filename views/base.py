@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, g, request
 from flask_appbuilder import ModelRestApi, ModelView, expose
 from flask_appbuilder.actions import action as fab_action
+from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import ValidationError as CSRFError
@@ -35,6 +36,39 @@ def _rel_filters(model: type) -> dict[str, list]:
         key: [[scope_column(target), *SCOPE_FILTER]]
         for key, target in related_scoped(model).items()
     }
+
+
+def _yes_no(value) -> str:
+    if value is None:
+        return ""
+    return _("Да") if value else _("Нет")
+
+
+def _datetime(value) -> str:
+    return "" if value is None else format_datetime(value, "dd.MM.yyyy HH:mm:ss")
+
+
+def _date(value) -> str:
+    return "" if value is None else format_date(value, "dd.MM.yyyy")
+
+
+def _blank(value):
+    return "" if value is None else value
+
+
+def _default_formatters(datamodel) -> dict:
+    """Return Russian display formatters: Да/Нет, dd.mm.yyyy (Moscow time), blank for None."""
+    formatters = {}
+    for name in datamodel.get_columns_list():
+        if datamodel.is_boolean(name):
+            formatters[name] = _yes_no
+        elif datamodel.is_datetime(name):
+            formatters[name] = _datetime
+        elif datamodel.is_date(name):
+            formatters[name] = _date
+        else:
+            formatters[name] = _blank
+    return formatters
 
 
 class ScopedMixin:
@@ -120,6 +154,8 @@ class UchetModelView(ScopedMixin, FieldScopeViewMixin, ModelView):
 
     def __init__(self, **kwargs):
         self._apply_scope_declarations()
+        self.formatters_columns = {**_default_formatters(self.datamodel),
+                                   **(self.formatters_columns or {})}
         rel = _rel_filters(self.datamodel.obj)
         self.add_form_query_rel_fields = {**rel, **(self.add_form_query_rel_fields or {})}
         self.edit_form_query_rel_fields = {**rel, **(self.edit_form_query_rel_fields or {})}
@@ -128,6 +164,9 @@ class UchetModelView(ScopedMixin, FieldScopeViewMixin, ModelView):
             **(self.search_form_query_rel_fields or {}),
         }
         super().__init__(**kwargs)
+        # FAB offers every decorated action; a view without delete keeps no bulk delete.
+        if "can_muldelete" not in self.base_permissions:
+            self.actions.pop("muldelete", None)
 
     def pre_add(self, item) -> None:
         self._guard(self.check_write, item)

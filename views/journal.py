@@ -26,11 +26,12 @@ class JournalView(UchetModelView):
         "action": _l("Действие"),
         "action_label": _l("Действие"),
         "table_name": _l("Таблица"),
+        "table_label": _l("Таблица"),
         "row_pk": _l("Ключ записи"),
         "diff": _l("Изменения"),
     }
-    list_columns = ["at", "username", "action_label", "table_name", "row_pk"]
-    show_columns = ["at", "username", "action_label", "table_name", "row_pk", "diff"]
+    list_columns = ["at", "username", "action_label", "table_label", "row_pk"]
+    show_columns = ["at", "username", "action_label", "table_label", "row_pk", "diff"]
     search_columns = ["at", "username", "action", "table_name", "row_pk"]
     order_columns = ["at", "username", "table_name"]
     base_order = ("id", "desc")

@@ -6,6 +6,7 @@ import datetime
 
 from flask import abort, g, request
 from flask_appbuilder import expose, has_access
+from flask_appbuilder.models.sqla.filters import FilterNotEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.views import (
     ResetPasswordView,
@@ -92,6 +93,9 @@ class UserView(UchetModelView, UserDBModelView):
     # FAB requires roles or groups; Uchet has no groups, and only role editors
     # see the roles field at all.
     validators_columns = {}
+    # The anonymous role is never assigned to a person.
+    add_form_query_rel_fields = {"roles": [["name", FilterNotEqual, "Public"]]}
+    edit_form_query_rel_fields = add_form_query_rel_fields
     edit_columns = [*PROFILE, "roles", *ORG_FIELDS]
 
     def _role_editor(self) -> bool:
