@@ -110,6 +110,15 @@ class Unit(Model):
         return self.parent.id if self.parent is not None else self.parent_id
 
     @property
+    def path_label(self) -> str:
+        """Return the chain of names from the root down to this unit."""
+        names, unit = [], self
+        while unit is not None:
+            names.append(unit.name)
+            unit = unit.parent
+        return " › ".join(reversed(names))
+
+    @property
     def is_client_side(self) -> bool:
         """Return True for client organisations and their offices."""
         return self.kind in {k.value for k in CLIENT_KINDS}

@@ -21,6 +21,7 @@ UNIT_LABELS = {
     "kind": _l("Тип"),
     "kind_label": _l("Тип"),
     "parent": _l("Входит в"),
+    "path_label": _l("Место в структуре"),
     "children": _l("Подчинённые подразделения"),
     "inn": _l("ИНН"),
     "address": _l("Адрес"),
@@ -59,14 +60,15 @@ class UnitView(_UnitRules, UchetModelView):
     edit_title = _l("Изменение подразделения")
     label_columns = UNIT_LABELS
     list_columns = ["code", "name", "kind_label", "parent", "active"]
-    show_columns = ["code", "name", "short_name", "kind_label", "parent", "inn", "address",
+    show_columns = ["code", "name", "short_name", "kind_label", "path_label", "inn", "address",
                     "phone", "email", "active"]
     add_columns = ["kind", "parent", "code", "name", "short_name", "inn", "address",
                    "phone", "email", "active"]
     edit_columns = add_columns
     search_columns = ["code", "name", "kind", "parent", "active", "address"]
     order_columns = ["code", "name", "kind", "active"]
-    base_order = ("name", "asc")
+    # Codes group a branch with its departments and a client with its offices.
+    base_order = ("code", "asc")
     add_form_extra_fields = {"kind": SelectField(_l("Тип"), choices=KIND_CHOICES)}
     edit_form_extra_fields = add_form_extra_fields
 
