@@ -57,6 +57,14 @@ def _database_url(env: Mapping[str, str], mode: str, instance_dir: Path) -> str:
             url = url.set(drivername="postgresql+psycopg")
         if not url.database:
             raise ConfigError("DATABASE_URL has no database name")
+    try:
+        # A driver named in the URL (postgresql+psycopg2://...) must be importable,
+        # or start-up would end in a traceback instead of this one-line message.
+        url.get_dialect().import_dbapi()
+    except (ArgumentError, ImportError):
+        raise ConfigError(
+            f"DATABASE_URL names the driver {url.drivername!r}, which is not installed"
+        ) from None
     return url.render_as_string(hide_password=False)
 
 

@@ -77,8 +77,11 @@ def check_in_scope(session, item: Any) -> None:
         raise ScopeError(_("Укажите подразделение из вашей области данных"))
     if not ids:
         return
-    found = session.scalar(
-        select(func.count()).select_from(Unit).where(Unit.id.in_(ids), scope.clause(Unit.id))
-    )
+    # No autoflush: the row being checked is not in the session yet (FAB adds it
+    # after pre_add), and flushing its parent would half-save it.
+    with session.no_autoflush:
+        found = session.scalar(
+            select(func.count()).select_from(Unit).where(Unit.id.in_(ids), scope.clause(Unit.id))
+        )
     if found != len(ids):
         raise ScopeError(_("Запись выходит за пределы вашей области данных"))

@@ -14,7 +14,7 @@ import enum
 from typing import Any
 
 from flask import g, has_request_context
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import NO_VALUE
 
@@ -104,13 +104,20 @@ def _snapshot(state, *, old: bool) -> dict[str, Any]:
     """Return the row's values.
 
     With old=True: only the changed fields, with their values before this flush
-    (None where the old value was never loaded). Otherwise: every loaded field.
+    (read from the database where the old value was never loaded). Otherwise:
+    every loaded field.
     """
     data: dict[str, Any] = {}
+    unloaded = []
     for attr in _column_attrs(state):
         hist = state.attrs[attr.key].history
         if old:
             if not hist.has_changes():
+                continue
+            if not hist.deleted and state.key is not None:
+                # Set on an expired row (e.g. after a commit): the old value was
+                # never loaded, so read it from the database below.
+                unloaded.append(attr)
                 continue
             value = hist.deleted[0] if hist.deleted else None
         else:
@@ -118,6 +125,8 @@ def _snapshot(state, *, old: bool) -> dict[str, Any]:
             if value is NO_VALUE:
                 continue
         data[attr.columns[0].name] = _value(attr.key, value)
+    if unloaded:
+        data.update(_stored_values(state, unloaded))
     for rel in _collection_attrs(state):
         hist = state.attrs[rel.key].history
         if old:
@@ -128,6 +137,20 @@ def _snapshot(state, *, old: bool) -> dict[str, Any]:
             if hist.has_changes():
                 data[rel.key] = _ids(list(hist.unchanged) + list(hist.added))
     return data
+
+
+def _stored_values(state, attrs: list) -> dict[str, Any]:
+    """Return the values of `attrs` as stored in the database (before this flush)."""
+    pk = state.mapper.primary_key
+    row = state.session.execute(
+        select(*(a.columns[0] for a in attrs)).where(
+            *(col == value for col, value in zip(pk, state.key[1], strict=True))
+        )
+    ).first()
+    return {
+        a.columns[0].name: _value(a.key, None if row is None else row[i])
+        for i, a in enumerate(attrs)
+    }
 
 
 def _changed(state) -> bool:
@@ -172,7 +195,8 @@ def _after_flush(session: Session, _ctx) -> None:
     rows = []
     for action, state, before in pending:
         after = None if action == "delete" else _after_image(state, before)
-        if action == "update" and before == after:
+        # Nothing really changed, unless the change is hidden behind the mask.
+        if action == "update" and before == after and not MASKED_COLUMNS & before.keys():
             continue
         rows.append(
             {

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, event, insert, inspect, literal, select
+from sqlalchemy import delete, event, insert, inspect, literal, select, true
 from sqlalchemy.orm import Session
 
 from models.org import PARENT_KINDS, Unit, UnitClosure, UnitKind
@@ -44,6 +44,13 @@ def validate_placement(session: Session, unit: Unit) -> None:
 
     Raises ValidationError with a Russian message naming the problem.
     """
+    # The unit is checked before it is saved: an autoflush here would write the
+    # very placement under review (and the ORM cannot even flush a cycle).
+    with session.no_autoflush:
+        _check_placement(session, unit)
+
+
+def _check_placement(session: Session, unit: Unit) -> None:
     try:
         kind = UnitKind(unit.kind)
     except ValueError:
@@ -89,8 +96,8 @@ def _on_insert(connection, unit_id: int, parent_id: int | None) -> None:
         )
 
 
-def _on_move(connection, unit_id: int, new_parent_id: int | None) -> None:
-    """Re-link a subtree: drop its links to old ancestors, add links to new ones."""
+def _detach(connection, unit_id: int) -> None:
+    """Cut a subtree from its current ancestors (drop the links between them)."""
     subtree = select(UnitClosure.descendant_id).where(UnitClosure.ancestor_id == unit_id)
     old_ancestors = select(UnitClosure.ancestor_id).where(
         UnitClosure.descendant_id == unit_id, UnitClosure.depth > 0
@@ -101,6 +108,10 @@ def _on_move(connection, unit_id: int, new_parent_id: int | None) -> None:
             UnitClosure.ancestor_id.in_(old_ancestors.scalar_subquery()),
         )
     )
+
+
+def _attach(connection, unit_id: int, new_parent_id: int | None) -> None:
+    """Link a detached subtree to its new parent and all of the parent's ancestors."""
     if new_parent_id is None:
         return
     sup = select(UnitClosure.ancestor_id, UnitClosure.depth).where(
@@ -112,22 +123,46 @@ def _on_move(connection, unit_id: int, new_parent_id: int | None) -> None:
     connection.execute(
         insert(UnitClosure).from_select(
             ["ancestor_id", "descendant_id", "depth"],
-            select(sup.c.ancestor_id, sub.c.descendant_id, sup.c.depth + sub.c.depth + 1),
+            select(sup.c.ancestor_id, sub.c.descendant_id, sup.c.depth + sub.c.depth + 1)
+            .select_from(sup.join(sub, true())),
         )
     )
 
 
+def _parents_first(units: list[Unit]) -> list[Unit]:
+    """Return new units ordered so that a new parent comes before its new children."""
+    by_id = {u.id: u for u in units}
+    ordered: list[Unit] = []
+    seen: set[int] = set()
+    for u in units:
+        chain = []
+        while u is not None and u.id not in seen:
+            seen.add(u.id)
+            chain.append(u)
+            u = by_id.get(u.parent_id)
+        ordered.extend(reversed(chain))
+    return ordered
+
+
 def _after_flush(session: Session, _flush_context) -> None:
     connection = session.connection()
-    for obj in session.new:
-        if isinstance(obj, Unit):
-            _on_insert(connection, obj.id, obj.parent_id)
+    # A child may be added to the session before its (also new) parent.
+    new_units = [obj for obj in session.new if isinstance(obj, Unit)]
+    for obj in _parents_first(new_units):
+        _on_insert(connection, obj.id, obj.parent_id)
+    moved = []
     for obj in session.dirty:
         if isinstance(obj, Unit) and obj not in session.new:
             attrs = inspect(obj).attrs
             # Either side of the link may have been set: the FK or the relationship.
             if attrs.parent_id.history.has_changes() or attrs.parent.history.has_changes():
-                _on_move(connection, obj.id, obj.parent_id)
+                moved.append(obj)
+    # Cut every moved subtree first, then re-attach: moving several units in one
+    # flush then never passes through a cycle, whatever order the session yields.
+    for obj in moved:
+        _detach(connection, obj.id)
+    for obj in moved:
+        _attach(connection, obj.id, obj.parent_id)
 
 
 def install() -> None:
