@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, event, insert, inspect, literal, select, true
+from sqlalchemy import delete, event, insert, inspect, select, true
 from sqlalchemy.orm import Session
 
 from models.org import PARENT_KINDS, Unit, UnitClosure, UnitKind
@@ -80,20 +80,29 @@ def _check_placement(session: Session, unit: Unit) -> None:
         )
 
 
-def _on_insert(connection, unit_id: int, parent_id: int | None) -> None:
-    rows = [{"ancestor_id": unit_id, "descendant_id": unit_id, "depth": 0}]
-    connection.execute(insert(UnitClosure), rows)
-    if parent_id is not None:
-        connection.execute(
-            insert(UnitClosure).from_select(
-                ["ancestor_id", "descendant_id", "depth"],
-                select(
-                    UnitClosure.ancestor_id,
-                    literal(unit_id),
-                    UnitClosure.depth + 1,
-                ).where(UnitClosure.descendant_id == parent_id),
-            )
+def _on_insert(connection, units: list[Unit]) -> None:
+    """Write the closure rows of new units (parents first): one SELECT of the
+    existing parents' ancestors and one multi-row INSERT, whatever their number."""
+    new_ids = {u.id for u in units}
+    outside = {u.parent_id for u in units if u.parent_id is not None} - new_ids
+    chains: dict[int, list[tuple[int, int]]] = {pid: [] for pid in outside}
+    if outside:
+        rows = connection.execute(
+            select(UnitClosure.descendant_id, UnitClosure.ancestor_id, UnitClosure.depth)
+            .where(UnitClosure.descendant_id.in_(outside))
         )
+        for descendant, ancestor, depth in rows:
+            chains[descendant].append((ancestor, depth))
+    values = []
+    for unit in units:
+        # (ancestor, depth) pairs of the unit itself, built from its parent's chain.
+        chain = [(unit.id, 0)]
+        if unit.parent_id is not None:
+            chain += [(a, d + 1) for a, d in chains.get(unit.parent_id, [])]
+        chains[unit.id] = chain
+        values += [{"ancestor_id": a, "descendant_id": unit.id, "depth": d} for a, d in chain]
+    if values:
+        connection.execute(insert(UnitClosure), values)
 
 
 def _detach(connection, unit_id: int) -> None:
@@ -148,8 +157,7 @@ def _after_flush(session: Session, _flush_context) -> None:
     connection = session.connection()
     # A child may be added to the session before its (also new) parent.
     new_units = [obj for obj in session.new if isinstance(obj, Unit)]
-    for obj in _parents_first(new_units):
-        _on_insert(connection, obj.id, obj.parent_id)
+    _on_insert(connection, _parents_first(new_units))
     moved = []
     for obj in session.dirty:
         if isinstance(obj, Unit) and obj not in session.new:
