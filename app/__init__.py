@@ -79,10 +79,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         appbuilder.init_app(app, db.session)
         install(appbuilder)
 
+    from app import startup
     from app.cli import register_cli
     from app.errors import register_error_handlers
     from security import effective
 
+    startup.install(app)
     # Rights are resolved once per request; never carry them into the next one.
     app.before_request(effective.forget)
     register_error_handlers(app)

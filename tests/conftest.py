@@ -105,7 +105,7 @@ def _rollback_each_test(request, app):
             outer.rollback()
             connection.close()
             engines[None] = engine
-            factory.configure(join_transaction_mode="conservative_savepoint")
+            factory.configure(join_transaction_mode="conditional_savepoint")
 
 
 @pytest.fixture

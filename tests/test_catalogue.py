@@ -404,3 +404,28 @@ def test_sync_all_refuses_stored_rights_that_do_not_fit(app, session):
     with pytest.raises(CatalogueError, match=r"refbook\.unicorns"):
         sync_all(session, app.appbuilder)
     session.rollback()
+
+
+@pytest.mark.no_db_isolation
+def test_a_server_with_rights_outside_the_catalogue_refuses_to_serve(app, database_url):
+    """The first request of a worker checks the stored rights; a bad one stops it."""
+    from app import create_app
+    from app.extensions import db
+
+    with app.app_context():
+        role = db.session.scalar(select(Role).where(Role.name == "Регистратор"))
+        bad = RoleRight(role_id=role.id, code="voucher.no_such_right", value="yes")
+        db.session.add(bad)
+        db.session.commit()
+        bad_id = bad.id
+    try:
+        worker = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+        response = worker.test_client().get("/login/")
+        assert response.status_code == 503
+        assert "voucher.no_such_right" in response.get_data(as_text=True)
+    finally:
+        with app.app_context():
+            db.session.execute(delete(RoleRight).where(RoleRight.id == bad_id))
+            db.session.commit()
+    healthy = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    assert healthy.test_client().get("/login/").status_code == 200
