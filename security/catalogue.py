@@ -67,6 +67,9 @@ class Section:
     code: str
     ru: str
     en: str
+    # Which sides of the business may hold these rights: a cabinet (client-side)
+    # role never holds a back-office right, so it never reaches those screens.
+    sides: tuple[str, ...] = ("back_office", "cabinet")
 
 
 @dataclass(frozen=True)
@@ -293,7 +296,10 @@ def _build_sections(raw: Any) -> dict[str, Section]:
         code = item.get("code") if isinstance(item, dict) else None
         if not isinstance(code, str) or code in sections:
             raise CatalogueError(f"section {code!r}: missing or duplicate code")
-        sections[code] = Section(code, *_labels(item, f"section {code}"))
+        sides = tuple(item.get("sides") or SIDES)
+        if not set(sides) <= set(SIDES):
+            raise CatalogueError(f"section {code}: sides must be among {SIDES}")
+        sections[code] = Section(code, *_labels(item, f"section {code}"), sides=sides)
     return sections
 
 

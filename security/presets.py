@@ -84,6 +84,11 @@ def _build_preset(code: str, raw: Any, catalogue: Catalogue) -> Preset:
             rights[right] = catalogue.validate_value(right, value)
         except RightValueError as exc:
             raise fail(str(exc)) from None
+    side = raw["side"]
+    for right, value in rights.items():
+        section = catalogue.sections[catalogue.rights[right].section]
+        if side not in section.sides and value != catalogue.rights[right].default:
+            raise fail(f"{right}: a {side} role cannot hold rights of section {section.code}")
     problems = catalogue.check_dependencies(rights)
     if problems:
         raise fail("; ".join(problems))

@@ -166,7 +166,14 @@ def sync_role_permissions(session: Session, role: Role, views: list[GovernedView
         role.permissions = []
         return
     owned = governed_keys(views)
-    wanted = desired_permissions(role_values(session, role), views)
+    profile = session.get(RoleProfile, role.id)
+    values = role_values(session, role)
+    if profile is not None and profile.side == "cabinet":
+        # A client-side role never gets a back-office permission, whatever is stored.
+        catalogue = load_catalogue()
+        values = {code: value for code, value in values.items() if code in catalogue.rights
+                  and "cabinet" in catalogue.sections[catalogue.rights[code].section].sides}
+    wanted = desired_permissions(values, views)
     keep = [pv for pv in role.permissions
             if (pv.permission.name, pv.view_menu.name) not in owned]
     add = [all_pvs[key] for key in sorted(wanted) if key in all_pvs]

@@ -45,9 +45,10 @@ def _resync(session: Session, role: Role) -> None:
     sync_role_permissions(session, role, governed_views(appbuilder), _admin_name())
 
 
-def validate_values(stored: Mapping[str, str], changes: Mapping[str, str]) -> dict[str, str]:
-    """Return the normalised changes; raise ValidationError listing every bad value
-    and every broken dependency of the resulting set (in Russian)."""
+def validate_values(stored: Mapping[str, str], changes: Mapping[str, str],
+                    side: str = "back_office") -> dict[str, str]:
+    """Return the normalised changes; raise ValidationError listing every bad value,
+    every right the role's side may not hold and every broken dependency (in Russian)."""
     catalogue = load_catalogue()
     errors: list[str] = []
     clean: dict[str, str] = {}
@@ -58,6 +59,11 @@ def validate_values(stored: Mapping[str, str], changes: Mapping[str, str]) -> di
             label = catalogue.rights[code].ru if code in catalogue.rights else code
             errors.append(_("Недопустимое значение «%(value)s» права «%(right)s»",
                             value=value, right=label))
+            continue
+        right = catalogue.rights[code]
+        if side not in catalogue.sections[right.section].sides and clean[code] != right.default:
+            errors.append(_("Право «%(right)s» не выдаётся ролям личного кабинета",
+                            right=right.ru))
     if not errors:
         errors.extend(catalogue.check_dependencies({**stored, **clean}))
     if errors:
@@ -93,7 +99,9 @@ def save_matrix(session: Session, changes: Mapping[int, Mapping[str, str]]) -> i
         role = _role(session, role_id)
         try:
             _editable(role)
-            plans.append((role, validate_values(role_values(session, role), values)))
+            profile = session.get(RoleProfile, role.id)
+            side = profile.side if profile else "back_office"
+            plans.append((role, validate_values(role_values(session, role), values, side)))
         except ValidationError as exc:
             problems.append(f"{role.name}: {exc}")
     if problems:

@@ -23,7 +23,7 @@ from models.journal import JournalEntry
 from models.rights import RoleProfile, RoleRight
 from security.catalogue import load_catalogue
 from security.presets import load_presets
-from security.sync import SELF_SERVICE
+from security.sync import SELF_SERVICE, role_values
 from tests.support import make_role, unit
 
 ADMIN_ROLE = "Администратор"
@@ -515,3 +515,15 @@ def test_a_matrix_post_with_the_forms_csrf_token_is_saved(app, session, login):
 
     assert response.status_code == 302
     assert _values(session, reg)["admin.units"] == "edit"
+
+
+def test_a_cabinet_role_cannot_be_given_a_back_office_right(session, login):
+    """Cabinet users never reach back-office screens: the matrix refuses the grant."""
+    role = session.scalar(select(Role).where(Role.name == "Пользователь личного кабинета"))
+    admin = login("admin")
+    admin.post("/rights/matrix?section=admin", data={f"v:{role.id}:admin.units": "view"})
+    page = admin.get("/rights/matrix?section=admin").get_data(as_text=True)
+    assert "не выдаётся ролям личного кабинета" in page
+    session.expire_all()
+    assert role_values(session, role)["admin.units"] == "none"
+    assert login("client_user").get("/unitview/list/").status_code == 403
