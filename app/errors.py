@@ -7,6 +7,7 @@ import logging
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from services.errors import UchetError
@@ -18,6 +19,7 @@ MESSAGES = {
     403: _l("Доступ запрещён"),
     404: _l("Страница или запись не найдена"),
     405: _l("Метод не поддерживается"),
+    413: _l("Файл слишком большой: загрузите файл не больше 20 МБ"),
     429: _l("Слишком много попыток. Подождите немного и повторите"),
     500: _l("Внутренняя ошибка сервера. Мы уже знаем о ней"),
 }
@@ -48,6 +50,15 @@ def register_error_handlers(app: Flask) -> None:
             return exc
         detail = exc.description if exc.code in (400, 422) else None
         return _answer(exc.code, detail)
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def _no_such_key(exc: Exception):
+        # A key too large for the database's integers names no row: not found.
+        from app.extensions import db
+
+        db.session.rollback()
+        return _answer(404)
 
     @app.errorhandler(UchetError)
     def _domain(exc: UchetError):

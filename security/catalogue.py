@@ -28,7 +28,6 @@ MERGES = ("max", "union")
 SIDES = ("back_office", "cabinet")
 LANGS = ("ru", "en")
 BASES = ("default", "max")
-VIEW_KINDS = ("access", "scope", "flag")
 
 _CODE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
 _DIGITS = re.compile(r"[0-9]+")
@@ -96,7 +95,6 @@ class Right:
     note: str = ""
     depends: tuple[Dependency, ...] = ()
     inherit_from: str | None = None
-    views: tuple[str, ...] = ()
     unit: str | None = None
     zero_unlimited: bool = False
     merge: str = "max"
@@ -333,13 +331,10 @@ def _build_right(raw: Any, kinds: Mapping[str, Kind], sections: Mapping[str, Sec
         raise fail(f"number rights, and only they, need a unit of {UNITS}")
     if raw.get("zero_unlimited") and kind != NUMBER:
         raise fail("zero_unlimited applies to number rights only")
-    views = raw.get("views", [])
-    if (
-        not isinstance(views, list)
-        or not all(isinstance(view, str) for view in views)
-        or (views and kind not in VIEW_KINDS)
-    ):
-        raise fail("views must be a list of view names on an access, scope or flag right")
+    if "views" in raw:
+        # Screens name the right that governs them (`governing_right`); a list
+        # here would only drift from them.
+        raise fail("views are declared on the screens (governing_right), not here")
     default = _normalise(kind, values, raw.get("default"))
     if default is None:
         allowed = "a non-negative integer" if kind == NUMBER else f"one of {values}"
@@ -364,7 +359,6 @@ def _build_right(raw: Any, kinds: Mapping[str, Kind], sections: Mapping[str, Sec
         note=raw.get("note") or "",
         depends=tuple(depends),
         inherit_from=raw.get("inherit_from"),
-        views=tuple(views),
         unit=raw.get("unit"),
         zero_unlimited=bool(raw.get("zero_unlimited", False)),
         merge=merge,

@@ -47,6 +47,8 @@ class EffectiveRights:
     values: Mapping[str, Any]
     scope: Scope
     sides: frozenset[str] = field(default_factory=frozenset)
+    #: The user's home and delegated units: "own branch" rights start from them.
+    own_units: frozenset[int] = field(default_factory=frozenset)
 
     def can(self, permission_name: str, view_name: str) -> bool:
         """Return True when a FAB permission is granted to one of the user's roles."""
@@ -70,10 +72,6 @@ class EffectiveRights:
         """Return True when a yes/no right is "yes"."""
         return self.value(code) == "yes"
 
-    @property
-    def is_cabinet_only(self) -> bool:
-        """Return True for client-side users with no back-office role."""
-        return bool(self.sides) and self.sides == {"cabinet"}
 
 
 ANONYMOUS = EffectiveRights(
@@ -199,6 +197,7 @@ def resolve(session: Session, user: Any, catalogue: Catalogue | None = None) -> 
         values=values,
         scope=scope,
         sides=frozenset(sides),
+        own_units=frozenset(({home} if home is not None else set()) | extra),
     )
 
 

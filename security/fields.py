@@ -9,6 +9,7 @@ to "yes"). The mixins below apply the declaration to FAB screens and APIs.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 
 from flask import abort, request
@@ -73,6 +74,9 @@ class FieldScopeViewMixin:
             args = getattr(widget, "template_args", None)
             if not args:
                 continue
+            if args.get("include_cols"):  # the search widget's own name for it
+                args["include_cols"] = [c for c in args["include_cols"]
+                                        if _base_name(c) not in hidden]
             columns = args.get("include_columns")
             if columns:
                 keep = [i for i, c in enumerate(columns) if _base_name(c) not in hidden]
@@ -121,40 +125,37 @@ class FieldScopeViewMixin:
 
 
 class FieldScopeApiMixin:
-    """For ModelRestApi subclasses: strip hidden keys from answers, refuse them
-    as filters or sort keys."""
+    """For ModelRestApi subclasses: strip hidden keys from every JSON answer
+    (get, list, put, post, _info: FAB builds its schemas once, at start-up),
+    and refuse hidden fields as filters or sort keys."""
 
     field_rights: dict[str, str] = {}
 
     def _hidden(self) -> frozenset[str]:
         return hidden_fields(self.field_rights)
 
-    @staticmethod
-    def _strip(row: dict, hidden: frozenset[str]) -> None:
-        for key in list(row):
-            if _base_name(key) in hidden:
-                del row[key]
-
-    def pre_get(self, data: dict) -> None:
+    def scrub_response(self, response):
+        """Return the response without hidden fields (an after_request hook)."""
         hidden = self._hidden()
-        self._strip(data.get("result", {}), hidden)
-        for meta in ("show_columns", "label_columns", "description_columns"):
-            self._drop_meta(data, meta, hidden)
-
-    def pre_get_list(self, data: dict) -> None:
-        hidden = self._hidden()
-        for row in data.get("result", []):
-            self._strip(row, hidden)
-        for meta in ("list_columns", "label_columns", "order_columns", "description_columns"):
-            self._drop_meta(data, meta, hidden)
-
-    @staticmethod
-    def _drop_meta(data: dict, key: str, hidden: frozenset[str]) -> None:
-        value = data.get(key)
-        if isinstance(value, list):
-            data[key] = [c for c in value if _base_name(c) not in hidden]
-        elif isinstance(value, dict):
-            data[key] = {k: v for k, v in value.items() if _base_name(k) not in hidden}
+        if not hidden or not response.is_json:
+            return response
+        data = response.get_json(silent=True)
+        if not isinstance(data, dict):
+            return response
+        result = data.get("result")
+        for row in result if isinstance(result, list) else [result]:
+            if isinstance(row, dict):
+                _strip(row, hidden)
+        for key in ("list_columns", "show_columns", "order_columns", "search_columns",
+                    "label_columns", "description_columns", "filters"):
+            _drop_meta(data, key, hidden)
+        for key in ("add_columns", "edit_columns"):
+            if isinstance(data.get(key), list):
+                data[key] = [f for f in data[key]
+                             if not (isinstance(f, dict)
+                                     and _base_name(f.get("name", "")) in hidden)]
+        response.set_data(json.dumps(data, ensure_ascii=False, default=str))
+        return response
 
     def _handle_filters_args(self, rison_args):
         refuse_hidden_arguments(self._hidden(),
@@ -164,3 +165,17 @@ class FieldScopeApiMixin:
     def _handle_order_args(self, rison_args):
         refuse_hidden_arguments(self._hidden(), [rison_args.get("order_column", "")])
         return super()._handle_order_args(rison_args)
+
+
+def _strip(row: dict, hidden: frozenset[str]) -> None:
+    for key in list(row):
+        if _base_name(key) in hidden:
+            del row[key]
+
+
+def _drop_meta(data: dict, key: str, hidden: frozenset[str]) -> None:
+    value = data.get(key)
+    if isinstance(value, list):
+        data[key] = [c for c in value if not (isinstance(c, str) and _base_name(c) in hidden)]
+    elif isinstance(value, dict):
+        data[key] = {k: v for k, v in value.items() if _base_name(k) not in hidden}

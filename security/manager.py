@@ -43,6 +43,10 @@ class UchetSecurityManager(SecurityManager):
         # (login, static files and language switching are not permission-guarded).
         return effective.current().can(permission_name, view_name)
 
+    def is_item_public(self, permission_name: str, view_name: str) -> bool:
+        """The anonymous role holds nothing (no query needed to say so)."""
+        return False
+
     def get_user_menu_access(self, menu_names: list[str] | None = None) -> set[str]:
         """Return the menu names the current user may see (no extra query)."""
         rights = effective.current()
@@ -54,14 +58,16 @@ class UchetSecurityManager(SecurityManager):
         """Register login, own-profile and password views; users and roles come
         from Uchet's view registry, FAB's raw permission editors are left out."""
         appbuilder = self.appbuilder
-        appbuilder.add_api(self.security_api)
+        security_api = appbuilder.add_api(self.security_api)
         appbuilder.add_view_no_menu(self.userinfoeditview())
         appbuilder.add_view_no_menu(self.resetpasswordview())
         appbuilder.add_view_no_menu(self.resetmypasswordview())
         self.auth_view = self.authdbview()
         appbuilder.add_view_no_menu(self.auth_view)
         if self.is_auth_limited:
-            self.limiter.limit(self.auth_rate_limit, methods=["POST"])(self.auth_view.blueprint)
+            # Both doors to a password check share the limit: the form and the API login.
+            for blueprint in (self.auth_view.blueprint, security_api.blueprint):
+                self.limiter.limit(self.auth_rate_limit, methods=["POST"])(blueprint)
 
     def create_db(self) -> None:
         """Alembic owns the schema; roles and permissions come from `flask uchet sync`."""

@@ -15,7 +15,7 @@ from sqlalchemy.inspection import inspect as sa_inspect
 
 from models.org import Unit
 from security.effective import current
-from services.errors import ScopeError
+from services.errors import ScopeError, ValidationError
 
 
 def scope_column(model: type) -> str | None:
@@ -45,8 +45,20 @@ def _column_value(item: Any, column: str) -> int | None:
     return getattr(item, column)
 
 
+def _linked(item: Any, key: str) -> list:
+    """Return the related objects to check: all of a new row's, only the newly
+    linked ones of an existing row (its unchanged links were checked when made,
+    and a unit's parent may lie above the editor's scope)."""
+    state = sa_inspect(item)
+    if state.persistent:
+        return [o for o in state.attrs[key].history.added if o is not None]
+    value = getattr(item, key)
+    related = value if isinstance(value, (list, tuple, set)) else [value]
+    return [o for o in related if o is not None]
+
+
 def _unit_ids_of(item: Any) -> set[int | None]:
-    """Return the unit ids that place `item` and its scoped relations."""
+    """Return the unit ids that place `item` and its newly linked scoped relations."""
     ids: set[int | None] = set()
     owner = getattr(item, "scope_owner_unit_id", None)
     column = scope_column(type(item))
@@ -55,12 +67,25 @@ def _unit_ids_of(item: Any) -> set[int | None]:
     elif column:
         ids.add(_column_value(item, column))
     for key, target in related_scoped(type(item)).items():
-        value = getattr(item, key)
-        related = value if isinstance(value, (list, tuple, set)) else [value]
-        for obj in related:
-            if obj is not None:
-                ids.add(getattr(obj, scope_column(target)))
+        for obj in _linked(item, key):
+            ids.add(getattr(obj, scope_column(target)))
     return ids
+
+
+def check_links_exist(item: Any) -> None:
+    """Refuse links to rows that do not exist: FAB's API turns an unknown id into a
+    new, empty object that the flush would try to insert.
+
+    Raises ValidationError naming the field.
+    """
+    for rel in sa_inspect(type(item)).relationships:
+        if rel.viewonly:
+            continue
+        for obj in _linked(item, rel.key):
+            if sa_inspect(obj).identity is None and obj is not item:
+                label = rel.info.get("label", rel.key)
+                raise ValidationError(_("Связанная запись в поле «%(field)s» не найдена",
+                                        field=label), field=rel.key)
 
 
 def check_in_scope(session, item: Any) -> None:

@@ -13,7 +13,8 @@ from flask_appbuilder.models.filters import BaseFilter
 from sqlalchemy import false, select, true, union
 from sqlalchemy.sql.elements import ColumnElement
 
-from models.org import Unit, UnitClosure
+from models.org import Unit
+from services.orgtree import subtree_ids_query
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,7 @@ class Scope:
         if self.exact:
             parts.append(select(Unit.id).where(Unit.id.in_(sorted(self.exact))))
         if self.subtree:
-            parts.append(
-                select(UnitClosure.descendant_id).where(
-                    UnitClosure.ancestor_id.in_(sorted(self.subtree))
-                )
-            )
+            parts.append(subtree_ids_query(sorted(self.subtree)))
         if not parts:
             return None
         return parts[0] if len(parts) == 1 else union(*parts)

@@ -10,7 +10,7 @@ right governs stay with the administrator role only (deny by default).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask_appbuilder.security.sqla.models import Permission, PermissionView, Role, ViewMenu
 from sqlalchemy import select
@@ -34,7 +34,8 @@ ACCESS_LEVEL_OF = {
     "can_add": "create",
     "can_post": "create",
     "can_delete": "delete",
-    "can_muldelete": "delete",
+    # FAB names action permissions after the action, without "can_".
+    "muldelete": "delete",
 }
 # What every signed-in user may do with his own account, whatever his rights.
 SELF_SERVICE = frozenset(
@@ -44,8 +45,8 @@ SELF_SERVICE = frozenset(
         ("can_this_form_get", "ResetMyPasswordView"),
         ("can_this_form_post", "ResetMyPasswordView"),
         ("can_userinfo", "UserView"),
-        ("can_resetmypassword", "UserView"),
-        ("can_userinfoedit", "UserView"),
+        ("resetmypassword", "UserView"),
+        ("userinfoedit", "UserView"),
         ("can_get", "MenuApi"),
     }
 )
@@ -61,6 +62,13 @@ class GovernedView:
     levels: Mapping[str, str]
     menu: str | None = None
     category: str | None = None
+    #: permission -> right, where one permission answers to another right
+    #: (prices: viewing to «Просмотр цен», editing to «Изменение цен»).
+    permission_rights: Mapping[str, str] = field(default_factory=dict)
+
+    def right_of(self, permission: str) -> str:
+        """Return the catalogue right that grants `permission` on this view."""
+        return self.permission_rights.get(permission, self.right)
 
 
 def governed_views(appbuilder) -> list[GovernedView]:
@@ -79,6 +87,10 @@ def governed_views(appbuilder) -> list[GovernedView]:
         if right not in catalogue.rights:
             raise CatalogueError(f"{type(view).__name__}: unknown governing right {right!r}")
         menu = menu_name_of(type(view).__name__)
+        extra_rights = dict(getattr(view, "permission_rights", {}) or {})
+        for code in extra_rights.values():
+            if code not in catalogue.rights:
+                raise CatalogueError(f"{type(view).__name__}: unknown right {code!r}")
         result.append(
             GovernedView(
                 name=view.class_permission_name,
@@ -87,6 +99,7 @@ def governed_views(appbuilder) -> list[GovernedView]:
                 levels=dict(getattr(view, "permission_levels", {}) or {}),
                 menu=menu,
                 category=category_of(menu) if menu else None,
+                permission_rights=extra_rights,
             )
         )
     return result
@@ -112,11 +125,14 @@ def desired_permissions(values: Mapping[str, str], views: Iterable[GovernedView]
     catalogue = catalogue or load_catalogue()
     wanted: set[tuple[str, str]] = set(SELF_SERVICE)
     for view in views:
-        value = values.get(view.right, catalogue.rights[view.right].default)
-        granted = {p for p in view.permissions
-                   if _granted(catalogue, view.right, value, p, view.levels)}
+        granted = set()
+        for p in view.permissions:
+            right = view.right_of(p)
+            value = values.get(right, catalogue.rights[right].default)
+            if _granted(catalogue, right, value, p, view.levels):
+                granted.add(p)
         wanted |= {(p, view.name) for p in granted}
-        if view.menu and ("can_list" in granted or "can_get" in granted):
+        if view.menu and granted:
             wanted.add(("menu_access", view.menu))
             if view.category:
                 wanted.add(("menu_access", view.category))

@@ -73,6 +73,15 @@ def _check_placement(session: Session, unit: Unit) -> None:
             ),
             field="parent",
         )
+    if unit.id is not None:
+        with session.no_autoflush:
+            children = session.scalars(select(Unit).where(Unit.parent_id == unit.id)).all()
+        for child in children:
+            if kind not in PARENT_KINDS[UnitKind(child.kind)]:
+                raise ValidationError(_(
+                    "Тип нельзя сменить на «%(kind)s»: в подразделение входит «%(child)s» "
+                    "(%(child_kind)s)", kind=Unit(kind=kind.value).kind_label,
+                    child=child.name, child_kind=child.kind_label), field="kind")
     if (unit.id is not None and parent is not None
             and (parent.id == unit.id or unit.id in ancestor_ids(session, parent.id))):
         raise ValidationError(

@@ -18,7 +18,13 @@ from models.journal import JournalEntry
 from models.rights import RoleProfile, RoleRight
 from security.catalogue import RightValueError, load_catalogue
 from security.presets import load_presets
-from security.sync import ensure_rights_rows, governed_views, role_values, sync_role_permissions
+from security.sync import (
+    PUBLIC_ROLE,
+    ensure_rights_rows,
+    governed_views,
+    role_values,
+    sync_role_permissions,
+)
 from services.errors import ValidationError
 
 
@@ -34,6 +40,8 @@ def _role(session: Session, role_id: int) -> Role:
 
 
 def _editable(role: Role) -> None:
+    if role.name == PUBLIC_ROLE:
+        raise ValidationError(_("Роль анонимного посетителя не имеет прав и не редактируется"))
     if role.name == _admin_name():
         raise ValidationError(
             _("Роль «%(name)s» имеет все права и не редактируется", name=role.name)

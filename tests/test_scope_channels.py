@@ -59,34 +59,40 @@ def test_api_field_info_lists_only_units_in_scope(session, editor):
     assert unit(session, "SPB-NEV").id not in ids
 
 
-def test_moving_a_user_out_of_scope_is_refused_in_the_ui(session, editor):
-    registrar = _user(session, "registrar")
+@pytest.fixture
+def clerk(session):
+    """A user of the editor's branch with fewer rights than the editor (none)."""
+    return make_user(session, "clerk", home_unit=unit(session, "MSK-TVR"))
+
+
+def test_moving_a_user_out_of_scope_is_refused_in_the_ui(session, editor, clerk):
+    registrar = clerk
     before = registrar.home_unit_id
-    form = {"first_name": "Ирина", "last_name": "Петрова", "username": "registrar",
+    form = {"first_name": "Тест", "last_name": "clerk", "username": "clerk",
             "email": registrar.email, "active": "y", "home_unit": unit(session, "SPB-NEV").id}
     response = editor.post(f"/users/edit/{registrar.id}", data=form, follow_redirects=True)
     assert response.status_code == 200
+    # The foreign unit is not even a valid choice of the scoped dropdown.
+    assert "Недопустимое значение" in response.get_data(as_text=True)
     session.expire_all()
-    assert _user(session, "registrar").home_unit_id == before
+    assert _user(session, "clerk").home_unit_id == before
 
 
-def test_moving_a_user_out_of_scope_is_refused_in_the_api(session, editor):
-    registrar = _user(session, "registrar")
-    response = editor.put(f"/api/v1/user/{registrar.id}",
+def test_moving_a_user_out_of_scope_is_refused_in_the_api(session, editor, clerk):
+    response = editor.put(f"/api/v1/user/{clerk.id}",
                           json={"home_unit": unit(session, "SPB-NEV").id})
     assert response.status_code == 400
-    assert "области данных" in response.get_json()["message"]
+    assert response.get_json()["message"] == "Запись выходит за пределы вашей области данных"
     session.expire_all()
-    assert _user(session, "registrar").home_unit.code == "MSK-TVR"
+    assert _user(session, "clerk").home_unit.code == "MSK-TVR"
 
 
-def test_delegating_a_foreign_unit_is_refused_in_the_api(session, editor):
-    registrar = _user(session, "registrar")
-    response = editor.put(f"/api/v1/user/{registrar.id}",
+def test_delegating_a_foreign_unit_is_refused_in_the_api(session, editor, clerk):
+    response = editor.put(f"/api/v1/user/{clerk.id}",
                           json={"extra_units": [unit(session, "SPB-NEV").id]})
     assert response.status_code == 400
     session.expire_all()
-    assert _user(session, "registrar").extra_units == []
+    assert _user(session, "clerk").extra_units == []
 
 
 def test_creating_a_unit_outside_scope_is_refused(session, editor):
@@ -108,14 +114,34 @@ def test_bulk_delete_with_a_foreign_row_deletes_nothing(session, editor):
     assert _user(session, "client_user") is not None
 
 
-def test_password_reset_of_a_foreign_user_answers_404(session, editor):
+def test_password_reset_of_a_foreign_user_answers_404(session, editor, clerk):
     foreign = _user(session, "client_user")
     assert editor.get(f"/resetpassword/form?pk={foreign.id}").status_code == 404
     response = editor.post(f"/resetpassword/form?pk={foreign.id}",
                            data={"password": "Hacked-123", "conf_password": "Hacked-123"})
     assert response.status_code == 404
-    own = _user(session, "registrar")
-    assert editor.get(f"/resetpassword/form?pk={own.id}").status_code == 200
+    assert editor.get(f"/resetpassword/form?pk={clerk.id}").status_code == 200
+
+
+def test_a_user_administrator_cannot_take_over_stronger_accounts(session, editor):
+    """Without «Роли и права доступа», users with more rights are out of reach:
+    no password reset (then logging in as them), no edit, no delete."""
+    admin_role = _user(session, "admin").roles[0]
+    boss = make_user(session, "boss", roles=[admin_role], home_unit=unit(session, "MSK-TVR"))
+    registrar = _user(session, "registrar")
+    for target in (boss, registrar):
+        assert editor.get(f"/resetpassword/form?pk={target.id}").status_code == 404
+        editor.post(f"/resetpassword/form?pk={target.id}",
+                    data={"password": "Taken-over-1", "conf_password": "Taken-over-1"})
+        refused = editor.put(f"/api/v1/user/{target.id}", json={"first_name": "Взломан"})
+        assert refused.status_code == 400
+        editor.post(f"/users/delete/{target.id}")
+    session.expire_all()
+    assert _user(session, "boss") is not None and _user(session, "boss").first_name == "Тест"
+    assert _user(session, "registrar").first_name == "Ирина"
+    from werkzeug.security import check_password_hash
+
+    assert check_password_hash(_user(session, "boss").password, "demo")
 
 
 def test_roles_cannot_be_assigned_without_the_rights_right(session, editor):

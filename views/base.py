@@ -7,10 +7,13 @@ related-field choices, search) and turns domain errors into messages.
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, g, request
+import json
+
+import prison
+from flask import abort, current_app, flash, g, request, session
 from flask_appbuilder import ModelRestApi, ModelView, expose
 from flask_appbuilder.actions import action as fab_action
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import ValidationError as CSRFError
@@ -23,7 +26,7 @@ from security.fields import (
     hidden_fields,
     keep_stored_values,
 )
-from security.rowscope import check_in_scope, related_scoped, scope_column
+from security.rowscope import check_in_scope, check_links_exist, related_scoped, scope_column
 from security.scope import FilterInScope
 from services.errors import UchetError
 
@@ -36,6 +39,13 @@ def _rel_filters(model: type) -> dict[str, list]:
         key: [[scope_column(target), *SCOPE_FILTER]]
         for key, target in related_scoped(model).items()
     }
+
+
+class Refused(BadRequest):
+    """A 400 whose message is just the Russian reason (FAB prints str(exception))."""
+
+    def __str__(self) -> str:
+        return str(self.description)
 
 
 def _yes_no(value) -> str:
@@ -52,6 +62,15 @@ def _date(value) -> str:
     return "" if value is None else format_date(value, "dd.MM.yyyy")
 
 
+def _number(scale: int):
+    pattern = "#,##0." + "0" * scale if scale else "#,##0"
+
+    def _format(value) -> str:
+        return "" if value is None else format_decimal(value, format=pattern)
+
+    return _format
+
+
 def _blank(value):
     return "" if value is None else value
 
@@ -66,9 +85,22 @@ def _default_formatters(datamodel) -> dict:
             formatters[name] = _datetime
         elif datamodel.is_date(name):
             formatters[name] = _date
+        elif datamodel.is_numeric(name):
+            # 5 400,00 in Russian, 5,400.00 in English; the stored value stays exact.
+            scale = getattr(datamodel.list_columns[name].type, "scale", None) or 0
+            formatters[name] = _number(min(scale, 2))
         else:
             formatters[name] = _blank
     return formatters
+
+
+def _merge(scoped: dict[str, list], declared: dict[str, list] | None) -> dict[str, list]:
+    """Return the scope filters plus a view's own dropdown filters: both apply, the
+    view's never replace the scope's."""
+    merged = {key: list(filters) for key, filters in scoped.items()}
+    for key, filters in (declared or {}).items():
+        merged[key] = merged.get(key, []) + list(filters)
+    return merged
 
 
 class ScopedMixin:
@@ -93,10 +125,18 @@ class ScopedMixin:
     def _guard(self, fn, item) -> None:
         """Run a save-time check; on refusal roll back so nothing half-done survives."""
         try:
-            fn(item)
+            # No autoflush while checking: a query inside a rule would otherwise
+            # write the unchecked change and make it look unchanged to the next rule.
+            with self._session().no_autoflush:
+                fn(item)
         except UchetError:
             self._session().rollback()
             raise
+
+    def _guard_write(self, item) -> None:
+        # Unknown linked ids first: every later rule may read those objects.
+        check_links_exist(item)
+        self.check_write(item)
 
     def check_write(self, item) -> None:
         """Raise UchetError when `item` may not be written. Override to add rules.
@@ -129,11 +169,36 @@ class UchetModelView(ScopedMixin, FieldScopeViewMixin, ModelView):
             abort(404)
         return items
 
+    MAX_PAGE_SIZE = 100
+
+    def create_blueprint(self, appbuilder, *args, **kwargs):
+        blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
+        blueprint.before_request(self._valid_list_arguments)
+        return blueprint
+
+    def _valid_list_arguments(self) -> None:
+        """Answer 400, not 500, to a page, page size or sort key that is not one:
+        FAB converts them unchecked, and sorts by any column, even a password hash."""
+        name = type(self).__name__
+        for key in (f"page_{name}", f"psize_{name}"):
+            raw = request.args.get(key)
+            if raw is not None and not (raw.isdigit() and int(raw) <= 100_000):
+                abort(400, description=_("Некорректный номер или размер страницы"))
+        if int(request.args.get(f"psize_{name}", "0") or 0) > self.MAX_PAGE_SIZE:
+            abort(400, description=_("Не больше %(n)s записей на странице", n=self.MAX_PAGE_SIZE))
+        order = request.args.get(f"_oc_{name}")
+        if order is not None and order not in (self.order_columns or []):
+            abort(400, description=_("По этому полю сортировать нельзя"))
+        if request.args.get(f"_od_{name}", "asc") not in ("asc", "desc"):
+            abort(400, description=_("Некорректное направление сортировки"))
+
     @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
     def action(self, name, pk):
         """Run a single-row action on a row the user can see (POST only: CSRF)."""
-        if request.method != "POST" or name not in self.actions:
-            abort(405 if request.method != "POST" else 404)
+        if request.method != "POST":
+            abort(405)
+        if name not in self.actions or not self.actions[name].single:
+            abort(404)
         if not self.appbuilder.sm.has_access(self.get_action_permission_name(name),
                                              self.class_permission_name):
             abort(403)
@@ -157,22 +222,19 @@ class UchetModelView(ScopedMixin, FieldScopeViewMixin, ModelView):
         self.formatters_columns = {**_default_formatters(self.datamodel),
                                    **(self.formatters_columns or {})}
         rel = _rel_filters(self.datamodel.obj)
-        self.add_form_query_rel_fields = {**rel, **(self.add_form_query_rel_fields or {})}
-        self.edit_form_query_rel_fields = {**rel, **(self.edit_form_query_rel_fields or {})}
-        self.search_form_query_rel_fields = {
-            **rel,
-            **(self.search_form_query_rel_fields or {}),
-        }
+        self.add_form_query_rel_fields = _merge(rel, self.add_form_query_rel_fields)
+        self.edit_form_query_rel_fields = _merge(rel, self.edit_form_query_rel_fields)
+        self.search_form_query_rel_fields = _merge(rel, self.search_form_query_rel_fields)
         super().__init__(**kwargs)
         # FAB offers every decorated action; a view without delete keeps no bulk delete.
-        if "can_muldelete" not in self.base_permissions:
+        if "muldelete" not in self.base_permissions:
             self.actions.pop("muldelete", None)
 
     def pre_add(self, item) -> None:
-        self._guard(self.check_write, item)
+        self._guard(self._guard_write, item)
 
     def pre_update(self, item) -> None:
-        self._guard(self.check_write, item)
+        self._guard(self._guard_write, item)
 
     def pre_delete(self, item) -> None:
         self._guard(self.check_delete, item)
@@ -206,7 +268,9 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 def _csrf_for_cookie_sessions() -> None:
     """FAB exempts APIs from CSRF because token clients cannot forge; a browser's
     cookie session can, so a cookie-authenticated write needs the X-CSRFToken header."""
-    if request.method not in UNSAFE_METHODS or "Authorization" in request.headers:
+    # A cookie session needs the token whatever other headers say; a pure token
+    # client (no session cookie) cannot be forged by another site.
+    if request.method not in UNSAFE_METHODS or "_user_id" not in session:
         return
     if not current_app.config.get("WTF_CSRF_ENABLED", True):
         return
@@ -214,6 +278,39 @@ def _csrf_for_cookie_sessions() -> None:
         validate_csrf(request.headers.get("X-CSRFToken", ""))
     except CSRFError:
         abort(400, description=_("Нет или неверен CSRF-токен (заголовок X-CSRFToken)"))
+
+
+MAX_KEY = 2**63 - 1
+
+
+def _parseable_query() -> None:
+    """Refuse a malformed `q` (rison) argument with a 400: FAB only catches the
+    parser's own error, and some inputs (e.g. "(((") make it recurse forever.
+    A key beyond the databases' integers names no row: 404 (FAB would answer 500)."""
+    pk = (request.view_args or {}).get("pk")
+    if isinstance(pk, int) and abs(pk) > MAX_KEY:
+        abort(404)
+    raw = request.args.get("q")
+    if raw is None:
+        return
+    try:
+        prison.loads(raw)
+    except Exception:
+        abort(400, description=_("Некорректный параметр запроса q"))
+
+
+def _plain_database_errors(response):
+    """FAB answers a database error with a 422 quoting the SQL and its parameters
+    (other users' data included); answer in Russian instead, quoting nothing."""
+    if response.status_code == 422 and response.is_json:
+        data = response.get_json(silent=True) or {}
+        message = data.get("message")
+        if isinstance(message, str) and message.startswith("Database exception"):
+            response.set_data(json.dumps(
+                {"message": _("Запись не сохранена: она противоречит другим данным "
+                              "(повтор уникального значения или ссылка на несуществующую "
+                              "запись)")}, ensure_ascii=False))
+    return response
 
 
 class UchetModelRestApi(ScopedMixin, FieldScopeApiMixin, ModelRestApi):
@@ -224,13 +321,16 @@ class UchetModelRestApi(ScopedMixin, FieldScopeApiMixin, ModelRestApi):
     def create_blueprint(self, appbuilder, *args, **kwargs):
         blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
         blueprint.before_request(_csrf_for_cookie_sessions)
+        blueprint.before_request(_parseable_query)
+        blueprint.after_request(self.scrub_response)
+        blueprint.after_request(_plain_database_errors)
         return blueprint
 
     def __init__(self):
         self._apply_scope_declarations()
         rel = _rel_filters(self.datamodel.obj)
-        self.add_query_rel_fields = {**rel, **(self.add_query_rel_fields or {})}
-        self.edit_query_rel_fields = {**rel, **(self.edit_query_rel_fields or {})}
+        self.add_query_rel_fields = _merge(rel, self.add_query_rel_fields)
+        self.edit_query_rel_fields = _merge(rel, self.edit_query_rel_fields)
         super().__init__()
 
     def _api_guard(self, fn, item) -> None:
@@ -238,13 +338,13 @@ class UchetModelRestApi(ScopedMixin, FieldScopeApiMixin, ModelRestApi):
             self._guard(fn, item)
         except UchetError as exc:
             # FAB answers BadRequest raised in pre_* hooks with a 400, anything else with a 500.
-            raise BadRequest(description=str(exc)) from None
+            raise Refused(description=str(exc)) from None
 
     def pre_add(self, item) -> None:
-        self._api_guard(self.check_write, item)
+        self._api_guard(self._guard_write, item)
 
     def pre_update(self, item) -> None:
-        self._api_guard(self.check_write, item)
+        self._api_guard(self._guard_write, item)
 
     def pre_delete(self, item) -> None:
         self._api_guard(self.check_delete, item)

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import false
 
 from models.journal import JournalEntry
+from security.effective import current
 from views.base import UchetModelView
 from views.registry import register
+
+
+class FilterWholeScope(BaseFilter):
+    """The journal names rows of every branch and client: only a user whose data
+    scope is everything may read it (deny by default for everyone else)."""
+
+    name = _l("Вся область данных")
+    arg_name = "uchet_all"
+
+    def apply(self, query, value):
+        return query if current().scope.all else query.filter(false())
 
 
 class JournalView(UchetModelView):
@@ -17,6 +31,7 @@ class JournalView(UchetModelView):
     datamodel = SQLAInterface(JournalEntry)
     base_permissions = ["can_list", "can_show"]
     include_route_methods = {"list", "show"}
+    base_filters = [["id", FilterWholeScope, None]]
     list_title = _l("Журнал изменений")
     show_title = _l("Запись журнала")
     label_columns = {

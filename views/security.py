@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 from models.user import AppUser
 from security.effective import current
+from security.users import check_manageable, manageable
 from views.base import UchetModelRestApi, UchetModelView
 from views.datamodel import UchetInterface
 from views.registry import register
@@ -59,6 +60,7 @@ class UserView(UchetModelView, UserDBModelView):
     """
 
     is_user_view = True
+    permission_levels = {"resetpasswords": "edit"}
     self_actions = frozenset({"resetmypassword", "userinfoedit"})
     governing_right = "admin.users"
     datamodel = None  # set by make_datamodel() in the security manager
@@ -118,6 +120,14 @@ class UserView(UchetModelView, UserDBModelView):
             del form.roles
         super().process_form(form, is_created)
 
+    def check_write(self, item) -> None:
+        check_manageable(self._session(), item)
+        super().check_write(item)
+
+    def check_delete(self, item) -> None:
+        check_manageable(self._session(), item)
+        super().check_delete(item)
+
     def pre_add(self, item) -> None:
         UserDBModelView.pre_add(self, item)
         super().pre_add(item)
@@ -162,7 +172,11 @@ class UserApi(UchetModelRestApi):
     add_columns = []
     search_columns = ["username", "first_name", "last_name", "email", "home_unit", "active"]
     order_columns = ["username", "last_name"]
-    include_route_methods = {"get", "get_list", "put", "info", "related"}
+    include_route_methods = {"get", "get_list", "put", "info"}
+
+    def check_write(self, item) -> None:
+        check_manageable(self._session(), item)
+        super().check_write(item)
 
 
 class UchetResetPasswordView(ResetPasswordView):
@@ -176,7 +190,8 @@ class UchetResetPasswordView(ResetPasswordView):
     def _target_in_scope(self) -> None:
         users = self.appbuilder.sm.user_view
         pk = request.args.get("pk")
-        if not pk or users.datamodel.get(pk, users._base_filters) is None:
+        target = users.datamodel.get(pk, users._base_filters) if pk else None
+        if target is None or not manageable(self.appbuilder.session, target):
             abort(404)
 
     @expose("/form", methods=["GET"])
