@@ -152,4 +152,6 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": mode == "production",
         "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+        # The largest request body (a price list upload); larger ones get 413.
+        "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
     }

@@ -15,6 +15,7 @@ ACTION_LABELS = {
     "update": _l("Изменение"),
     "delete": _l("Удаление"),
     "policy": _l("Решение политики"),
+    "import": _l("Импорт"),
 }
 # Tables whose classes are FAB's and cannot carry a __label__.
 TABLE_LABELS = {"ab_role": _l("Роли"), "ab_user_role": _l("Роли пользователей")}

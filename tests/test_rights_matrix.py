@@ -1,28 +1,132 @@
 """The role x endpoint x row matrix, generated from the catalogue and the view
 registry: for every governed screen and API and every value of its governing
 right, a user of branch MSK-TVR (scope: own unit and children) gets exactly
-what the value allows, on a row of his branch and on a row of another one.
+what the value allows, on a row he may reach and, where rows are scoped, on a
+row he may not (which must answer 404).
 
-A new governed view must be given its rows in ROWS, or the first test fails.
+A new governed view must be given its rows in ROWS (or be named in
+COVERED_ELSEWHERE with the test that covers it), or the first test fails.
 """
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import Callable
+from dataclasses import dataclass
 
+import pytest
+from sqlalchemy import select
+
+from models import (
+    BaseDepartment,
+    Colour,
+    Currency,
+    Department,
+    DepartmentProfile,
+    Discount,
+    ExchangeRate,
+    ExportCode,
+    MedicalInstitution,
+    PatientCategory,
+    PaymentMethod,
+    PaymentSection,
+    PriceCategory,
+    PriceType,
+    RateType,
+    RiskType,
+    Service,
+    ServiceComponent,
+    ServiceGroup,
+    ServiceSet,
+    ServiceSetItem,
+    Tax,
+)
+from models.user import AppUser
 from security.catalogue import load_catalogue
 from tests.support import make_role, make_user, unit
 
-# view -> (kind of row, own row key, foreign row key, url prefix)
-ROWS = {
-    "UnitView": ("unit", "MSK-TVR-THR", "SPB-NEV", "/unitview"),
-    "UnitApi": ("unit", "MSK-TVR-THR", "SPB-NEV", "/api/v1/unit"),
-    "UserView": ("user", "registrar", "client_user", "/users"),
-    "UserApi": ("user", "registrar", "client_user", "/api/v1/user"),
-    "JournalView": (None, None, None, "/journalview/list/"),
-    "RightsView": (None, None, None, "/rights/"),
-}
 LEVELS = ["none", "view", "edit", "create", "delete"]
+
+
+@dataclass(frozen=True)
+class Rows:
+    """How to find the rows a view is tested on, and where the view lives."""
+
+    own: Callable | None
+    foreign: Callable | None
+    prefix: str
+    marker: Callable = lambda row: getattr(row, "code", None)
+
+
+def _unit(code):
+    return lambda s: unit(s, code)
+
+
+def _user(username):
+    return lambda s: s.scalar(select(AppUser).where(AppUser.username == username))
+
+
+def _first(model, *where):
+    return lambda s: s.scalars(select(model).where(*where).order_by(model.id)).first()
+
+
+def _department(branch_code):
+    return lambda s: s.scalars(select(Department).where(
+        Department.branch_id == unit(s, branch_code).id).order_by(Department.id)).first()
+
+
+def _book(model, name, *, own=None, foreign=None, view=None):
+    """Rows of a generated reference book: its screen and its API."""
+    stem = (view or model.__name__).lower()
+    getter = own or _first(model)
+    return {
+        f"{view or model.__name__}View": Rows(getter, foreign, f"/{stem}view"),
+        f"{view or model.__name__}Api": Rows(getter, foreign, f"/api/v1/{name.lower()}"),
+    }
+
+
+ROWS = {
+    "UnitView": Rows(_unit("MSK-TVR-THR"), _unit("SPB-NEV"), "/unitview"),
+    "UnitApi": Rows(_unit("MSK-TVR-THR"), _unit("SPB-NEV"), "/api/v1/unit"),
+    "UserView": Rows(_user("registrar"), _user("client_user"), "/users",
+                     marker=lambda u: u.username),
+    "UserApi": Rows(_user("registrar"), _user("client_user"), "/api/v1/user"),
+    "JournalView": Rows(None, None, "/journalview/list/"),
+    "RightsView": Rows(None, None, "/rights/"),
+    **_book(BaseDepartment, "BaseDepartments"),
+    **_book(DepartmentProfile, "DepartmentProfiles"),
+    **_book(Department, "Departments", own=_department("MSK-TVR"),
+            foreign=_department("SPB-NEV")),
+    **_book(PriceType, "PriceTypes"),
+    **_book(PriceCategory, "PriceCategories"),
+    **_book(PaymentMethod, "PaymentMethods"),
+    **_book(PaymentSection, "PaymentSections"),
+    **_book(PatientCategory, "PatientCategories"),
+    **_book(Currency, "Currencies"),
+    **_book(ExchangeRate, "ExchangeRates"),
+    **_book(RateType, "RateTypes"),
+    **_book(Tax, "Taxes"),
+    **_book(Discount, "Discounts"),
+    **_book(RiskType, "RiskTypes"),
+    **_book(ExportCode, "ExportCodes"),
+    **_book(Colour, "Colours"),
+    **_book(ServiceGroup, "ServiceGroups"),
+    **_book(Service, "Services"),
+    **_book(ServiceComponent, "ServiceComponents"),
+    **_book(ServiceSet, "ServiceSets"),
+    **_book(ServiceSetItem, "ServiceSetItems"),
+    **_book(MedicalInstitution, "InternalInstitutions", view="InternalInstitution",
+            own=_first(MedicalInstitution, MedicalInstitution.external.is_(False)),
+            foreign=_first(MedicalInstitution, MedicalInstitution.external.is_(True))),
+    **_book(MedicalInstitution, "ExternalInstitutions", view="ExternalInstitution",
+            own=_first(MedicalInstitution, MedicalInstitution.external.is_(True)),
+            foreign=_first(MedicalInstitution, MedicalInstitution.external.is_(False))),
+}
+# Views whose rights are not access levels on one right: tested in their own files.
+COVERED_ELSEWHERE = {
+    "PriceView": "tests/test_prices.py (view and edit scopes by branch)",
+    "PriceApi": "tests/test_prices.py",
+    "PriceImportView": "tests/test_price_import.py",
+}
 
 
 def _governed():
@@ -41,23 +145,14 @@ def _governed():
 GOVERNED = _governed()
 CASES = [
     (view, right, value)
-    for view, right in sorted(GOVERNED.items())
+    for view, right in sorted(GOVERNED.items()) if view not in COVERED_ELSEWHERE
     for value in load_catalogue().rights[right].values
 ]
 
 
 def test_every_governed_view_is_in_the_matrix():
-    assert set(GOVERNED) == set(ROWS), "give new governed views their rows in ROWS"
-
-
-def _row_id(session, kind, key):
-    from sqlalchemy import select
-
-    from models.user import AppUser
-
-    if kind == "unit":
-        return unit(session, key).id
-    return session.scalar(select(AppUser.id).where(AppUser.username == key))
+    assert set(GOVERNED) - set(COVERED_ELSEWHERE) == set(ROWS), \
+        "give new governed views their rows in ROWS"
 
 
 def _at_least(value, level):
@@ -83,51 +178,61 @@ def _denied(response):
 
 @pytest.mark.parametrize(("view", "right", "value"), CASES)
 def test_matrix(session, as_role, view, right, value):
+    rows = ROWS[view]
+    own = rows.own(session) if rows.own else None
+    foreign = rows.foreign(session) if rows.foreign else None
+    if rows.own is not None:
+        assert own is not None, f"{view}: the demo data has no row to test on"
     client = as_role(right, value)
-    kind, own_key, foreign_key, prefix = ROWS[view]
-    catalogue = load_catalogue()
-    if catalogue.rights[right].kind == "flag":
-        response = client.get(prefix)
+    if load_catalogue().rights[right].kind == "flag":
+        response = client.get(rows.prefix)
         assert (response.status_code == 200) == (value == "yes"), response.status_code
         if value != "yes":
             assert _denied(response)
         return
-    own, foreign = _row_id(session, kind, own_key), _row_id(session, kind, foreign_key)
-    if prefix.startswith("/api/"):
-        _check_api(client, prefix, value, own, foreign)
+    if rows.prefix.startswith("/api/"):
+        _check_api(client, rows.prefix, value, own.id, foreign.id if foreign else None)
     else:
-        _check_ui(session, client, prefix, value, own, foreign, own_key, foreign_key)
+        _check_ui(client, rows, value, own, foreign)
 
 
-def _check_ui(session, client, prefix, value, own, foreign, own_key, foreign_key):
+def _check_ui(client, rows, value, own, foreign):
+    prefix = rows.prefix
     listing = client.get(f"{prefix}/list/")
     if not _at_least(value, "view"):
         assert _denied(listing)
-        assert _denied(client.get(f"{prefix}/show/{own}"))
-        assert _denied(client.get(f"{prefix}/show/{foreign}"))
+        assert _denied(client.get(f"{prefix}/show/{own.id}"))
+        assert _denied(client.get(f"{prefix}/edit/{own.id}"))
+        if foreign is not None:
+            assert _denied(client.get(f"{prefix}/show/{foreign.id}"))
         return
     assert listing.status_code == 200
     text = listing.get_data(as_text=True)
-    assert own_key in text
-    assert foreign_key not in text
-    assert client.get(f"{prefix}/show/{own}").status_code == 200
-    assert client.get(f"{prefix}/show/{foreign}").status_code == 404
-    edit_own = client.get(f"{prefix}/edit/{own}")
-    edit_foreign = client.get(f"{prefix}/edit/{foreign}")
+    own_marker = rows.marker(own)
+    if own_marker:
+        assert own_marker in text
+    if foreign is not None and rows.marker(foreign):
+        assert rows.marker(foreign) not in text
+    assert client.get(f"{prefix}/show/{own.id}").status_code == 200
+    if foreign is not None:
+        assert client.get(f"{prefix}/show/{foreign.id}").status_code == 404
+    edit_own = client.get(f"{prefix}/edit/{own.id}")
     if _at_least(value, "edit"):
         assert edit_own.status_code == 200
-        assert edit_foreign.status_code == 404
+        if foreign is not None:
+            assert client.get(f"{prefix}/edit/{foreign.id}").status_code == 404
     else:
-        assert _denied(edit_own) and _denied(edit_foreign)
+        assert _denied(edit_own)
     add = client.get(f"{prefix}/add")
     assert (add.status_code == 200) == _at_least(value, "create")
-    delete = client.post(f"{prefix}/delete/{foreign}")
     if _at_least(value, "delete"):
-        assert delete.status_code == 404
+        if foreign is not None:
+            assert client.post(f"{prefix}/delete/{foreign.id}").status_code == 404
+            bulk = client.post(f"{prefix}/action_post",
+                               data={"action": "muldelete", "rowid": [foreign.id]})
+            assert bulk.status_code == 404
     else:
-        assert _denied(delete)
-    bulk = client.post(f"{prefix}/action_post", data={"action": "muldelete", "rowid": [foreign]})
-    assert bulk.status_code in ((404,) if _at_least(value, "delete") else (401, 403, 404))
+        assert _denied(client.post(f"{prefix}/delete/{own.id}"))
 
 
 def _check_api(client, prefix, value, own, foreign):
@@ -138,17 +243,20 @@ def _check_api(client, prefix, value, own, foreign):
         return
     assert listing.status_code == 200
     ids = set(listing.get_json()["ids"])
-    assert own in ids
-    assert foreign not in ids
+    assert own in ids or listing.get_json()["count"] > len(ids)
+    if foreign is not None:
+        assert foreign not in ids
+        assert client.get(f"{prefix}/{foreign}").status_code == 404
     assert client.get(f"{prefix}/{own}").status_code == 200
-    assert client.get(f"{prefix}/{foreign}").status_code == 404
-    put = client.put(f"{prefix}/{foreign}", json={"active": True})
-    if _at_least(value, "edit"):
-        assert put.status_code == 404
-    else:
-        assert put.status_code in (401, 403, 405)
-    delete = client.delete(f"{prefix}/{foreign}")
-    if _at_least(value, "delete"):
-        assert delete.status_code in (404, 405)
-    else:
-        assert delete.status_code in (401, 403, 405)
+    if foreign is not None:
+        put = client.put(f"{prefix}/{foreign}", json={})
+        assert put.status_code == (404 if _at_least(value, "edit") else put.status_code)
+        if not _at_least(value, "edit"):
+            assert put.status_code in (401, 403, 405)
+        delete = client.delete(f"{prefix}/{foreign}")
+        if _at_least(value, "delete"):
+            assert delete.status_code in (404, 405)
+        else:
+            assert delete.status_code in (401, 403, 405)
+    elif not _at_least(value, "edit"):
+        assert client.put(f"{prefix}/{own}", json={}).status_code in (401, 403, 405)

@@ -3,7 +3,15 @@
 import importlib
 
 # Order here is menu order within a category.
-MODULES = ("views.org", "views.security", "views.rights", "views.journal")
+MODULES = (
+    "views.refbooks",
+    "views.pricelist",
+    "views.price_import",
+    "views.org",
+    "views.security",
+    "views.rights",
+    "views.journal",
+)
 
 
 def load_all() -> None:

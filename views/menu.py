@@ -3,6 +3,8 @@
 from flask_babel import lazy_gettext as _l
 
 CATEGORIES = {
+    "refbooks": {"label": _l("Справочники"), "icon": "fa-book"},
+    "pricelist": {"label": _l("Прейскурант"), "icon": "fa-rub"},
     "org": {"label": _l("Организация"), "icon": "fa-sitemap"},
     "admin": {"label": _l("Администрирование"), "icon": "fa-cogs"},
 }

@@ -1,0 +1,43 @@
+"""Column helpers shared by reference books: every label is defined once, on
+the column (`info["label"]`), and screens, exports and imports read it there."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Boolean, Date, Numeric, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+
+def label(text) -> dict:
+    """Return column info carrying its (lazy, translatable) label."""
+    return {"label": text}
+
+
+class CodeNameMixin:
+    """A reference row: unique code, name, active flag."""
+
+    code: Mapped[str] = mapped_column(String(32), unique=True, nullable=False,
+                                      info=label(_l("Код")))
+    name: Mapped[str] = mapped_column(String(255), nullable=False,
+                                      info=label(_l("Наименование")))
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True,
+                                         info=label(_l("Действует")))
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class ValidityMixin:
+    """A row valid from a date, until an optional date (inclusive)."""
+
+    valid_from: Mapped[dt.date] = mapped_column(Date, nullable=False,
+                                                info=label(_l("Действует с")))
+    valid_to: Mapped[dt.date | None] = mapped_column(Date, info=label(_l("Действует по")))
+
+
+def money(nullable: bool = False, text=None) -> Mapped[Decimal]:
+    """Return an exact money column (never a float)."""
+    return mapped_column(Numeric(14, 2), nullable=nullable, info=label(text or _l("Сумма")))

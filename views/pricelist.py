@@ -1,0 +1,173 @@
+"""The price list (section «Прейскурант услуг»), one declaration per object.
+
+Prices obey two branch-scope rights: «Просмотр цен на услуги» narrows which
+price categories a user sees (none / his branches' / all), «Изменение цен на
+услуги» which ones he may add or change. Service set prices are hidden from
+users who may not see prices.
+"""
+
+from __future__ import annotations
+
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.filters import FilterEqual
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from wtforms import SelectField
+
+from models.pricelist import (
+    INSURANCE_KINDS,
+    MedicalInstitution,
+    Price,
+    Service,
+    ServiceComponent,
+    ServiceGroup,
+    ServiceSet,
+    ServiceSetItem,
+)
+from security.branches import category_allowed, category_clause
+from security.effective import current
+from services.errors import ValidationError
+from services.prices import check_price
+from views.refbook import RefBook, register_refbook
+
+PRICE_VIEW, PRICE_EDIT = "price.prices.view", "price.prices.edit"
+EDITING = ("can_add", "can_edit", "can_delete", "muldelete", "can_post", "can_put")
+
+
+class FilterPriceVisible(BaseFilter):
+    """Keeps prices whose category «Просмотр цен на услуги» lets the user see."""
+
+    name = _l("Цены, доступные пользователю")
+    arg_name = "uchet_prices"
+
+    def apply(self, query, value):
+        return query.filter(category_clause(current(), PRICE_VIEW, Price.category_id))
+
+
+class FilterCategoryEditable(BaseFilter):
+    """Keeps price categories «Изменение цен на услуги» lets the user write."""
+
+    name = _l("Категории, доступные для изменения")
+    arg_name = "uchet_categories"
+
+    def apply(self, query, value):
+        return query.filter(category_clause(current(), PRICE_EDIT, self.model.id))
+
+
+def _check_price(session, item: Price) -> None:
+    category_id = item.category.id if item.category is not None else item.category_id
+    if category_id is None or not category_allowed(session, current(), PRICE_EDIT, category_id):
+        raise ValidationError(_("Цены этой категории вам менять нельзя (право «Изменение цен "
+                                "на услуги»)"), field="category")
+    if item.id is not None:
+        stored = session.scalar(select(Price.category_id).where(Price.id == item.id))
+        if stored != category_id and not category_allowed(session, current(), PRICE_EDIT, stored):
+            raise ValidationError(_("Цены этой категории вам менять нельзя (право «Изменение "
+                                    "цен на услуги»)"), field="category")
+    check_price(session, item)
+
+
+def _check_price_delete(session, item: Price) -> None:
+    if not category_allowed(session, current(), PRICE_EDIT, item.category_id):
+        raise ValidationError(_("Цены этой категории вам менять нельзя (право «Изменение цен "
+                                "на услуги»)"))
+
+
+def _check_service(_session, item: Service) -> None:
+    if item.insurance not in INSURANCE_KINDS:
+        raise ValidationError(_("Неизвестный признак ОМС/ДМС"), field="insurance")
+
+
+def _check_component(session, item: ServiceComponent) -> None:
+    composite = item.composite or session.get(Service, item.composite_id)
+    component = item.component or session.get(Service, item.component_id)
+    if composite is None or component is None:
+        raise ValidationError(_("Укажите сложную услугу и входящую в неё услугу"))
+    if not composite.composite:
+        raise ValidationError(_("Услуга «%(name)s» не отмечена как сложная", name=composite.name))
+    if composite.id == component.id:
+        raise ValidationError(_("Услуга не может входить в саму себя"))
+    if item.quantity is None or item.quantity <= 0:
+        raise ValidationError(_("Количество должно быть больше нуля"), field="quantity")
+    # A composite may not contain, at any depth, a service that contains it.
+    seen, frontier = set(), {component.id}
+    while frontier:
+        if composite.id in frontier:
+            raise ValidationError(_("Состав образует цикл: услуга входит сама в себя"))
+        seen |= frontier
+        frontier = set(session.scalars(
+            select(ServiceComponent.component_id)
+            .where(ServiceComponent.composite_id.in_(frontier))
+        )) - seen
+
+
+def _check_set(_session, item: ServiceSet) -> None:
+    if item.price is not None and item.price <= 0:
+        raise ValidationError(_("Цена набора должна быть больше нуля"), field="price")
+
+
+def _check_quantity(_session, item) -> None:
+    if item.quantity is None or item.quantity <= 0:
+        raise ValidationError(_("Количество должно быть больше нуля"), field="quantity")
+
+
+def _institution(external: bool):
+    def _check(_session, item: MedicalInstitution) -> None:
+        # The screen decides the kind; a crafted form cannot move a row across.
+        item.external = external
+
+    return _check
+
+
+def _shown(options: dict):
+    return lambda value: options.get(value, value or "")
+
+
+INSURANCE_FIELD = SelectField(_l("Признак ОМС/ДМС"), choices=list(INSURANCE_KINDS.items()))
+EDITABLE_CATEGORIES = {"category": [["id", FilterCategoryEditable, None]]}
+
+PRICE_BOOKS = [
+    RefBook(ServiceGroup, "price.service_groups", "ServiceGroups", "pricelist",
+            ("code", "name", "parent", "active"), icon="fa-folder-open"),
+    RefBook(Service, "price.services", "Services", "pricelist",
+            ("code", "name", "group", "department", "insurance", "composite", "active"),
+            icon="fa-stethoscope", formatters={"insurance": _shown(INSURANCE_KINDS)},
+            validate=_check_service,
+            extra={"add_form_extra_fields": {"insurance": INSURANCE_FIELD},
+                   "edit_form_extra_fields": {"insurance": INSURANCE_FIELD}}),
+    RefBook(ServiceComponent, "price.services", "ServiceComponents", "pricelist",
+            ("composite", "component", "quantity"), order=("id", "asc"),
+            label=_l("Состав сложных услуг"), icon="fa-sitemap", validate=_check_component),
+    RefBook(ServiceSet, "price.service_sets", "ServiceSets", "pricelist",
+            ("code", "name", "price", "active"), icon="fa-cubes",
+            field_rights={"price": f"{PRICE_VIEW}>=own"}, validate=_check_set),
+    RefBook(ServiceSetItem, "price.service_sets", "ServiceSetItems", "pricelist",
+            ("service_set", "service", "quantity"), order=("id", "asc"),
+            label=_l("Состав наборов услуг"), icon="fa-list", validate=_check_quantity),
+    RefBook(MedicalInstitution, "price.internal_institutions", "InternalInstitutions",
+            "pricelist", ("code", "name", "inn", "address", "active"),
+            label=_l("Внутренние мед. учреждения"), icon="fa-hospital-o",
+            stem="InternalInstitution", base_filters=(("external", FilterEqual, False),),
+            validate=_institution(False)),
+    RefBook(MedicalInstitution, "price.external_institutions", "ExternalInstitutions",
+            "pricelist", ("code", "name", "inn", "address", "active"),
+            label=_l("Внешние мед. учреждения"), icon="fa-building-o",
+            stem="ExternalInstitution", base_filters=(("external", FilterEqual, True),),
+            validate=_institution(True)),
+    RefBook(Price, PRICE_VIEW, "Prices", "pricelist",
+            ("service", "category", "valid_from", "valid_to", "amount", "currency", "tax"),
+            search_columns=("service", "category", "valid_from", "valid_to", "amount"),
+            order=("valid_from", "desc"), icon="fa-rub",
+            base_filters=(("id", FilterPriceVisible, None),),
+            permission_rights=dict.fromkeys(EDITING, PRICE_EDIT),
+            validate=_check_price,
+            extra={"add_form_query_rel_fields": EDITABLE_CATEGORIES,
+                   "edit_form_query_rel_fields": EDITABLE_CATEGORIES,
+                   "add_query_rel_fields": EDITABLE_CATEGORIES,
+                   "edit_query_rel_fields": EDITABLE_CATEGORIES,
+                   "check_delete_rule": staticmethod(_check_price_delete)}),
+]
+
+for _book in PRICE_BOOKS:
+    register_refbook(_book)

@@ -1,0 +1,232 @@
+"""One declaration per reference book: from a `RefBook` come its CRUD screen,
+REST API, menu entry, permissions (through its governing right), search and
+filters, XLSX/CSV export and labels (read from the model's columns).
+
+    register_refbook(RefBook(Tax, "refbook.taxes", "Taxes", "refbooks",
+                             columns=("code", "name", "rate", "active")))
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from flask import Response
+from flask_appbuilder import expose, has_access
+from flask_appbuilder.urltools import get_filter_args, get_order_args
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import inspect as sa_inspect
+
+from services.refbooks import check_references, check_unique, check_unique_together
+from views.base import UchetModelRestApi, UchetModelView
+from views.datamodel import UchetInterface
+from views.registry import register
+
+EXPORT_LIMIT = 100_000
+
+
+def column_labels(model: type) -> dict[str, object]:
+    """Return {attribute: label} from the `info["label"]` of columns and relationships."""
+    mapper = sa_inspect(model)
+    labels: dict[str, object] = {}
+    for attr in mapper.column_attrs:
+        info = attr.columns[0].info
+        if "label" in info:
+            labels[attr.key] = info["label"]
+    for rel in mapper.relationships:
+        if "label" in rel.info:
+            labels[rel.key] = rel.info["label"]
+    return labels
+
+
+class RefBookRules:
+    """Save and delete rules every reference book shares; `validate` adds its own."""
+
+    validate: Callable | None = None
+    check_delete_rule: Callable | None = None
+
+    def check_write(self, item) -> None:
+        check_unique(self._session(), item)
+        check_unique_together(self._session(), item)
+        if self.validate is not None:
+            type(self).validate(self._session(), item)
+        super().check_write(item)
+
+    def check_delete(self, item) -> None:
+        if self.check_delete_rule is not None:
+            self.check_delete_rule(self._session(), item)
+        check_references(self._session(), item)
+        super().check_delete(item)
+
+
+class RefBookView(RefBookRules, UchetModelView):
+    """A reference book screen: CRUD plus export of what the list shows."""
+
+    list_template = "uchet/refbook_list.html"
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.extra_args = {**(self.extra_args or {}), "export_view": type(self).__name__}
+
+    @expose("/export/<fmt>")
+    @has_access
+    def export(self, fmt: str):
+        """Download the filtered, scoped rows as XLSX or CSV (hidden fields left out)."""
+        if fmt not in ("xlsx", "csv"):
+            return Response(str(_l("Неизвестный формат выгрузки")), status=400)
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        hidden = self._hidden()
+        from security.fields import refuse_hidden_arguments
+
+        refuse_hidden_arguments(hidden, self._request_filter_names())
+        order_column, order_direction = get_order_args().get(self.__class__.__name__, ("", ""))
+        if not order_column and self.base_order:
+            order_column, order_direction = self.base_order
+        joined = self._filters.get_joined_filters(self._base_filters)
+        _count, items = self.datamodel.query(joined, order_column, order_direction,
+                                             page=0, page_size=EXPORT_LIMIT)
+        columns = [c for c in self.list_columns if c.split(".")[0] not in hidden]
+        header = [str(self.label_columns.get(c, c)) for c in columns]
+        rows = [[_plain(self.formatters_columns.get(c), getattr(item, c, None))
+                 for c in columns] for item in items]
+        name = f"{self.__class__.__name__.removesuffix('View').lower()}.{fmt}"
+        body, mime = (_xlsx(header, rows), XLSX_MIME) if fmt == "xlsx" else (_csv(header, rows),
+                                                                            CSV_MIME)
+        return Response(body, mimetype=mime,
+                        headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+class RefBookApi(RefBookRules, UchetModelRestApi):
+    """A reference book's REST API."""
+
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_MIME = "text/csv; charset=utf-8"
+
+
+def _plain(formatter, value):
+    # Numbers and dates go out as themselves (Excel sums them); the rest as shown.
+    if isinstance(value, (Decimal, int, float, dt.date)) and not isinstance(value, bool):
+        return value
+    if formatter is not None:
+        value = formatter(value)
+    if value is None:
+        return ""
+    return value if isinstance(value, (int, float, str)) else str(value)
+
+
+def _csv(header: list[str], rows: list[list]) -> bytes:
+    out = io.StringIO()
+    # Semicolons and a BOM: what Russian Excel opens without an import dialog.
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _xlsx(header: list[str], rows: list[list]) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class RefBook:
+    """The declaration of one reference book."""
+
+    model: type
+    right: str
+    name: str  # stable menu name (FAB menu permission key)
+    category: str
+    columns: tuple[str, ...]
+    edit_columns: tuple[str, ...] | None = None
+    search_columns: tuple[str, ...] | None = None
+    label: object = None
+    icon: str = "fa-book"
+    base_filters: tuple = ()
+    field_rights: Mapping[str, str] = field(default_factory=dict)
+    formatters: Mapping[str, Callable] = field(default_factory=dict)
+    validate: Callable | None = None
+    order: tuple[str, str] = ("code", "asc")
+    view_base: type = RefBookView
+    api_base: type = RefBookApi
+    extra: Mapping[str, object] = field(default_factory=dict)
+    stem: str | None = None  # class-name stem when one model has several books
+    permission_rights: Mapping[str, str] = field(default_factory=dict)
+
+
+def _relationships(model: type) -> set[str]:
+    return {rel.key for rel in sa_inspect(model).relationships}
+
+
+def build(book: RefBook) -> tuple[type, type]:
+    """Return the (view, API) classes generated from a declaration."""
+    model = book.model
+    labels = column_labels(model)
+    title = book.label or model.__label__
+    edit = list(book.edit_columns or book.columns)
+    search = list(book.search_columns or book.columns)
+    rels = _relationships(model)
+    eager = tuple(c for c in book.columns if c in rels)
+    stem = book.stem or model.__name__
+    common = {
+        "governing_right": book.right,
+        "permission_rights": dict(book.permission_rights),
+        "base_filters": [list(f) for f in book.base_filters],
+        "field_rights": dict(book.field_rights),
+        "validate": book.validate,
+        "base_order": book.order,
+    }
+    view = type(f"{stem}View", (book.view_base,), {
+        **common,
+        "__doc__": f"Screen of «{title}» (generated from its RefBook declaration).",
+        "datamodel": UchetInterface(model, eager=eager),
+        "list_title": title,
+        "show_title": title,
+        "add_title": title,
+        "edit_title": title,
+        "label_columns": labels,
+        "list_columns": list(book.columns),
+        "show_columns": list(dict.fromkeys([*book.columns, *edit])),
+        "add_columns": edit,
+        "edit_columns": edit,
+        "search_columns": search,
+        "order_columns": [c for c in book.columns if c not in rels],
+        "formatters_columns": dict(book.formatters),
+        **book.extra,
+    })
+    api_columns = [f"{c}.id" if c in rels else c for c in book.columns]
+    api = type(f"{stem}Api", (book.api_base,), {
+        **common,
+        "__doc__": f"REST API of «{title}».",
+        "resource_name": book.name.lower(),
+        "datamodel": UchetInterface(model),
+        "list_columns": ["id", *api_columns],
+        "show_columns": ["id", *dict.fromkeys([*api_columns,
+                                                *[f"{c}.id" if c in rels else c for c in edit]])],
+        "add_columns": edit,
+        "edit_columns": edit,
+        "search_columns": search,
+        "order_columns": [c for c in book.columns if c not in rels],
+        "label_columns": labels,
+    })
+    return view, api
+
+
+def register_refbook(book: RefBook) -> tuple[type, type]:
+    """Build a reference book's classes and add them to the view registry."""
+    view, api = build(book)
+    register(view, name=book.name, label=book.label or book.model.__label__,
+             category=book.category, icon=book.icon, apis=(api,))
+    return view, api
