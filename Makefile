@@ -46,8 +46,10 @@ i18n: install
 translations: install
 	$(BIN)/pybabel -q compile -d translations
 
+## Benchmarks (print figures against a baseline measured in the same run; assert nothing).
 bench: install
 	$(BIN)/python -m bench.orgtree
+	$(BIN)/python -m bench.price_import --rows 100000
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

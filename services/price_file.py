@@ -99,7 +99,7 @@ def parse(filename: str, data: bytes, *, max_bytes: int = MAX_BYTES,
 
 def _xlsx_cells(data: bytes) -> Iterator[tuple[int, tuple]]:
     """Yield (row number, cell values) of the first sheet."""
-    from openpyxl import load_workbook
+    from python_calamine import CalamineWorkbook
 
     unreadable = _("Файл не читается как книга Excel (XLSX)")
     try:
@@ -111,16 +111,14 @@ def _xlsx_cells(data: bytes) -> Iterator[tuple[int, tuple]]:
     if sum(m.file_size for m in members) > MAX_UNPACKED or strings > MAX_SHARED_STRINGS:
         raise ImportRefused(unreadable)
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        try:
-            sheet = book.worksheets[0]
-            yield from enumerate(sheet.iter_rows(values_only=True), start=1)
-        finally:
-            book.close()
-    except ImportRefused:
-        raise
-    except Exception:  # openpyxl fails in many ways on a broken book; all mean "unreadable"
+        # calamine (Rust) reads a 100,000-row sheet ~10x faster than openpyxl.
+        sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0)
+        rows = sheet.iter_rows()
+    except Exception:  # a broken book fails in many ways; all mean "unreadable"
         raise ImportRefused(unreadable) from None
+    # Empty cells come back as "": the rest of the import expects None.
+    for number, row in enumerate(rows, start=1):
+        yield number, tuple(None if cell == "" else cell for cell in row)
 
 
 def _decode(data: bytes) -> str:
