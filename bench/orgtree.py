@@ -28,9 +28,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
-import io
 import itertools
-import logging
 import math
 import os
 import platform
@@ -41,15 +39,12 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-PG_SERVER = os.environ.get(
-    "UCHET_BENCH_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+from bench.common import PG_SERVER, _pg_version, migrated_app, postgres_database
 
 # The baseline: descendants of :anchor (itself included) by walking parent_id.
 SUBTREE_CTE = (
@@ -307,41 +302,17 @@ def check_closure(session, when: str) -> int:
 # --- one database --------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """Hide Alembic's INFO lines; show them if the upgrade fails."""
-    buffer = io.StringIO()
-    try:
-        with contextlib.redirect_stderr(buffer):
-            yield
-    except BaseException:
-        sys.stderr.write(buffer.getvalue())
-        raise
-
-
 def bench_database(url: str, db_label: str, args, problems: list[str]) -> list[Row]:
     """Build the tree on `url`, run every measurement, return the report rows."""
-    from flask_migrate import upgrade
     from sqlalchemy import Integer, column, func, insert, select, text
 
-    from app import create_app
     from app.extensions import db
     from models.org import Unit, UnitKind
     from security.scope import Scope
     from services import orgtree
 
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": url,
-        "TESTING": True,
-        "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False,
-        "SECRET_KEY": "bench-secret-key-that-is-long-enough-0000",
-    })
     rows: list[Row] = []
-    with app.app_context():
-        with _quiet_stderr():
-            upgrade()
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+    with migrated_app(url):
         session = db.session
 
         t0 = time.perf_counter()
@@ -517,47 +488,6 @@ def bench_database(url: str, db_label: str, args, problems: list[str]) -> list[R
         db.engine.dispose()
     gc.unfreeze()
     return rows
-
-
-@contextlib.contextmanager
-def postgres_database(server: str) -> Iterator[str | None]:
-    """Create a fresh database on the server and drop it afterwards; None if unreachable."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    url = make_url(server).set(drivername="postgresql+psycopg")
-    admin = create_engine(url, isolation_level="AUTOCOMMIT",
-                          connect_args={"connect_timeout": 3})
-    name = f"uchet_bench_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        print(f"postgres: skipped, server not reachable at "
-              f"{url.render_as_string(hide_password=True)} ({first})")
-        admin.dispose()
-        yield None
-        return
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def _pg_version(url: str) -> str:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        version = conn.scalar(text("SHOW server_version"))
-        collation = conn.scalar(text(
-            "SELECT datcollate FROM pg_database WHERE datname = current_database()"
-        ))
-    engine.dispose()
-    return f"PostgreSQL {version} (collation {collation})"
 
 
 def main(argv: list[str] | None = None) -> int:

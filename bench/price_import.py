@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import csv
 import gc
-import logging
 import multiprocessing
 import os
 import platform
@@ -46,7 +45,7 @@ from decimal import Decimal
 from functools import partial
 from pathlib import Path
 
-from bench.orgtree import PG_SERVER, _pg_version, _quiet_stderr, postgres_database
+from bench.common import PG_SERVER, _pg_version, migrated_app, postgres_database
 
 CATEGORIES = 4
 HEADER = ["Код услуги", "Категория цен", "Действует с", "Действует по", "Цена", "Валюта",
@@ -288,26 +287,14 @@ def executemany_alternative(session, plan_rows: list[tuple]) -> float:
 
 def bench_database(url: str, db: str, args, tmp: Path) -> list[Line]:
     """Seed the reference books on `url`, import both files, return the report lines."""
-    from flask_migrate import upgrade
     from sqlalchemy import text
 
-    from app import create_app
     from app.extensions import db as flask_db
     from services import price_import as pi
     from services.journal import reset_actor, set_actor
 
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": url,
-        "TESTING": True,
-        "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False,
-        "SECRET_KEY": "bench-secret-key-that-is-long-enough-0000",
-    })
     lines: list[Line] = []
-    with app.app_context():
-        with _quiet_stderr():
-            upgrade()
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+    with migrated_app(url):
         session = flask_db.session
         token = set_actor(None, "bench")
         seed_reference_books(session, args.rows)
