@@ -110,3 +110,32 @@ def check_in_scope(session, item: Any) -> None:
         )
     if found != len(ids):
         raise ScopeError(_("Запись выходит за пределы вашей области данных"))
+
+
+def restore_unseen_links(session, item: Any) -> None:
+    """Put back links to rows outside the editor's scope that a save dropped.
+
+    The editor's dropdown cannot offer them, so their absence from his form (or
+    payload) is not a decision to remove them: e.g. a head office's user delegated
+    a unit of another branch by the administrator keeps it when his branch's
+    user administrator edits his phone number.
+    """
+    state = sa_inspect(item)
+    scope = current().scope
+    if scope.all or not state.persistent:
+        return
+    for key, target in related_scoped(type(item)).items():
+        rel = state.mapper.relationships[key]
+        if not rel.uselist:
+            continue
+        dropped = [o for o in state.attrs[key].history.deleted if o is not None]
+        if not dropped:
+            continue
+        ids = {getattr(o, scope_column(target)) for o in dropped}
+        with session.no_autoflush:
+            visible = set(session.scalars(
+                select(Unit.id).where(Unit.id.in_(ids), scope.clause(Unit.id))))
+        collection = getattr(item, key)
+        for obj in dropped:
+            if getattr(obj, scope_column(target)) not in visible and obj not in collection:
+                collection.append(obj)

@@ -185,3 +185,18 @@ def test_rights_change_applies_on_the_next_request(session, login):
     session.commit()
     ids = set(client.get("/api/v1/unit/").get_json()["ids"])
     assert ids == {unit(session, "MSK-TVR").id, unit(session, "SPB-NEV").id}
+
+
+def test_links_the_editor_cannot_see_survive_his_save(session, editor, clerk):
+    """An administrator delegated a unit of another branch; the branch's user
+    administrator edits the user and must not silently take it away."""
+    clerk.extra_units = [unit(session, "SPB-NEV"), unit(session, "MSK-TVR-LAB")]
+    session.commit()
+    form = {"first_name": "Новое имя", "last_name": "clerk", "username": "clerk",
+            "email": clerk.email, "active": "y", "home_unit": unit(session, "MSK-TVR").id}
+    assert editor.post(f"/users/edit/{clerk.id}", data=form).status_code == 302
+    session.expire_all()
+    saved = _user(session, "clerk")
+    assert saved.first_name == "Новое имя"
+    # The visible delegation was cleared by the form; the invisible one stays.
+    assert {u.code for u in saved.extra_units} == {"SPB-NEV"}

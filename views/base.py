@@ -26,7 +26,13 @@ from security.fields import (
     hidden_fields,
     keep_stored_values,
 )
-from security.rowscope import check_in_scope, check_links_exist, related_scoped, scope_column
+from security.rowscope import (
+    check_in_scope,
+    check_links_exist,
+    related_scoped,
+    restore_unseen_links,
+    scope_column,
+)
 from security.scope import FilterInScope
 from services.errors import UchetError
 
@@ -144,6 +150,7 @@ class ScopedMixin:
         Hidden fields first get their stored values back: a user cannot change
         what his rights do not let him see."""
         keep_stored_values(item, hidden_fields(getattr(self, "field_rights", {})))
+        restore_unseen_links(self._session(), item)
         check_in_scope(self._session(), item)
 
     def check_delete(self, item) -> None:
