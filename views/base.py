@@ -7,17 +7,11 @@ related-field choices, search) and turns domain errors into messages.
 
 from __future__ import annotations
 
-import json
-
-import prison
-from flask import abort, current_app, flash, g, request, session
+from flask import abort, flash, g, request
 from flask_appbuilder import ModelRestApi, ModelView, expose
 from flask_appbuilder.actions import action as fab_action
-from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf.csrf import ValidationError as CSRFError
-from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import BadRequest
 
 from security.fields import (
@@ -35,6 +29,8 @@ from security.rowscope import (
 )
 from security.scope import FilterInScope
 from services.errors import UchetError
+from views.formatters import default_formatters
+from views.guards import csrf_for_cookie_sessions, parseable_query, plain_database_errors
 
 SCOPE_FILTER = [FilterInScope, None]
 
@@ -52,52 +48,6 @@ class Refused(BadRequest):
 
     def __str__(self) -> str:
         return str(self.description)
-
-
-def _yes_no(value) -> str:
-    if value is None:
-        return ""
-    return _("Да") if value else _("Нет")
-
-
-def _datetime(value) -> str:
-    return "" if value is None else format_datetime(value, "dd.MM.yyyy HH:mm:ss")
-
-
-def _date(value) -> str:
-    return "" if value is None else format_date(value, "dd.MM.yyyy")
-
-
-def _number(scale: int):
-    pattern = "#,##0." + "0" * scale if scale else "#,##0"
-
-    def _format(value) -> str:
-        return "" if value is None else format_decimal(value, format=pattern)
-
-    return _format
-
-
-def _blank(value):
-    return "" if value is None else value
-
-
-def _default_formatters(datamodel) -> dict:
-    """Return Russian display formatters: Да/Нет, dd.mm.yyyy (Moscow time), blank for None."""
-    formatters = {}
-    for name in datamodel.get_columns_list():
-        if datamodel.is_boolean(name):
-            formatters[name] = _yes_no
-        elif datamodel.is_datetime(name):
-            formatters[name] = _datetime
-        elif datamodel.is_date(name):
-            formatters[name] = _date
-        elif datamodel.is_numeric(name):
-            # 5 400,00 in Russian, 5,400.00 in English; the stored value stays exact.
-            scale = getattr(datamodel.list_columns[name].type, "scale", None) or 0
-            formatters[name] = _number(min(scale, 2))
-        else:
-            formatters[name] = _blank
-    return formatters
 
 
 def _merge(scoped: dict[str, list], declared: dict[str, list] | None) -> dict[str, list]:
@@ -226,7 +176,7 @@ class UchetModelView(ScopedMixin, FieldScopeViewMixin, ModelView):
 
     def __init__(self, **kwargs):
         self._apply_scope_declarations()
-        self.formatters_columns = {**_default_formatters(self.datamodel),
+        self.formatters_columns = {**default_formatters(self.datamodel),
                                    **(self.formatters_columns or {})}
         rel = _rel_filters(self.datamodel.obj)
         self.add_form_query_rel_fields = _merge(rel, self.add_form_query_rel_fields)
@@ -269,57 +219,6 @@ class UchetModelView(ScopedMixin, FieldScopeViewMixin, ModelView):
         return redirect(self.get_redirect())
 
 
-UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-def _csrf_for_cookie_sessions() -> None:
-    """FAB exempts APIs from CSRF because token clients cannot forge; a browser's
-    cookie session can, so a cookie-authenticated write needs the X-CSRFToken header."""
-    # A cookie session needs the token whatever other headers say; a pure token
-    # client (no session cookie) cannot be forged by another site.
-    if request.method not in UNSAFE_METHODS or "_user_id" not in session:
-        return
-    if not current_app.config.get("WTF_CSRF_ENABLED", True):
-        return
-    try:
-        validate_csrf(request.headers.get("X-CSRFToken", ""))
-    except CSRFError:
-        abort(400, description=_("Нет или неверен CSRF-токен (заголовок X-CSRFToken)"))
-
-
-MAX_KEY = 2**63 - 1
-
-
-def _parseable_query() -> None:
-    """Refuse a malformed `q` (rison) argument with a 400: FAB only catches the
-    parser's own error, and some inputs (e.g. "(((") make it recurse forever.
-    A key beyond the databases' integers names no row: 404 (FAB would answer 500)."""
-    pk = (request.view_args or {}).get("pk")
-    if isinstance(pk, int) and abs(pk) > MAX_KEY:
-        abort(404)
-    raw = request.args.get("q")
-    if raw is None:
-        return
-    try:
-        prison.loads(raw)
-    except Exception:
-        abort(400, description=_("Некорректный параметр запроса q"))
-
-
-def _plain_database_errors(response):
-    """FAB answers a database error with a 422 quoting the SQL and its parameters
-    (other users' data included); answer in Russian instead, quoting nothing."""
-    if response.status_code == 422 and response.is_json:
-        data = response.get_json(silent=True) or {}
-        message = data.get("message")
-        if isinstance(message, str) and message.startswith("Database exception"):
-            response.set_data(json.dumps(
-                {"message": _("Запись не сохранена: она противоречит другим данным "
-                              "(повтор уникального значения или ссылка на несуществующую "
-                              "запись)")}, ensure_ascii=False))
-    return response
-
-
 class UchetModelRestApi(ScopedMixin, FieldScopeApiMixin, ModelRestApi):
     """A generated REST API bound to the rights catalogue and the row scope."""
 
@@ -327,10 +226,10 @@ class UchetModelRestApi(ScopedMixin, FieldScopeApiMixin, ModelRestApi):
 
     def create_blueprint(self, appbuilder, *args, **kwargs):
         blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
-        blueprint.before_request(_csrf_for_cookie_sessions)
-        blueprint.before_request(_parseable_query)
+        blueprint.before_request(csrf_for_cookie_sessions)
+        blueprint.before_request(parseable_query)
         blueprint.after_request(self.scrub_response)
-        blueprint.after_request(_plain_database_errors)
+        blueprint.after_request(plain_database_errors)
         return blueprint
 
     def __init__(self):

@@ -1,0 +1,53 @@
+"""Russian display of values on generated screens: Да/Нет, dd.mm.yyyy in Moscow
+time, 5 400,00 for amounts, blank for nothing. Stored values stay exact."""
+
+from __future__ import annotations
+
+from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import gettext as _
+
+
+def _yes_no(value) -> str:
+    if value is None:
+        return ""
+    return _("Да") if value else _("Нет")
+
+
+def _datetime(value) -> str:
+    return "" if value is None else format_datetime(value, "dd.MM.yyyy HH:mm:ss")
+
+
+def _date(value) -> str:
+    return "" if value is None else format_date(value, "dd.MM.yyyy")
+
+
+def _number(scale: int):
+    pattern = "#,##0." + "0" * scale if scale else "#,##0"
+
+    def _format(value) -> str:
+        return "" if value is None else format_decimal(value, format=pattern)
+
+    return _format
+
+
+def _blank(value):
+    return "" if value is None else value
+
+
+def default_formatters(datamodel) -> dict:
+    """Return Russian display formatters: Да/Нет, dd.mm.yyyy (Moscow time), blank for None."""
+    formatters = {}
+    for name in datamodel.get_columns_list():
+        if datamodel.is_boolean(name):
+            formatters[name] = _yes_no
+        elif datamodel.is_datetime(name):
+            formatters[name] = _datetime
+        elif datamodel.is_date(name):
+            formatters[name] = _date
+        elif datamodel.is_numeric(name):
+            # 5 400,00 in Russian, 5,400.00 in English; the stored value stays exact.
+            scale = getattr(datamodel.list_columns[name].type, "scale", None) or 0
+            formatters[name] = _number(min(scale, 2))
+        else:
+            formatters[name] = _blank
+    return formatters
