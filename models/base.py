@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, Date, Numeric, String
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
 
@@ -36,6 +37,18 @@ class ValidityMixin:
     valid_from: Mapped[dt.date] = mapped_column(Date, nullable=False,
                                                 info=label(_l("Действует с")))
     valid_to: Mapped[dt.date | None] = mapped_column(Date, info=label(_l("Действует по")))
+
+
+def fk_value(item, key: str):
+    """Return a foreign-key attribute's value, reading its relationship when a form
+    or an API payload has set the related object: the key is only filled at flush."""
+    for rel in sa_inspect(type(item)).relationships:
+        if rel.uselist or key not in {c.key for c in rel.local_columns}:
+            continue
+        related = getattr(item, rel.key)
+        if related is not None:
+            return related.id
+    return getattr(item, key)
 
 
 def money(nullable: bool = False, text=None) -> Mapped[Decimal]:

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.inspection import inspect as sa_inspect
 
+from models.base import fk_value
 from models.org import Unit
 from security.effective import current
 from services.errors import ScopeError, ValidationError
@@ -31,18 +32,6 @@ def related_scoped(model: type) -> dict[str, type]:
         if scope_column(target):
             result[rel.key] = target
     return result
-
-
-def _column_value(item: Any, column: str) -> int | None:
-    """Return a unit-id column's value, reading the relationship when a form or an
-    API payload has set the object but the foreign key is only filled at flush."""
-    for rel in sa_inspect(type(item)).relationships:
-        if rel.uselist or column not in {c.key for c in rel.local_columns}:
-            continue
-        related = getattr(item, rel.key)
-        if related is not None:
-            return related.id
-    return getattr(item, column)
 
 
 def _linked(item: Any, key: str) -> list:
@@ -65,7 +54,7 @@ def _unit_ids_of(item: Any) -> set[int | None]:
     if owner is not None:
         ids.add(owner() if callable(owner) else owner)
     elif column:
-        ids.add(_column_value(item, column))
+        ids.add(fk_value(item, column))
     for key, target in related_scoped(type(item)).items():
         for obj in _linked(item, key):
             ids.add(getattr(obj, scope_column(target)))

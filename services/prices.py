@@ -6,12 +6,9 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
+from models.base import fk_value
 from models.pricelist import Price
 from services.errors import ValidationError
-
-
-def _id(obj, fk):
-    return obj.id if obj is not None else fk
 
 
 def overlapping(session, service_id: int, category_id: int, valid_from, valid_to,
@@ -40,8 +37,8 @@ def check_price(session, item: Price) -> None:
         raise ValidationError(_("Укажите дату начала действия цены"), field="valid_from")
     if item.valid_to is not None and item.valid_to < item.valid_from:
         raise ValidationError(_("Дата окончания раньше даты начала"), field="valid_to")
-    service_id = _id(item.service, item.service_id)
-    category_id = _id(item.category, item.category_id)
+    service_id = fk_value(item, "service_id")
+    category_id = fk_value(item, "category_id")
     if service_id is None or category_id is None:
         raise ValidationError(_("Укажите услугу и категорию цен"))
     with session.no_autoflush:

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import UniqueConstraint, func, select
 from sqlalchemy import inspect as sa_inspect
 
+from models.base import fk_value
 from services.errors import ValidationError
 
 
@@ -50,7 +51,8 @@ def check_unique_together(session, item) -> None:
         if not isinstance(constraint, UniqueConstraint) or len(constraint.columns) < 2:
             continue
         columns = list(constraint.columns)
-        values = [_attr_value(item, c) for c in columns]
+        mapper = sa_inspect(type(item))
+        values = [fk_value(item, mapper.get_property_by_column(c).key) for c in columns]
         if any(v is None for v in values):
             continue
         query = select(func.count()).select_from(table).where(
@@ -63,18 +65,6 @@ def check_unique_together(session, item) -> None:
             fields = ", ".join(f"«{c.info.get('label', c.name)}»" for c in columns)
             raise ValidationError(_("Запись с такими же значениями полей %(fields)s уже есть",
                                     fields=fields))
-
-
-def _attr_value(item, column):
-    """Return the value of a column, read through its relationship when a form set
-    the related object but the foreign key is only filled at flush."""
-    mapper = sa_inspect(type(item))
-    for rel in mapper.relationships:
-        if column in rel.local_columns and not rel.uselist:
-            related = getattr(item, rel.key)
-            if related is not None:
-                return related.id
-    return getattr(item, mapper.get_property_by_column(column).key)
 
 
 def _referencing(table):

@@ -51,3 +51,8 @@ def default_formatters(datamodel) -> dict:
         else:
             formatters[name] = _blank
     return formatters
+
+
+def choice_label(options: dict):
+    """Return a formatter showing a coded choice by its label ("oms" -> «ОМС»)."""
+    return lambda value: options.get(value, value or "")

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import SelectField
 
+from models.base import fk_value
 from models.pricelist import (
     INSURANCE_KINDS,
     MedicalInstitution,
@@ -29,6 +30,7 @@ from security.branches import category_allowed, category_clause
 from security.effective import current
 from services.errors import ValidationError
 from services.prices import check_price
+from views.formatters import choice_label
 from views.refbook import RefBook, register_refbook
 
 PRICE_VIEW, PRICE_EDIT = "price.prices.view", "price.prices.edit"
@@ -55,23 +57,24 @@ class FilterCategoryEditable(BaseFilter):
         return query.filter(category_clause(current(), PRICE_EDIT, self.model.id))
 
 
+def _not_yours() -> str:
+    return _("Цены этой категории вам менять нельзя (право «Изменение цен на услуги»)")
+
+
 def _check_price(session, item: Price) -> None:
-    category_id = item.category.id if item.category is not None else item.category_id
+    category_id = fk_value(item, "category_id")
     if category_id is None or not category_allowed(session, current(), PRICE_EDIT, category_id):
-        raise ValidationError(_("Цены этой категории вам менять нельзя (право «Изменение цен "
-                                "на услуги»)"), field="category")
+        raise ValidationError(_not_yours(), field="category")
     if item.id is not None:
         stored = session.scalar(select(Price.category_id).where(Price.id == item.id))
         if stored != category_id and not category_allowed(session, current(), PRICE_EDIT, stored):
-            raise ValidationError(_("Цены этой категории вам менять нельзя (право «Изменение "
-                                    "цен на услуги»)"), field="category")
+            raise ValidationError(_not_yours(), field="category")
     check_price(session, item)
 
 
 def _check_price_delete(session, item: Price) -> None:
     if not category_allowed(session, current(), PRICE_EDIT, item.category_id):
-        raise ValidationError(_("Цены этой категории вам менять нельзя (право «Изменение цен "
-                                "на услуги»)"))
+        raise ValidationError(_not_yours())
 
 
 def _check_service(_session, item: Service) -> None:
@@ -120,10 +123,6 @@ def _institution(external: bool):
     return _check
 
 
-def _shown(options: dict):
-    return lambda value: options.get(value, value or "")
-
-
 INSURANCE_FIELD = SelectField(_l("Признак ОМС/ДМС"), choices=list(INSURANCE_KINDS.items()))
 EDITABLE_CATEGORIES = {"category": [["id", FilterCategoryEditable, None]]}
 
@@ -132,7 +131,7 @@ PRICE_BOOKS = [
             ("code", "name", "parent", "active"), icon="fa-folder-open"),
     RefBook(Service, "price.services", "Services", "pricelist",
             ("code", "name", "group", "department", "insurance", "composite", "active"),
-            icon="fa-stethoscope", formatters={"insurance": _shown(INSURANCE_KINDS)},
+            icon="fa-stethoscope", formatters={"insurance": choice_label(INSURANCE_KINDS)},
             validate=_check_service,
             extra={"add_form_extra_fields": {"insurance": INSURANCE_FIELD},
                    "edit_form_extra_fields": {"insurance": INSURANCE_FIELD}}),

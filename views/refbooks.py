@@ -29,6 +29,7 @@ from models.refbooks import (
     Tax,
 )
 from services.errors import ValidationError
+from views.formatters import choice_label
 from views.refbook import RefBook, register_refbook
 
 HEX = re.compile(r"#[0-9A-Fa-f]{6}")
@@ -86,10 +87,6 @@ def _choices(column: str, label, options: dict) -> dict:
     return {"add_form_extra_fields": {column: field}, "edit_form_extra_fields": {column: field}}
 
 
-def _shown(options: dict):
-    return lambda value: options.get(value, value or "")
-
-
 BRANCHES_ONLY = {"branch": [["kind", FilterEqual, "branch"]],
                  "branches": [["kind", FilterEqual, "branch"]]}
 BRANCH_FILTERS = {"add_form_query_rel_fields": BRANCHES_ONLY,
@@ -105,7 +102,7 @@ REFBOOKS = [
             ("code", "name", "branch", "base_department", "profile", "active"),
             extra=BRANCH_FILTERS),
     RefBook(PriceType, "refbook.price_types", "PriceTypes", "refbooks",
-            ("code", "name", "funding", "active"), formatters={"funding": _shown(FUNDING)},
+            ("code", "name", "funding", "active"), formatters={"funding": choice_label(FUNDING)},
             extra=_choices("funding", _l("Источник оплаты"), FUNDING)),
     RefBook(PriceCategory, "refbook.price_categories", "PriceCategories", "refbooks",
             ("code", "name", "price_type", "active"),
@@ -129,7 +126,7 @@ REFBOOKS = [
             ("code", "name", "kind", "percent", "amount", "valid_from", "valid_to", "active"),
             edit_columns=("code", "name", "kind", "percent", "amount", "min_total", "max_amount",
                           "valid_from", "valid_to", "active"),
-            formatters={"kind": _shown(DISCOUNT_KINDS)},
+            formatters={"kind": choice_label(DISCOUNT_KINDS)},
             extra=_choices("kind", _l("Вид"), DISCOUNT_KINDS), validate=_check_discount),
     RefBook(RiskType, "refbook.risk_types", "RiskTypes", "refbooks", CODE_NAME),
     RefBook(ExportCode, "refbook.export_codes", "ExportCodes", "refbooks",
