@@ -56,10 +56,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         event.listen(Engine, "begin", _sqlite_begin)
 
     import models  # noqa: F401  - registers every table on the metadata
-    from services import journal, orgtree
+    from services import journal, orgtree, patients
 
     journal.install()
     orgtree.install()
+    patients.install()
 
     db.init_app(app)
     csrf.init_app(app)

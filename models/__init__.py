@@ -1,7 +1,20 @@
 """Uchet's models. Importing this package registers every table on FAB's metadata."""
 
+from models.contracts import (
+    Contract,
+    ContractTemplate,
+    InstalmentLine,
+    InsuranceTerms,
+    PaymentGuarantee,
+    PrepaymentSchemeStep,
+    PrepaymentSchemeTemplate,
+    contract_branch,
+    guarantee_programme,
+)
 from models.journal import JournalEntry
 from models.org import Unit, UnitClosure, UnitKind
+from models.parties import Address, Individual, Insurer, Organisation, OrganisationGroup
+from models.patients import Attachment, Patient, attachment_branch
 from models.pricelist import (
     MedicalInstitution,
     Price,
@@ -11,6 +24,7 @@ from models.pricelist import (
     ServiceSet,
     ServiceSetItem,
 )
+from models.programmes import Programme, ProgrammeCodeTemplate, ProgrammeService
 from models.refbooks import (
     BaseDepartment,
     Colour,
@@ -33,23 +47,40 @@ from models.rights import RoleProfile, RoleRight
 from models.user import AppUser, manager_client, user_extra_unit
 
 __all__ = [
+    "Address",
     "AppUser",
+    "Attachment",
     "BaseDepartment",
     "Colour",
+    "Contract",
+    "ContractTemplate",
     "Currency",
     "Department",
     "DepartmentProfile",
     "Discount",
     "ExchangeRate",
     "ExportCode",
+    "Individual",
+    "InstalmentLine",
+    "InsuranceTerms",
+    "Insurer",
     "JournalEntry",
     "MedicalInstitution",
+    "Organisation",
+    "OrganisationGroup",
+    "Patient",
     "PatientCategory",
+    "PaymentGuarantee",
     "PaymentMethod",
     "PaymentSection",
+    "PrepaymentSchemeStep",
+    "PrepaymentSchemeTemplate",
     "Price",
     "PriceCategory",
     "PriceType",
+    "Programme",
+    "ProgrammeCodeTemplate",
+    "ProgrammeService",
     "RateType",
     "RiskType",
     "RoleProfile",
@@ -63,6 +94,9 @@ __all__ = [
     "Unit",
     "UnitClosure",
     "UnitKind",
+    "attachment_branch",
+    "contract_branch",
+    "guarantee_programme",
     "manager_client",
     "user_extra_unit",
 ]

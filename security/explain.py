@@ -17,6 +17,7 @@ from models.user import AppUser
 from security.catalogue import load_catalogue
 from security.effective import SCOPE_RIGHT, resolve
 from security.rowscope import scope_column
+from security.scope import is_scoped, row_clause
 from security.sync import ACCESS_LEVEL_OF, governed_views, role_values
 
 
@@ -101,17 +102,18 @@ def explain(session, username: str, view_name: str, permission: str,
         out.lines.append(_("Запись %(pk)s не существует", pk=pk))
         out.allowed = False
         return out
-    if column is None:
+    if not is_scoped(model):
         out.lines.append(_("Записи этого экрана не привязаны к подразделениям"))
         return out
-    unit_id = getattr(row, column)
+    owner = getattr(row, "scope_owner_unit_id", None)
+    unit_id = owner() if callable(owner) else (owner if owner is not None else getattr(row, column))
     unit = session.get(Unit, unit_id) if unit_id is not None else None
     scope = rights.scope
     choices = rights.values.get(SCOPE_RIGHT)
     labels = ", ".join(catalogue.label(SCOPE_RIGHT, c) for c in sorted(choices or []))
     out.lines.append(_("Область данных: %(s)s", s=labels or _("нет")))
-    visible = scope.all or (unit_id is not None and session.scalar(
-        select(Unit.id).where(Unit.id == unit_id, scope.clause(Unit.id))) is not None)
+    visible = session.scalar(
+        select(model.id).where(model.id == row.id, row_clause(model, scope))) is not None
     out.lines.append(_("Запись относится к подразделению «%(u)s»: %(v)s",
                        u=unit.name if unit else _("не указано"),
                        v=_("в области данных") if visible else _("вне области данных (404)")))

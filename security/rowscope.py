@@ -1,8 +1,9 @@
 """Save-time row scope: a row may only be written inside the writer's scope.
 
-The read side is `FilterInScope` on every query; this is the write side, used
-by every view and API hook and by services. Both read `Model.__scope_column__`:
-the unit-id column that places a row in the organisation tree.
+The read side is `FilterInScope` (`security.scope.row_clause`) on every query;
+this is the write side, used by every view and API hook and by services. A row
+is written only in a unit of the writer's scope (its `__scope_column__`, or the
+unit `scope_owner_unit_id()` names), and may only link to rows he can read.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy.inspection import inspect as sa_inspect
 from models.base import fk_value
 from models.org import Unit
 from security.effective import current
+from security.scope import is_scoped, row_clause, write_clause
 from services.errors import ScopeError, ValidationError
 
 
@@ -29,9 +31,17 @@ def related_scoped(model: type) -> dict[str, type]:
     result = {}
     for rel in sa_inspect(model).relationships:
         target = rel.mapper.class_
-        if scope_column(target):
+        if is_scoped(target) and not rel.viewonly:
             result[rel.key] = target
     return result
+
+
+def filter_column(model: type) -> str | None:
+    """Return the column a FAB scope filter is declared on (FilterInScope ignores
+    it and applies the model's own rule), or None for an unscoped model."""
+    if not is_scoped(model):
+        return None
+    return scope_column(model) or "id"
 
 
 def _linked(item: Any, key: str) -> list:
@@ -46,19 +56,19 @@ def _linked(item: Any, key: str) -> list:
     return [o for o in related if o is not None]
 
 
-def _unit_ids_of(item: Any) -> set[int | None]:
-    """Return the unit ids that place `item` and its newly linked scoped relations."""
-    ids: set[int | None] = set()
+def _owner_unit_id(item: Any) -> int | None:
+    """Return the unit that places `item` (the writer's scope must hold it)."""
     owner = getattr(item, "scope_owner_unit_id", None)
-    column = scope_column(type(item))
     if owner is not None:
-        ids.add(owner() if callable(owner) else owner)
-    elif column:
-        ids.add(fk_value(item, column))
-    for key, target in related_scoped(type(item)).items():
-        for obj in _linked(item, key):
-            ids.add(getattr(obj, scope_column(target)))
-    return ids
+        return owner() if callable(owner) else owner
+    return fk_value(item, scope_column(type(item)))
+
+
+def _visible_ids(session, target: type, ids: set[int], scope) -> set[int]:
+    """Return those of `ids` whose `target` rows the scope may read."""
+    with session.no_autoflush:
+        return set(session.scalars(
+            select(target.id).where(target.id.in_(ids), row_clause(target, scope))))
 
 
 def check_links_exist(item: Any) -> None:
@@ -77,28 +87,50 @@ def check_links_exist(item: Any) -> None:
                                         field=label), field=rel.key)
 
 
-def check_in_scope(session, item: Any) -> None:
-    """Refuse to write `item` if it or anything it links to lies outside the user's scope.
+def check_stored_writable(session, item: Any) -> None:
+    """Refuse to change or delete a stored row the user may read but not write (one
+    owned above his units, or a network contract he only serves): otherwise a save
+    could move it into his own scope and so take it over.
 
-    Raises ScopeError (a Russian message). A row with no unit at all is only
-    writable by users whose scope is everything.
+    Raises ScopeError.
+    """
+    scope = current().scope
+    model = type(item)
+    if scope.all or not is_scoped(model) or not sa_inspect(item).persistent:
+        return
+    with session.no_autoflush:
+        stored = session.scalar(select(model.id).where(model.id == item.id,
+                                                       write_clause(model, scope)))
+    if stored is None:
+        raise ScopeError(_("Запись выходит за пределы вашей области данных"))
+
+
+def check_in_scope(session, item: Any) -> None:
+    """Refuse to write `item` outside the writer's scope, or linked to rows he cannot read.
+
+    Raises ScopeError (a Russian message). A scoped row with no unit at all is
+    only writable by users whose scope is everything.
     """
     scope = current().scope
     if scope.all:
         return
-    ids = _unit_ids_of(item)
-    if None in ids:
-        raise ScopeError(_("Укажите подразделение из вашей области данных"))
-    if not ids:
-        return
-    # No autoflush: the row being checked is not in the session yet (FAB adds it
-    # after pre_add), and flushing its parent would half-save it.
-    with session.no_autoflush:
-        found = session.scalar(
-            select(func.count()).select_from(Unit).where(Unit.id.in_(ids), scope.clause(Unit.id))
-        )
-    if found != len(ids):
-        raise ScopeError(_("Запись выходит за пределы вашей области данных"))
+    check_stored_writable(session, item)
+    if is_scoped(type(item)):
+        owner = _owner_unit_id(item)
+        if owner is None:
+            raise ScopeError(_("Укажите подразделение из вашей области данных"))
+        # No autoflush: the row being checked is not in the session yet (FAB adds it
+        # after pre_add), and flushing its parent would half-save it.
+        with session.no_autoflush:
+            found = session.scalar(
+                select(func.count()).select_from(Unit)
+                .where(Unit.id == owner, scope.clause(Unit.id)))
+        if not found:
+            raise ScopeError(_("Запись выходит за пределы вашей области данных"))
+    for key, target in related_scoped(type(item)).items():
+        ids = {o.id for o in _linked(item, key)}
+        if ids and _visible_ids(session, target, ids, scope) != ids:
+            raise ScopeError(_("Запись выходит за пределы вашей области данных"))
 
 
 def restore_unseen_links(session, item: Any) -> None:
@@ -120,11 +152,8 @@ def restore_unseen_links(session, item: Any) -> None:
         dropped = [o for o in state.attrs[key].history.deleted if o is not None]
         if not dropped:
             continue
-        ids = {getattr(o, scope_column(target)) for o in dropped}
-        with session.no_autoflush:
-            visible = set(session.scalars(
-                select(Unit.id).where(Unit.id.in_(ids), scope.clause(Unit.id))))
+        visible = _visible_ids(session, target, {o.id for o in dropped}, scope)
         collection = getattr(item, key)
         for obj in dropped:
-            if getattr(obj, scope_column(target)) not in visible and obj not in collection:
+            if obj.id not in visible and obj not in collection:
                 collection.append(obj)

@@ -13,7 +13,7 @@ from flask_appbuilder.models.filters import BaseFilter
 from sqlalchemy import false, select, true, union
 from sqlalchemy.sql.elements import ColumnElement
 
-from models.org import Unit
+from models.org import Unit, UnitClosure
 from services.orgtree import subtree_ids_query
 
 
@@ -62,12 +62,58 @@ class Scope:
             return false()
         return column.in_(ids)
 
+    def shared_clause(self, column) -> ColumnElement:
+        """Return a WHERE clause keeping rows owned by a unit in scope or by one of
+        its ancestors: what the network or a region keeps is read by the branches
+        below it (an insurer registered for the network, say), not the reverse."""
+        if self.all:
+            return true()
+        ids = self.unit_ids()
+        if ids is None:
+            return false()
+        # The closure table holds each unit as its own ancestor at depth 0.
+        return column.in_(select(UnitClosure.ancestor_id).where(UnitClosure.descendant_id.in_(ids)))
+
+
+def is_scoped(model: type) -> bool:
+    """Return True when rows of `model` are placed in the organisation tree."""
+    return hasattr(model, "__scope_column__") or hasattr(model, "__scope_clause__")
+
+
+def row_clause(model: type, scope: Scope) -> ColumnElement:
+    """Return the WHERE clause keeping the rows of `model` that `scope` may read.
+
+    A model declares either `__scope_column__` (the unit-id column; with
+    `__scope_shared__ = True` rows of ancestor units are readable too) or a
+    `__scope_clause__(scope)` classmethod (rows placed through a parent, e.g. a
+    programme through its contract).
+    """
+    custom = getattr(model, "__scope_clause__", None)
+    if custom is not None:
+        return custom(scope)
+    column = getattr(model, model.__scope_column__)
+    if getattr(model, "__scope_shared__", False):
+        return scope.shared_clause(column)
+    return scope.clause(column)
+
+
+def write_clause(model: type, scope: Scope) -> ColumnElement:
+    """Return the WHERE clause keeping the stored rows of `model` that `scope` may
+    change or delete: its own units' rows, not the ones it only reads (a network's
+    insurer, a network contract it serves). A model may declare
+    `__scope_write_clause__(scope)`; by default the scope column decides."""
+    custom = getattr(model, "__scope_write_clause__", None)
+    if custom is not None:
+        return custom(scope)
+    if hasattr(model, "__scope_column__"):
+        return scope.clause(getattr(model, model.__scope_column__))
+    return row_clause(model, scope)
+
 
 class FilterInScope(BaseFilter):
-    """FAB filter applying the current user's scope to a unit-id column.
-
-    Used in base_filters and related-field filters; the value is ignored.
-    """
+    """FAB filter applying the current user's read scope to the filtered model
+    (`row_clause`); used in base_filters and related-field filters. The column
+    and the value are ignored."""
 
     name = "В области данных пользователя"
     arg_name = "uchet_scope"
@@ -75,5 +121,4 @@ class FilterInScope(BaseFilter):
     def apply(self, query, value):
         from security.effective import current
 
-        column = getattr(self.model, self.column_name)
-        return query.filter(current().scope.clause(column))
+        return query.filter(row_clause(self.model, current().scope))

@@ -13,6 +13,7 @@ from werkzeug.security import generate_password_hash
 from models.org import Unit, UnitKind
 from models.user import AppUser
 from security.sync import ensure_preset_roles
+from services.demo_contracts import load_contracts
 from services.demo_refbooks import load_refbooks
 
 DEMO_PASSWORD = "demo"
@@ -140,5 +141,7 @@ def load_demo(session: Session) -> dict[str, int]:
     users["manager"].served_clients = [units[c] for c in MANAGER_CLIENTS]
     users["assistant"].manager = users["manager"]
     refbooks = load_refbooks(session, units)
+    contracts = load_contracts(session, units)
     session.commit()
-    return {"units": len(units), "users": len(users), "roles": len(roles), **refbooks}
+    return {"units": len(units), "users": len(users), "roles": len(roles), **refbooks,
+            **contracts}

@@ -50,7 +50,7 @@ SEED_REFBOOKS = [
     "Цвета",
 ]
 # Sections that do not come from seed 003 (cabinet: seed 000; the others are Uchet's own).
-NOT_FROM_SEED_003 = {"cabinet", "general", "admin"}
+NOT_FROM_SEED_003 = {"cabinet", "general", "admin", "patients"}
 
 
 @pytest.fixture(scope="module")

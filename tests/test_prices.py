@@ -124,6 +124,21 @@ def test_own_branch_edits_only_its_categories(session, as_prices, catalogue_rows
     assert "Тест Москва" in form and "Тест Петербург" not in form
 
 
+def test_own_branch_deletes_only_its_categories_on_every_channel(session, as_prices,
+                                                                 catalogue_rows):
+    client = as_prices("all", "own")
+    foreign = catalogue_rows["foreign"]
+    api = client.delete(f"/api/v1/prices/{foreign.id}")
+    assert api.status_code == 400
+    assert "Изменение цен" in api.get_json()["message"]
+    client.post(f"/priceview/delete/{foreign.id}")
+    client.post("/priceview/action_post", data={"action": "muldelete", "rowid": [foreign.id]})
+    session.expire_all()
+    assert session.get(Price, foreign.id) is not None
+    own = catalogue_rows["own"]
+    assert client.delete(f"/api/v1/prices/{own.id}").status_code == 200
+
+
 def test_overlapping_periods_are_refused(session, as_prices, catalogue_rows):
     client = as_prices("all", "all")
     payload = {"service": catalogue_rows["service"].id, "category": catalogue_rows["moscow"].id,

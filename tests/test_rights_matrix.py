@@ -17,20 +17,34 @@ import pytest
 from sqlalchemy import select
 
 from models import (
+    Address,
     BaseDepartment,
     Colour,
+    Contract,
+    ContractTemplate,
     Currency,
     Department,
     DepartmentProfile,
     Discount,
     ExchangeRate,
     ExportCode,
+    Individual,
+    InsuranceTerms,
+    Insurer,
     MedicalInstitution,
+    Organisation,
+    OrganisationGroup,
+    Patient,
     PatientCategory,
     PaymentMethod,
     PaymentSection,
+    PrepaymentSchemeStep,
+    PrepaymentSchemeTemplate,
     PriceCategory,
     PriceType,
+    Programme,
+    ProgrammeCodeTemplate,
+    ProgrammeService,
     RateType,
     RiskType,
     Service,
@@ -74,14 +88,32 @@ def _department(branch_code):
         Department.branch_id == unit(s, branch_code).id).order_by(Department.id)).first()
 
 
-def _book(model, name, *, own=None, foreign=None, view=None):
+def _book(model, name, *, own=None, foreign=None, view=None,
+          marker=lambda row: getattr(row, "code", None)):
     """Rows of a generated reference book: its screen and its API."""
     stem = (view or model.__name__).lower()
     getter = own or _first(model)
     return {
-        f"{view or model.__name__}View": Rows(getter, foreign, f"/{stem}view"),
+        f"{view or model.__name__}View": Rows(getter, foreign, f"/{stem}view", marker),
         f"{view or model.__name__}Api": Rows(getter, foreign, f"/api/v1/{name.lower()}"),
     }
+
+
+def _owned(model, code, column="unit_id"):
+    """The first row of `model` placed in unit `code` (by its owner or branch column)."""
+    return lambda s: s.scalars(select(model).where(
+        getattr(model, column) == unit(s, code).id).order_by(model.id)).first()
+
+
+def _under_contract(model, code):
+    """The first row of `model` under a contract signed by unit `code`."""
+    return lambda s: s.scalars(select(model).join(Contract).where(
+        Contract.branch_id == unit(s, code).id).order_by(model.id)).first()
+
+
+def _programme_service(code):
+    return lambda s: s.scalars(select(ProgrammeService).join(Programme).join(Contract).where(
+        Contract.branch_id == unit(s, code).id).order_by(ProgrammeService.id)).first()
 
 
 ROWS = {
@@ -120,12 +152,47 @@ ROWS = {
     **_book(MedicalInstitution, "ExternalInstitutions", view="ExternalInstitution",
             own=_first(MedicalInstitution, MedicalInstitution.external.is_(True)),
             foreign=_first(MedicalInstitution, MedicalInstitution.external.is_(False))),
+    # Payers: the network's rows are read below it; a branch's rows stay in the branch.
+    **_book(OrganisationGroup, "OrganisationGroups"),
+    **_book(Organisation, "Organisations", own=_owned(Organisation, "MSK-TVR"),
+            foreign=_owned(Organisation, "SPB-NEV")),
+    **_book(Insurer, "Insurers", own=_owned(Insurer, "NET"),
+            foreign=_owned(Insurer, "SPB-NEV")),
+    **_book(Individual, "Individuals", own=_owned(Individual, "MSK-TVR"),
+            foreign=_owned(Individual, "SPB-NEV"), marker=lambda row: row.phone),
+    **_book(Address, "Addresses", own=_owned(Address, "NET"), marker=lambda row: None),
+    **_book(ContractTemplate, "ContractTemplates"),
+    **_book(InsuranceTerms, "InsuranceTerms"),
+    **_book(PrepaymentSchemeTemplate, "PrepaymentSchemes", view="PrepaymentScheme"),
+    **_book(PrepaymentSchemeStep, "PrepaymentSchemeSteps", view="PrepaymentSchemeStep",
+            marker=lambda row: None),
+    **_book(ProgrammeCodeTemplate, "ProgrammeCodeTemplates"),
+    # Contracts and what hangs under them: read and written with the signing branch.
+    **_book(Contract, "Contracts", own=_owned(Contract, "MSK-TVR", "branch_id"),
+            foreign=_owned(Contract, "SPB-NEV", "branch_id"), marker=lambda row: row.number),
+    **_book(Programme, "Programmes", own=_under_contract(Programme, "MSK-TVR"),
+            foreign=_under_contract(Programme, "SPB-NEV")),
+    **_book(ProgrammeService, "ProgrammeServices", own=_programme_service("MSK-TVR"),
+            foreign=_programme_service("SPB-NEV"), marker=lambda row: None),
+    # The alphabetically first patient of MSK-TVR: the list's first page shows him.
+    **_book(Patient, "Patients", own=lambda s: s.scalars(select(Patient).where(
+                Patient.home_branch_id == unit(s, "MSK-TVR").id)
+                .order_by(Patient.last_name, Patient.id)).first(),
+            foreign=_owned(Patient, "SPB-NEV", "home_branch_id"), marker=lambda row: row.phone),
 }
 # Views whose rights are not access levels on one right: tested in their own files.
 COVERED_ELSEWHERE = {
     "PriceView": "tests/test_prices.py (view and edit scopes by branch)",
     "PriceApi": "tests/test_prices.py",
     "PriceImportView": "tests/test_price_import.py",
+    # Read under «Договоры», written under a yes/no right of their own.
+    "AttachmentView": "tests/test_attachments.py",
+    "AttachmentApi": "tests/test_attachments.py",
+    "PaymentGuaranteeView": "tests/test_contracts.py",
+    "PaymentGuaranteeApi": "tests/test_contracts.py",
+    "InstalmentView": "tests/test_instalment_schedule.py",
+    "InstalmentApi": "tests/test_instalment_schedule.py",
+    "InstalmentScheduleView": "tests/test_instalment_schedule.py",
 }
 
 

@@ -23,9 +23,10 @@ from security.fields import (
 from security.rowscope import (
     check_in_scope,
     check_links_exist,
+    check_stored_writable,
+    filter_column,
     related_scoped,
     restore_unseen_links,
-    scope_column,
 )
 from security.scope import FilterInScope
 from services.errors import UchetError
@@ -38,7 +39,7 @@ SCOPE_FILTER = [FilterInScope, None]
 def _rel_filters(model: type) -> dict[str, list]:
     """Return FAB related-field filters narrowing every scoped dropdown to the scope."""
     return {
-        key: [[scope_column(target), *SCOPE_FILTER]]
+        key: [[filter_column(target), *SCOPE_FILTER]]
         for key, target in related_scoped(model).items()
     }
 
@@ -69,7 +70,7 @@ class ScopedMixin:
 
     def _apply_scope_declarations(self) -> None:
         model = self.datamodel.obj
-        column = scope_column(model)
+        column = filter_column(model)
         base = list(self.base_filters or [])
         if column:
             base.append([column, *SCOPE_FILTER])
@@ -104,7 +105,10 @@ class ScopedMixin:
         check_in_scope(self._session(), item)
 
     def check_delete(self, item) -> None:
-        """Raise UchetError when `item` may not be deleted. Override to add rules."""
+        """Raise UchetError when `item` may not be deleted. Override to add rules.
+
+        A row the user only reads (owned above his units) is not his to delete."""
+        check_stored_writable(self._session(), item)
 
 
 class UchetModelView(ScopedMixin, FieldScopeViewMixin, ModelView):
@@ -195,6 +199,31 @@ class UchetModelView(ScopedMixin, FieldScopeViewMixin, ModelView):
 
     def pre_delete(self, item) -> None:
         self._guard(self.check_delete, item)
+
+    def _readable_related(self) -> list:
+        """Return the related views (tabs of a card) the user may list: FAB shows
+        every one, whatever the user's permissions on it."""
+        sm = self.appbuilder.sm
+        return [v for v in self._related_views or []
+                if sm.has_access("can_list", v.class_permission_name)]
+
+    def _get_related_views_widgets(self, item, orders=None, pages=None, page_sizes=None,
+                                   widgets=None, **args):
+        widgets = widgets or {}
+        widgets["related_views"] = [
+            self._get_related_view_widget(
+                item, view, *(orders.get(type(view).__name__) or ("", "")),
+                page=pages.get(type(view).__name__),
+                page_size=page_sizes.get(type(view).__name__))
+            for view in self._readable_related()
+        ]
+        return widgets
+
+    def render_template(self, template, **kwargs):
+        # Same list as the widgets above, so the card's tabs and their lists line up.
+        if "related_views" in kwargs:
+            kwargs["related_views"] = self._readable_related()
+        return super().render_template(template, **kwargs)
 
     @fab_action(
         "muldelete",

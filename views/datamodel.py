@@ -1,4 +1,5 @@
-"""FAB's SQLAlchemy interface with declared eager loading for list pages."""
+"""FAB's SQLAlchemy interface with declared eager loading for list pages, and
+form fields that may be left empty where FAB would demand them."""
 
 from __future__ import annotations
 
@@ -10,9 +11,21 @@ class UchetInterface(SQLAInterface):
     """SQLAInterface that loads the named relationships with one extra query each
     (selectin), instead of one query per row when the list renders them."""
 
-    def __init__(self, obj, session=None, eager: tuple[str, ...] = ()):
+    def __init__(self, obj, session=None, eager: tuple[str, ...] = (),
+                 optional: tuple[str, ...] = ()):
         super().__init__(obj, session=session)
         self.eager = tuple(eager)
+        self.optional = frozenset(optional)
+
+    def is_nullable(self, col_name: str) -> bool:
+        """Return whether a form may leave the column empty.
+
+        A checkbox always has a value (unticked is False), so FAB's "required" on
+        a NOT NULL boolean would refuse every unticked box; `optional` columns are
+        filled by a save rule (e.g. a programme's code from its template)."""
+        if col_name in self.optional or self.is_boolean(col_name):
+            return True
+        return super().is_nullable(col_name)
 
     def apply_all(self, query, *args, **kwargs):
         """Return FAB's filtered, ordered, paginated query with the eager loads added."""

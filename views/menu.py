@@ -5,6 +5,8 @@ from flask_babel import lazy_gettext as _l
 CATEGORIES = {
     "refbooks": {"label": _l("Справочники"), "icon": "fa-book"},
     "pricelist": {"label": _l("Прейскурант"), "icon": "fa-rub"},
+    "patients": {"label": _l("Пациенты"), "icon": "fa-user-md"},
+    "contracts": {"label": _l("Организации и договоры"), "icon": "fa-handshake-o"},
     "org": {"label": _l("Организация"), "icon": "fa-sitemap"},
     "admin": {"label": _l("Администрирование"), "icon": "fa-cogs"},
 }

@@ -160,12 +160,11 @@ PRICE_BOOKS = [
             order=("valid_from", "desc"), icon="fa-rub",
             base_filters=(("id", FilterPriceVisible, None),),
             permission_rights=dict.fromkeys(EDITING, PRICE_EDIT),
-            validate=_check_price,
+            validate=_check_price, delete_rule=_check_price_delete,
             extra={"add_form_query_rel_fields": EDITABLE_CATEGORIES,
                    "edit_form_query_rel_fields": EDITABLE_CATEGORIES,
                    "add_query_rel_fields": EDITABLE_CATEGORIES,
-                   "edit_query_rel_fields": EDITABLE_CATEGORIES,
-                   "check_delete_rule": staticmethod(_check_price_delete)}),
+                   "edit_query_rel_fields": EDITABLE_CATEGORIES}),
 ]
 
 for _book in PRICE_BOOKS:

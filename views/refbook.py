@@ -158,12 +158,19 @@ class RefBook:
     field_rights: Mapping[str, str] = field(default_factory=dict)
     formatters: Mapping[str, Callable] = field(default_factory=dict)
     validate: Callable | None = None
+    #: (session, item) -> None, raising UchetError when the row may not be deleted.
+    delete_rule: Callable | None = None
     order: tuple[str, str] = ("code", "asc")
     view_base: type = RefBookView
     api_base: type = RefBookApi
     extra: Mapping[str, object] = field(default_factory=dict)
     stem: str | None = None  # class-name stem when one model has several books
     permission_rights: Mapping[str, str] = field(default_factory=dict)
+    #: NOT NULL columns a form may leave empty: a save rule fills them in.
+    optional: tuple[str, ...] = ()
+    #: Computed attributes shown on the screen after `columns` (not sorted, not in the API).
+    view_columns: tuple[str, ...] = ()
+    labels: Mapping[str, object] = field(default_factory=dict)  # for view_columns
 
 
 def _relationships(model: type) -> set[str]:
@@ -173,7 +180,7 @@ def _relationships(model: type) -> set[str]:
 def build(book: RefBook) -> tuple[type, type]:
     """Return the (view, API) classes generated from a declaration."""
     model = book.model
-    labels = column_labels(model)
+    labels = {**column_labels(model), **book.labels}
     title = book.label or model.__label__
     edit = list(book.edit_columns or book.columns)
     search = list(book.search_columns or book.columns)
@@ -186,19 +193,20 @@ def build(book: RefBook) -> tuple[type, type]:
         "base_filters": [list(f) for f in book.base_filters],
         "field_rights": dict(book.field_rights),
         "validate": book.validate,
+        "check_delete_rule": staticmethod(book.delete_rule) if book.delete_rule else None,
         "base_order": book.order,
     }
     view = type(f"{stem}View", (book.view_base,), {
         **common,
         "__doc__": f"Screen of «{title}» (generated from its RefBook declaration).",
-        "datamodel": UchetInterface(model, eager=eager),
+        "datamodel": UchetInterface(model, eager=eager, optional=book.optional),
         "list_title": title,
         "show_title": title,
         "add_title": title,
         "edit_title": title,
         "label_columns": labels,
-        "list_columns": list(book.columns),
-        "show_columns": list(dict.fromkeys([*book.columns, *edit])),
+        "list_columns": [*book.columns, *book.view_columns],
+        "show_columns": list(dict.fromkeys([*book.columns, *book.view_columns, *edit])),
         "add_columns": edit,
         "edit_columns": edit,
         "search_columns": search,
@@ -224,9 +232,11 @@ def build(book: RefBook) -> tuple[type, type]:
     return view, api
 
 
-def register_refbook(book: RefBook) -> tuple[type, type]:
-    """Build a reference book's classes and add them to the view registry."""
-    view, api = build(book)
+def register_refbook(book: RefBook, built: tuple[type, type] | None = None
+                     ) -> tuple[type, type]:
+    """Build a reference book's classes (unless `built` already holds them, e.g. to
+    name them in another screen's related views first) and add them to the registry."""
+    view, api = built or build(book)
     register(view, name=book.name, label=book.label or book.model.__label__,
              category=book.category, icon=book.icon, apis=(api,))
     return view, api

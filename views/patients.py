@@ -1,0 +1,78 @@
+"""The patient registry and attachments to medical programmes.
+
+A registrar finds a patient by name and birth date, sees his attachments in the
+card, and attaches him to a programme from there (the programme is prefilled
+from the patient's card) or from the attachments list.
+"""
+
+from __future__ import annotations
+
+from flask import flash
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from wtforms import SelectField
+
+from models.patients import SEXES, Attachment, Patient
+from security.effective import current
+from services.patients import check_attachment, check_patient, duplicates_of
+from views.formatters import choice_label
+from views.refbook import RefBook, RefBookView, build, register_refbook
+
+ATTACH_RIGHT = "contract.attach_patients"
+EDITING = ("can_add", "can_edit", "can_delete", "muldelete", "can_post", "can_put")
+SEX_FIELD = SelectField(_l("Пол"), choices=list(SEXES.items()))
+
+
+class PatientScreen(RefBookView):
+    """The patient card warns about namesakes born on the same day."""
+
+    def post_add(self, item) -> None:
+        self._warn_duplicates(item)
+
+    def post_update(self, item) -> None:
+        self._warn_duplicates(item)
+
+    def _warn_duplicates(self, item) -> None:
+        from security.scope import row_clause
+
+        others = duplicates_of(self._session(), item, row_clause(Patient, current().scope))
+        if others:
+            flash(_("Пациентов с теми же ФИО и датой рождения: %(n)s. Проверьте, не дубль ли это "
+                    "(фильтр «Возможный дубль» в списке)", n=others), "warning")
+        elif item.possible_duplicate:
+            flash(_("Пациент с теми же ФИО и датой рождения есть в другом филиале: "
+                    "обратитесь к администратору картотеки"), "warning")
+
+
+ATTACHMENT_BOOK = RefBook(
+    Attachment, "contract.contracts", "Attachments", "patients",
+    ("patient", "programme", "valid_from", "valid_to", "policy_number"),
+    edit_columns=("patient", "programme", "valid_from", "valid_to", "policy_number",
+                  "branches", "note"),
+    search_columns=("patient", "programme", "valid_from", "valid_to", "policy_number"),
+    view_columns=("contract",), labels={"contract": _l("Договор")},
+    order=("valid_from", "desc"), icon="fa-link",
+    permission_rights=dict.fromkeys(EDITING, ATTACH_RIGHT),
+    validate=check_attachment,
+)
+ATTACHMENT_CLASSES = build(ATTACHMENT_BOOK)
+AttachmentView = ATTACHMENT_CLASSES[0]
+
+PATIENT_BOOK = RefBook(
+    Patient, "patient.registry", "Patients", "patients",
+    ("last_name", "first_name", "middle_name", "birth_date", "sex", "home_branch", "phone",
+     "possible_duplicate"),
+    edit_columns=("last_name", "first_name", "middle_name", "birth_date", "sex", "category",
+                  "home_branch", "snils", "oms_policy", "document_kind", "document_number",
+                  "document_issued", "phone", "email", "address", "note"),
+    search_columns=("last_name", "first_name", "middle_name", "birth_date", "home_branch",
+                    "snils", "phone", "possible_duplicate"),
+    order=("last_name", "asc"), icon="fa-user-md", view_base=PatientScreen,
+    formatters={"sex": choice_label(SEXES)},
+    validate=check_patient,
+    extra={"add_form_extra_fields": {"sex": SEX_FIELD},
+           "edit_form_extra_fields": {"sex": SEX_FIELD},
+           "related_views": [AttachmentView]},
+)
+register_refbook(PATIENT_BOOK)
+register_refbook(ATTACHMENT_BOOK, ATTACHMENT_CLASSES)
