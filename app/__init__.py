@@ -76,7 +76,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     load_all()
     with app.app_context():
-        appbuilder = AppBuilder(indexview=HomeView)
+        appbuilder = AppBuilder(indexview=HomeView, base_template="uchet/baselayout.html")
         appbuilder.init_app(app, db.session)
         install(appbuilder)
 

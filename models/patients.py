@@ -41,7 +41,10 @@ class Patient(Model):
     __label__ = _l("Пациенты")
     __scope_column__ = "home_branch_id"
     __table_args__ = (
-        Index("ix_pat_patient_name_birth", "name_key", "birth_date"),
+        # Prefix search by name (LIKE 'иванов%') and the duplicate check (=): on
+        # PostgreSQL only a pattern opclass serves LIKE under a non-C collation.
+        Index("ix_pat_patient_name_birth", "name_key", "birth_date",
+              postgresql_ops={"name_key": "text_pattern_ops"}),
         Index("ix_pat_patient_birth", "birth_date"),
         CheckConstraint("sex IN ('m', 'f')", name="ck_patient_sex"),
     )

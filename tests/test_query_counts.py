@@ -44,3 +44,37 @@ def test_query_count_does_not_grow_with_permission_checks(session, login, count_
     short = _security(_measure(client, count_queries, "/users/list/?psize_UserView=2"))
     long = _security(_measure(client, count_queries, "/users/list/?psize_UserView=25"))
     assert len(short) == len(long) <= 2
+
+
+@pytest.fixture
+def more_contracts(session):
+    """Thirty extra contracts, every kind of payer among the first rows of each page."""
+    import datetime as dt
+
+    from models import Contract, Individual, Insurer, Organisation
+
+    branch, day = unit(session, "MSK-TVR"), dt.date(2030, 1, 1)
+    kinds = ["dms", "organisation", "deposit"]
+    for i in range(30):
+        # A payer of its own per contract: a per-row load would show as 30 queries.
+        payer = [Insurer(code=f"QC-INS-{i}", name=f"Страховщик {i}", unit=branch),
+                 Organisation(code=f"QC-ORG-{i}", name=f"Организация {i}", unit=branch),
+                 Individual(last_name=f"Плательщиков{i}", first_name="Тест", unit=branch)][i % 3]
+        session.add(Contract(
+            number=f"QC-{i}", signed_on=day, kind=kinds[i % 3], branch=branch,
+            payment_scheme="prepaid" if i % 3 == 2 else "postpaid",
+            amount=100 if i % 3 == 2 else None, valid_from=day,
+            **{type(payer).__name__.lower(): payer}))
+    session.commit()
+
+
+@pytest.mark.parametrize("name", ["ContractView", "AttachmentView", "PatientView",
+                                  "ProgrammeView"])
+def test_list_pages_do_not_query_per_row(session, login, count_queries, more_contracts, name):
+    """A list of 6 rows and one of 25 run the same number of queries: related names
+    (payer, programme, contract, branch) are loaded up front, not row by row."""
+    client = login("admin")
+    url = f"/{name.lower()}/list/"
+    short = _measure(client, count_queries, f"{url}?psize_{name}=6")
+    long = _measure(client, count_queries, f"{url}?psize_{name}=25")
+    assert len(long) == len(short), "\n---\n".join(long)

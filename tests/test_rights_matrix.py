@@ -188,8 +188,8 @@ COVERED_ELSEWHERE = {
     # Read under «Договоры», written under a yes/no right of their own.
     "AttachmentView": "tests/test_attachments.py",
     "AttachmentApi": "tests/test_attachments.py",
-    "PaymentGuaranteeView": "tests/test_contracts.py",
-    "PaymentGuaranteeApi": "tests/test_contracts.py",
+    "PaymentGuaranteeView": "tests/test_guarantees.py",
+    "PaymentGuaranteeApi": "tests/test_guarantees.py",
     "InstalmentView": "tests/test_instalment_schedule.py",
     "InstalmentApi": "tests/test_instalment_schedule.py",
     "InstalmentScheduleView": "tests/test_instalment_schedule.py",

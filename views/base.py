@@ -259,6 +259,11 @@ class UchetModelRestApi(ScopedMixin, FieldScopeApiMixin, ModelRestApi):
         blueprint.before_request(parseable_query)
         blueprint.after_request(self.scrub_response)
         blueprint.after_request(plain_database_errors)
+        # Columns a save rule fills in may be left out of a POST, as on the screen
+        # (FAB builds the schemas in create_blueprint).
+        for name in getattr(self.datamodel, "optional", ()):
+            if name in self.add_model_schema.fields:
+                self.add_model_schema.fields[name].required = False
         return blueprint
 
     def __init__(self):

@@ -171,6 +171,7 @@ CONTRACT_BOOK = RefBook(
     search_columns=("number", "signed_on", "kind", "branch", "insurer", "organisation",
                     "individual", "valid_from", "valid_to", "network"),
     view_columns=("payer",), labels={"payer": _l("Плательщик")},
+    eager=("insurer", "organisation", "individual"),
     order=("signed_on", "desc"), icon="fa-handshake-o",
     formatters={"kind": choice_label(CONTRACT_KINDS),
                 "payment_scheme": choice_label(PAYMENT_SCHEMES)},

@@ -31,5 +31,14 @@ class UchetInterface(SQLAInterface):
         """Return FAB's filtered, ordered, paginated query with the eager loads added."""
         query = super().apply_all(query, *args, **kwargs)
         if self.eager:
-            query = query.options(*(selectinload(getattr(self.obj, rel)) for rel in self.eager))
+            query = query.options(*(self._load(path) for path in self.eager))
         return query
+
+    def _load(self, path: str):
+        """Return the selectin load option for a relationship path like "programme.contract"."""
+        model, option = self.obj, None
+        for name in path.split("."):
+            attr = getattr(model, name)
+            option = selectinload(attr) if option is None else option.selectinload(attr)
+            model = attr.property.mapper.class_
+        return option

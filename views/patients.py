@@ -12,10 +12,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 
-from models.patients import SEXES, Attachment, Patient
+from models.patients import SEXES, Attachment, Patient, name_key
 from security.effective import current
 from services.patients import check_attachment, check_patient, duplicates_of
 from views.formatters import choice_label
+from views.lookup import Lookup, LookupMixin, RemoteSelectField
 from views.refbook import RefBook, RefBookView, build, register_refbook
 
 ATTACH_RIGHT = "contract.attach_patients"
@@ -44,16 +45,45 @@ class PatientScreen(RefBookView):
                     "обратитесь к администратору картотеки"), "warning")
 
 
+def _patient_where(words: list[str], dates: list) -> list:
+    """Patients whose name starts with the typed words (any case, «ё» as «е»),
+    born on the typed date."""
+    clauses = []
+    if words:
+        typed = name_key(*words[:3], *[None] * (3 - len(words[:3])))
+        typed = typed.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        clauses.append(Patient.name_key.like(typed + "%", escape="\\"))
+    if dates:
+        clauses.append(Patient.birth_date == dates[0])
+    return clauses
+
+
+PATIENT_LOOKUP = Lookup(Patient, _patient_where,
+                        lambda: [Patient.last_name, Patient.first_name, Patient.birth_date])
+
+
+class AttachmentScreen(LookupMixin, RefBookView):
+    """Attachments: the patient is chosen by search, not from a list of every patient."""
+
+    lookups = {"patient": PATIENT_LOOKUP}
+
+
+PATIENT_FIELD = RemoteSelectField(_l("Пациент"), model=Patient, view_name="AttachmentView")
+
 ATTACHMENT_BOOK = RefBook(
     Attachment, "contract.contracts", "Attachments", "patients",
     ("patient", "programme", "valid_from", "valid_to", "policy_number"),
     edit_columns=("patient", "programme", "valid_from", "valid_to", "policy_number",
                   "branches", "note"),
-    search_columns=("patient", "programme", "valid_from", "valid_to", "policy_number"),
+    # No patient filter: its dropdown would list every patient (search from the card).
+    search_columns=("programme", "valid_from", "valid_to", "policy_number"),
     view_columns=("contract",), labels={"contract": _l("Договор")},
+    eager=("programme.contract",),
     order=("valid_from", "desc"), icon="fa-link",
     permission_rights=dict.fromkeys(EDITING, ATTACH_RIGHT),
-    validate=check_attachment,
+    validate=check_attachment, view_base=AttachmentScreen,
+    extra={"add_form_extra_fields": {"patient": PATIENT_FIELD},
+           "edit_form_extra_fields": {"patient": PATIENT_FIELD}},
 )
 ATTACHMENT_CLASSES = build(ATTACHMENT_BOOK)
 AttachmentView = ATTACHMENT_CLASSES[0]

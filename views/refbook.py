@@ -50,11 +50,13 @@ class RefBookRules:
     check_delete_rule: Callable | None = None
 
     def check_write(self, item) -> None:
+        # Scope first: hidden values and unseen links are put back before the rules
+        # read them, and a row outside the scope learns nothing from a rule's message.
+        super().check_write(item)
         check_unique(self._session(), item)
         check_unique_together(self._session(), item)
         if self.validate is not None:
             type(self).validate(self._session(), item)
-        super().check_write(item)
 
     def check_delete(self, item) -> None:
         if self.check_delete_rule is not None:
@@ -166,6 +168,8 @@ class RefBook:
     extra: Mapping[str, object] = field(default_factory=dict)
     stem: str | None = None  # class-name stem when one model has several books
     permission_rights: Mapping[str, str] = field(default_factory=dict)
+    #: Relationship paths the list loads up front for its computed columns ("a.b").
+    eager: tuple[str, ...] = ()
     #: NOT NULL columns a form may leave empty: a save rule fills them in.
     optional: tuple[str, ...] = ()
     #: Computed attributes shown on the screen after `columns` (not sorted, not in the API).
@@ -185,7 +189,7 @@ def build(book: RefBook) -> tuple[type, type]:
     edit = list(book.edit_columns or book.columns)
     search = list(book.search_columns or book.columns)
     rels = _relationships(model)
-    eager = tuple(c for c in book.columns if c in rels)
+    eager = (*(c for c in book.columns if c in rels), *book.eager)
     stem = book.stem or model.__name__
     common = {
         "governing_right": book.right,
@@ -219,7 +223,7 @@ def build(book: RefBook) -> tuple[type, type]:
         **common,
         "__doc__": f"REST API of «{title}».",
         "resource_name": book.name.lower(),
-        "datamodel": UchetInterface(model),
+        "datamodel": UchetInterface(model, optional=book.optional),
         "list_columns": ["id", *api_columns],
         "show_columns": ["id", *dict.fromkeys([*api_columns,
                                                 *[f"{c}.id" if c in rels else c for c in edit]])],

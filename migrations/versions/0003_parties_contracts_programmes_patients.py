@@ -137,7 +137,7 @@ def upgrade():
         batch_op.create_index('ix_pat_patient_birth', ['birth_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_pat_patient_category_id'), ['category_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_pat_patient_home_branch_id'), ['home_branch_id'], unique=False)
-        batch_op.create_index('ix_pat_patient_name_birth', ['name_key', 'birth_date'], unique=False)
+        batch_op.create_index('ix_pat_patient_name_birth', ['name_key', 'birth_date'], unique=False, postgresql_ops={'name_key': 'text_pattern_ops'})
         batch_op.create_index(batch_op.f('ix_pat_patient_possible_duplicate'), ['possible_duplicate'], unique=False)
         batch_op.create_index(batch_op.f('ix_pat_patient_snils'), ['snils'], unique=False)
 
