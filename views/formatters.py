@@ -1,5 +1,6 @@
 """Russian display of values on generated screens: Да/Нет, dd.mm.yyyy in Moscow
-time, 5 400,00 for amounts, blank for nothing. Stored values stay exact."""
+time, 5 400,00 for amounts, lists as "a, b", blank for nothing. Stored values stay
+exact."""
 
 from __future__ import annotations
 
@@ -30,6 +31,10 @@ def _number(scale: int):
     return _format
 
 
+def _joined(values) -> str:
+    return ", ".join(str(v) for v in values or [])
+
+
 def _blank(value):
     return "" if value is None else value
 
@@ -38,7 +43,9 @@ def default_formatters(datamodel) -> dict:
     """Return Russian display formatters: Да/Нет, dd.mm.yyyy (Moscow time), blank for None."""
     formatters = {}
     for name in datamodel.get_columns_list():
-        if datamodel.is_boolean(name):
+        if datamodel.is_relation_many_to_many(name) or datamodel.is_relation_one_to_many(name):
+            formatters[name] = _joined  # not "[<Unit 1>, <Unit 2>]"
+        elif datamodel.is_boolean(name):
             formatters[name] = _yes_no
         elif datamodel.is_datetime(name):
             formatters[name] = _datetime

@@ -18,7 +18,7 @@ from models.contracts import Contract, PrepaymentSchemeTemplate
 from security.effective import current
 from security.rowscope import check_in_scope
 from security.scope import row_clause
-from services.contracts import replace_schedule, schedule_from_template
+from services.contracts import fmt_date, money, replace_schedule, schedule_from_template
 from services.errors import UchetError, ValidationError
 from views.registry import register
 
@@ -81,7 +81,8 @@ class InstalmentScheduleView(BaseView):
             .order_by(PrepaymentSchemeTemplate.name)).all()
         rows = [*rows, *[("", "")] * BLANK_ROWS]
         return self.render_template("uchet/instalment_schedule.html", contract=contract,
-                                    rows=rows, schemes=schemes), status
+                                    rows=rows, schemes=schemes, money=money,
+                                    fmt_date=fmt_date), status
 
     @expose("/<int:contract_id>", methods=["GET"])
     @has_access
