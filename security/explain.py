@@ -17,8 +17,11 @@ from models.user import AppUser
 from security.catalogue import load_catalogue
 from security.effective import SCOPE_RIGHT, resolve
 from security.rowscope import scope_column
-from security.scope import is_scoped, row_clause
+from security.scope import is_scoped, row_clause, write_clause
 from security.sync import ACCESS_LEVEL_OF, governed_views, role_values
+
+#: Permissions that change a stored row (FAB's screen and API names).
+WRITING = frozenset({"can_edit", "can_delete", "muldelete", "can_put"})
 
 
 @dataclass
@@ -118,4 +121,13 @@ def explain(session, username: str, view_name: str, permission: str,
                        u=unit.name if unit else _("не указано"),
                        v=_("в области данных") if visible else _("вне области данных (404)")))
     out.allowed = visible
+    if visible and permission in WRITING:
+        # Read scope is wider than write scope (a network's shared rows, a network
+        # contract a branch serves): a change needs the row among the user's own.
+        writable = session.scalar(
+            select(model.id).where(model.id == row.id, write_clause(model, scope))) is not None
+        if not writable:
+            out.lines.append(_("Запись доступна только для чтения: она принадлежит "
+                               "вышестоящему или другому подразделению"))
+        out.allowed = writable
     return out

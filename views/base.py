@@ -12,6 +12,8 @@ from flask_appbuilder import ModelRestApi, ModelView, expose
 from flask_appbuilder.actions import action as fab_action
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from marshmallow import fields as ma_fields
+from marshmallow import validate as ma_validate
 from werkzeug.exceptions import BadRequest
 
 from security.fields import (
@@ -30,8 +32,15 @@ from security.rowscope import (
 )
 from security.scope import FilterInScope
 from services.errors import UchetError
+from services.values import check_required_text, normalise_values
 from views.formatters import default_formatters
-from views.guards import csrf_for_cookie_sessions, parseable_query, plain_database_errors
+from views.guards import (
+    SCREEN_FILTER,
+    csrf_for_cookie_sessions,
+    numeric_filters,
+    parseable_query,
+    plain_database_errors,
+)
 
 SCOPE_FILTER = [FilterInScope, None]
 
@@ -42,6 +51,24 @@ def _rel_filters(model: type) -> dict[str, list]:
         key: [[filter_column(target), *SCOPE_FILTER]]
         for key, target in related_scoped(model).items()
     }
+
+
+def loosen_schema(schema) -> None:
+    """Leave text length and decimal places to `services.values`: marshmallow would
+    refuse a long text in English before it is trimmed, and silently round
+    10.005 to 10.00 where the screens refuse it."""
+    for field in schema.fields.values():
+        if isinstance(field, ma_fields.String):
+            field.validators = [v for v in field.validators
+                                if not isinstance(v, ma_validate.Length)]
+        if isinstance(field, ma_fields.Decimal):
+            field.places = None
+
+
+def deleted_together() -> frozenset:
+    """Return the ids of the rows a bulk delete removes in this request: a rule that
+    weighs what is left (an instalment schedule's total) counts them all as gone."""
+    return g.get("deleted_together", frozenset())
 
 
 class Refused(BadRequest):
@@ -93,7 +120,9 @@ class ScopedMixin:
     def _guard_write(self, item) -> None:
         # Unknown linked ids first: every later rule may read those objects.
         check_links_exist(item)
+        normalise_values(item)
         self.check_write(item)
+        check_required_text(item)
 
     def check_write(self, item) -> None:
         """Raise UchetError when `item` may not be written. Override to add rules.
@@ -152,6 +181,13 @@ class UchetModelView(ScopedMixin, FieldScopeViewMixin, ModelView):
             abort(400, description=_("По этому полю сортировать нельзя"))
         if request.args.get(f"_od_{name}", "asc") not in ("asc", "desc"):
             abort(400, description=_("Некорректное направление сортировки"))
+        numeric_filters(self.datamodel)
+        for key in request.args:
+            match = SCREEN_FILTER.fullmatch(key)
+            known = self._filters._all_filters.get(match.group(2)) if match else None
+            if known is not None and int(match.group(1)) >= len(known):
+                # FAB indexes its list of filters with the number unchecked (a 500).
+                abort(400, description=_("Некорректный фильтр списка"))
 
     @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
     def action(self, name, pk):
@@ -237,6 +273,7 @@ class UchetModelView(ScopedMixin, FieldScopeViewMixin, ModelView):
         from flask import redirect
 
         try:
+            g.deleted_together = frozenset(item.id for item in items)
             for item in items:
                 self.check_delete(item)
             self.datamodel.delete_all(items)
@@ -257,6 +294,7 @@ class UchetModelRestApi(ScopedMixin, FieldScopeApiMixin, ModelRestApi):
         blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
         blueprint.before_request(csrf_for_cookie_sessions)
         blueprint.before_request(parseable_query)
+        blueprint.before_request(lambda: numeric_filters(self.datamodel))
         blueprint.after_request(self.scrub_response)
         blueprint.after_request(plain_database_errors)
         # Columns a save rule fills in may be left out of a POST, as on the screen
@@ -264,7 +302,15 @@ class UchetModelRestApi(ScopedMixin, FieldScopeApiMixin, ModelRestApi):
         for name in getattr(self.datamodel, "optional", ()):
             if name in self.add_model_schema.fields:
                 self.add_model_schema.fields[name].required = False
+        for schema in (self.add_model_schema, self.edit_model_schema):
+            loosen_schema(schema)
         return blueprint
+
+    @expose("/<pk>", methods=["GET"])
+    def get_no_such_key(self, pk):
+        """Answer 404 to a GET of a key that is not an integer: FAB routes GET as
+        `/<int:pk>`, so such a key would only meet the PUT/DELETE route (a 405)."""
+        return self.response_404()
 
     def __init__(self):
         self._apply_scope_declarations()

@@ -3,13 +3,57 @@ form fields that may be left empty where FAB would demand them."""
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
+from flask_appbuilder.models.sqla import filters as fab
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from sqlalchemy import false
 from sqlalchemy.orm import selectinload
+
+
+def _decimal(value):
+    """Return `value` (or each of a list) as a Decimal, or None when it is not a number."""
+    if isinstance(value, list):
+        values = [_decimal(v) for v in value]
+        return None if any(v is None for v in values) else values
+    try:
+        number = Decimal(str(value).strip().replace(" ", "").replace(",", "."))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def _decimal_filter(base: type) -> type:
+    """Return FAB's filter `base` comparing a decimal column with a Decimal: FAB passes
+    the typed text on unconverted, which PostgreSQL refuses to compare with numeric."""
+
+    def apply(self, query, value):
+        number = _decimal(value)
+        if number is None:
+            return query.filter(false())
+        return base.apply(self, query, number)
+
+    return type(f"Decimal{base.__name__}", (base,), {"apply": apply})
+
+
+DECIMAL_FILTERS = [_decimal_filter(f) for f in (
+    fab.FilterEqual, fab.FilterGreater, fab.FilterSmaller, fab.FilterNotEqual, fab.FilterIn,
+    fab.FilterNotIn)]
+
+
+class UchetFilterConverter(fab.SQLAFilterConverter):
+    """FAB's converter with decimal columns filtered by value, not by text."""
+
+    conversion_table = tuple(
+        ("is_numeric", DECIMAL_FILTERS) if name == "is_numeric" else (name, filters)
+        for name, filters in fab.SQLAFilterConverter.conversion_table)
 
 
 class UchetInterface(SQLAInterface):
     """SQLAInterface that loads the named relationships with one extra query each
     (selectin), instead of one query per row when the list renders them."""
+
+    filter_converter_class = UchetFilterConverter
 
     def __init__(self, obj, session=None, eager: tuple[str, ...] = (),
                  optional: tuple[str, ...] = ()):

@@ -4,6 +4,8 @@ arguments, and database errors answered without quoting SQL."""
 from __future__ import annotations
 
 import json
+import re
+from decimal import Decimal, InvalidOperation
 
 import prison
 from flask import abort, current_app, request, session
@@ -37,6 +39,12 @@ def parseable_query() -> None:
     parser's own error, and some inputs (e.g. "(((") make it recurse forever.
     A key beyond the databases' integers names no row: 404 (FAB would answer 500)."""
     pk = (request.view_args or {}).get("pk")
+    if isinstance(pk, str):
+        # Every Uchet table has an integer key: anything else names no row.
+        try:
+            pk = int(pk)
+        except ValueError:
+            abort(404)
     if isinstance(pk, int) and abs(pk) > MAX_KEY:
         abort(404)
     raw = request.args.get("q")
@@ -60,3 +68,54 @@ def plain_database_errors(response):
                               "(повтор уникального значения или ссылка на несуществующую "
                               "запись)")}, ensure_ascii=False))
     return response
+
+
+SCREEN_FILTER = re.compile(r"_flt_(\d+)_(.+)")  # FAB: _flt_<filter number>_<column>
+
+
+def _filter_values() -> list[tuple[str, object]]:
+    """Return (column, value) of every filter of the request: a screen's `_flt_N_col`
+    arguments and the `filters` of an API's rison `q`."""
+    pairs = []
+    for key, raw in request.args.items(multi=True):
+        match = SCREEN_FILTER.fullmatch(key)
+        if match:
+            pairs.append((match.group(2), raw))
+    raw_q = request.args.get("q")
+    if raw_q:
+        try:
+            query = prison.loads(raw_q)
+        except Exception:
+            return pairs  # parseable_query answers it
+        filters = query.get("filters") if isinstance(query, dict) else None
+        for item in filters if isinstance(filters, list) else ():
+            if isinstance(item, dict) and isinstance(item.get("col"), str):
+                pairs.append((item["col"], item.get("value")))
+    return pairs
+
+
+def _is_number(value) -> bool:
+    if isinstance(value, bool):
+        return False
+    try:
+        return Decimal(str(value).strip().replace(",", ".")).is_finite()
+    except InvalidOperation:
+        return False
+
+
+def _is_key(value) -> bool:
+    return (isinstance(value, int) and not isinstance(value, bool)) or (
+        isinstance(value, str) and value.strip().lstrip("-").isdigit()
+        and abs(int(value)) <= MAX_KEY)
+
+
+def numeric_filters(datamodel) -> None:
+    """Refuse with a 400 a filter whose value is not a number on a decimal column,
+    or not a key on a link: FAB passes it to the database unconverted and
+    PostgreSQL answers with an error (a 500) where SQLite quietly finds nothing."""
+    for column, value in _filter_values():
+        values = value if isinstance(value, list) else [value]
+        if datamodel.is_numeric(column) and not all(_is_number(v) for v in values):
+            abort(400, description=_("Значение фильтра «%(v)s» — не число", v=value))
+        if datamodel.is_relation(column) and not all(_is_key(v) for v in values):
+            abort(400, description=_("Значение фильтра «%(v)s» — не номер записи", v=value))

@@ -59,10 +59,12 @@ class RefBookRules:
             type(self).validate(self._session(), item)
 
     def check_delete(self, item) -> None:
+        # Scope first: a row the user only reads must not tell him, through a
+        # rule's message, what refers to it.
+        super().check_delete(item)
         if self.check_delete_rule is not None:
             self.check_delete_rule(self._session(), item)
         check_references(self._session(), item)
-        super().check_delete(item)
 
 
 class RefBookView(RefBookRules, UchetModelView):
