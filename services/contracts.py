@@ -7,8 +7,9 @@ changes nothing; screens, APIs and services call the same functions.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from decimal import ROUND_DOWN, Decimal
+import re
+from decimal import Decimal
+from string import Formatter
 
 from flask_babel import format_decimal
 from flask_babel import gettext as _
@@ -22,7 +23,6 @@ from models.contracts import (
     Contract,
     InstalmentLine,
     PaymentGuarantee,
-    PrepaymentSchemeTemplate,
 )
 from models.patients import Attachment
 from models.programmes import Programme, ProgrammeCodeTemplate, ProgrammeService
@@ -40,6 +40,11 @@ PAYERS = {
 }
 PAYER_FIELDS = ("insurer", "organisation", "individual")
 KOPECK = Decimal("0.01")
+#: Amounts the Numeric(14, 2) money columns can hold are below this.
+MONEY_LIMIT = Decimal(10) ** 12
+CODE_ATTEMPTS = 100
+#: Format specs a code pattern may use on {n}: zero-padding, at most 9 wide.
+PATTERN_SPEC = re.compile(r"(0?[1-9])?d?")
 
 
 def money(value: Decimal | None) -> str:
@@ -67,9 +72,12 @@ def within(start: dt.date, end: dt.date | None, outer_start: dt.date,
     return end is not None and end <= outer_end
 
 
-def _changed(item, key: str) -> bool:
+def changed(item, *keys: str) -> bool:
+    """Return True for a row not yet stored or when any of the attributes `keys`
+    (a relationship and its foreign-key column, say) changed in this session."""
     state = sa_inspect(item)
-    return state.transient or state.pending or state.attrs[key].history.has_changes()
+    return state.transient or state.pending or any(
+        state.attrs[key].history.has_changes() for key in keys)
 
 
 def check_contract(session, contract: Contract, rights) -> None:
@@ -112,37 +120,65 @@ def _check_network(contract: Contract, rights) -> None:
     if contract.branches and not contract.network:
         raise ValidationError(_("Филиалы указываются только у сетевого договора"),
                               field="branches")
-    touched = _changed(contract, "network") or _changed(contract, "branches")
-    if touched and (contract.network or contract.branches) and not rights.flag(NETWORK_RIGHT):
+    if rights.flag(NETWORK_RIGHT):
+        return
+    # Without the right nothing about networking may change, in either direction:
+    # un-networking a contract takes it away from the branches that serve it.
+    if sa_inspect(contract).persistent:
+        touched = changed(contract, "network", "branches")
+    else:
+        touched = bool(contract.network or contract.branches)
+    if touched:
         raise ValidationError(
             _("Сетевые договоры заводит и меняет только пользователь с правом «Сетевые договоры»"),
             field="network")
 
 
-def _check_existing_parts(session, contract: Contract) -> None:
-    """A stored contract's new dates and amount must still fit what hangs under it."""
-    beyond = Attachment.valid_from < contract.valid_from
+def _outside(start_column, end_column, contract: Contract):
+    """Return the clause of rows of `model` whose period leaves the contract's."""
+    beyond = start_column < contract.valid_from
     if contract.valid_to is not None:
-        beyond = beyond | Attachment.valid_to.is_(None) | (Attachment.valid_to > contract.valid_to)
-    outside = session.scalar(
-        select(func.count()).select_from(Attachment).join(Programme)
-        .where(Programme.contract_id == contract.id, beyond))
-    if outside:
-        raise ValidationError(
-            _("Прикреплений вне нового срока договора: %(n)s. Сначала измените их", n=outside),
-            field="valid_to")
+        beyond = beyond | (end_column > contract.valid_to)
+        if end_column is not start_column:
+            beyond = beyond | end_column.is_(None)
+    return beyond
+
+
+def _check_existing_parts(session, contract: Contract) -> None:
+    """A stored contract's new dates and amount must still fit what hangs under it:
+    attachments, guarantee letters and instalment due dates."""
+    checks = (
+        (select(func.count()).select_from(Attachment).join(Programme).where(
+            Programme.contract_id == contract.id,
+            _outside(Attachment.valid_from, Attachment.valid_to, contract)),
+         _("Прикреплений вне нового срока договора: %(n)s. Сначала измените их")),
+        (select(func.count()).select_from(PaymentGuarantee).where(
+            PaymentGuarantee.contract_id == contract.id,
+            _outside(PaymentGuarantee.valid_from, PaymentGuarantee.valid_to,
+                     contract)),
+         _("Гарантийных писем вне нового срока договора: %(n)s. Сначала измените их")),
+        (select(func.count()).select_from(InstalmentLine).where(
+            InstalmentLine.contract_id == contract.id,
+            _outside(InstalmentLine.due_date, InstalmentLine.due_date,
+                     contract)),
+         _("Платежей рассрочки вне нового срока договора: %(n)s. Сначала измените схему")),
+    )
+    for query, text in checks:
+        outside = session.scalar(query)
+        if outside:
+            raise ValidationError(text % {"n": outside}, field="valid_to")
     lines = list(session.scalars(select(InstalmentLine)
                                  .where(InstalmentLine.contract_id == contract.id)))
     if lines:
         if contract.payment_scheme != "instalments":
-            raise ValidationError(_("У договора есть схема рассрочки: сначала удалите её"),
-                                  field="payment_scheme")
+            raise ValidationError(_("У договора есть схема рассрочки: сначала удалите её на "
+                                    "странице «Схема рассрочки»"), field="payment_scheme")
         total = sum((line.amount for line in lines), Decimal(0))
         if total != contract.amount:
             raise ValidationError(
                 _("Сумма договора %(amount)s не совпадает со схемой рассрочки (%(total)s): "
-                  "измените схему вместе с суммой", amount=money(contract.amount),
-                  total=money(total)),
+                  "меняйте сумму вместе со схемой на странице «Схема рассрочки»",
+                  amount=money(contract.amount), total=money(total)),
                 field="amount")
 
 
@@ -163,10 +199,33 @@ def check_programme(session, programme: Programme, rights) -> None:
     contract = programme.contract or session.get(Contract, programme.contract_id)
     if contract is None:
         raise ValidationError(_("Укажите договор"), field="contract")
+    _check_move(session, programme)
     if not (programme.code or "").strip():
         programme.code = _code_from_template(session, programme, contract)
     if not rights.flag(COST_RIGHT):
         _keep_policy_cost(session, programme, contract)
+
+
+def check_code_pattern(_session, template: ProgrammeCodeTemplate) -> None:
+    """Refuse a programme code pattern with fields other than {contract} and {n}, or
+    format specs beyond zero-padding to at most 9 digits ({n:03}); a spec like
+    {n:>999999999} would build a gigabyte string on every save.
+
+    Raises ValidationError.
+    """
+    try:
+        fields = list(Formatter().parse(template.pattern or ""))
+    except ValueError:
+        fields = None
+    ok = fields is not None and all(
+        name is None or (name in ("contract", "n") and not conversion
+                         and PATTERN_SPEC.fullmatch(spec or "")
+                         and (not spec or name == "n"))
+        for _text, name, spec, conversion in fields)
+    if not ok:
+        raise ValidationError(
+            _("Шаблон кода «%(p)s» понимает только {contract} и {n}", p=template.pattern),
+            field="pattern")
 
 
 def _code_from_template(session, programme: Programme, contract: Contract) -> str:
@@ -175,33 +234,73 @@ def _code_from_template(session, programme: Programme, contract: Contract) -> st
         if programme.code_template_id else None)
     if template is None:
         raise ValidationError(_("Укажите код программы или шаблон кода"), field="code")
+    try:
+        check_code_pattern(session, template)
+    except ValidationError as exc:
+        exc.field = "code_template"
+        raise
+    limit = Programme.__table__.c.code.type.length
     count = session.scalar(select(func.count()).select_from(Programme)
                            .where(Programme.contract_id == contract.id)) or 0
-    try:
-        return template.pattern.format(contract=contract.number, n=count + 1)
-    except (KeyError, IndexError, ValueError):
-        raise ValidationError(
-            _("Шаблон кода «%(p)s» понимает только {contract} и {n}", p=template.pattern),
-            field="code_template") from None
+    # The next free number: codes of deleted or renamed programmes may be taken.
+    for number in range(count + 1, count + 1 + CODE_ATTEMPTS):
+        code = template.pattern.format(contract=contract.number, n=number).strip()
+        if not code:
+            break
+        if len(code) > limit:
+            raise ValidationError(
+                _("Код по шаблону длиннее %(n)s знаков: укажите код вручную", n=limit),
+                field="code")
+        query = select(func.count()).select_from(Programme).where(Programme.code == code)
+        if programme.id is not None:
+            query = query.where(Programme.id != programme.id)
+        if not session.scalar(query):
+            return code
+        if "{n" not in template.pattern:
+            break
+    raise ValidationError(
+        _("По шаблону «%(p)s» не получается свободный код: укажите код вручную",
+          p=template.pattern), field="code")
 
 
 def _keep_policy_cost(session, programme: Programme, contract: Contract) -> None:
     """Without «Ручное изменение стоимости медпрограммы» the cost comes from the
-    contract's insurance terms and cannot be typed in."""
+    contract's insurance terms and cannot be typed in; a programme moved to another
+    contract takes that contract's cost."""
     state = sa_inspect(programme)
-    if state.persistent:
-        if not state.attrs["policy_cost"].history.has_changes():
+    history = state.attrs["policy_cost"].history
+    moved = state.persistent and changed(programme, "contract", "contract_id")
+    if state.persistent and not moved:
+        if not history.has_changes():
             return
-        allowed = state.attrs["policy_cost"].history.deleted[0]
+        allowed = history.deleted[0]
     else:
         terms = contract.insurance_terms
         allowed = terms.policy_cost if terms is not None else None
+        if moved and not history.has_changes():
+            programme.policy_cost = allowed  # the old contract's cost was not typed in
     if programme.policy_cost is None or programme.policy_cost == allowed:
         programme.policy_cost = allowed
         return
     raise ValidationError(
         _("Стоимость полиса меняется вручную только с правом «Ручное изменение стоимости "
           "медпрограммы»"), field="policy_cost")
+
+
+def _check_move(session, programme: Programme) -> None:
+    """A programme in use stays under its contract: its attachments and guarantee
+    letters were checked against that contract's dates and payer."""
+    if not sa_inspect(programme).persistent or not changed(programme, "contract", "contract_id"):
+        return
+    attached = session.scalar(select(func.count()).select_from(Attachment)
+                              .where(Attachment.programme_id == programme.id)) or 0
+    guaranteed = session.scalar(
+        select(func.count()).select_from(PaymentGuarantee)
+        .where(PaymentGuarantee.programmes.any(Programme.id == programme.id))) or 0
+    if attached or guaranteed:
+        raise ValidationError(
+            _("Программу нельзя перенести в другой договор: прикреплений %(a)s, "
+              "гарантийных писем %(g)s", a=attached, g=guaranteed), field="contract")
 
 
 def check_programme_service(_session, item: ProgrammeService) -> None:
@@ -237,64 +336,3 @@ def check_guarantee(session, guarantee: PaymentGuarantee) -> None:
             raise ValidationError(
                 _("Программа «%(p)s» относится к другому договору", p=programme.name),
                 field="programmes")
-
-
-def schedule_from_template(contract: Contract, scheme: PrepaymentSchemeTemplate
-                           ) -> list[tuple[dt.date, Decimal]]:
-    """Return (due date, amount) lines splitting the contract amount by the scheme's
-    shares; the last line takes the kopecks rounding leaves over.
-
-    Raises ValidationError when the scheme's shares do not add up to 100 %.
-    """
-    steps = sorted(scheme.steps, key=lambda s: s.days_after_start)
-    if not steps or sum((s.share for s in steps), Decimal(0)) != 100:
-        raise ValidationError(_("Доли схемы «%(s)s» в сумме не дают 100 %%", s=scheme.name))
-    amount = contract.amount or Decimal(0)
-    lines = [(contract.valid_from + dt.timedelta(days=s.days_after_start),
-              (amount * s.share / 100).quantize(KOPECK, rounding=ROUND_DOWN)) for s in steps]
-    rest = amount - sum((a for _d, a in lines), Decimal(0))
-    lines[-1] = (lines[-1][0], lines[-1][1] + rest)
-    return lines
-
-
-def check_schedule(contract: Contract, lines: Iterable[tuple[dt.date, Decimal]]) -> None:
-    """Refuse an instalment schedule that does not add up to the contract amount.
-
-    Raises ValidationError naming the first wrong line or the difference.
-    """
-    if contract.payment_scheme != "instalments":
-        raise ValidationError(_("Схема рассрочки бывает только у договора со способом оплаты "
-                                "«Предоплата, с рассрочкой оплаты»"))
-    lines = list(lines)
-    if not lines:
-        raise ValidationError(_("Добавьте хотя бы один платёж"))
-    for number, (due, amount) in enumerate(lines, start=1):
-        if amount is None or amount <= 0:
-            raise ValidationError(_("Платёж %(n)s: сумма должна быть больше нуля", n=number))
-        if amount != amount.quantize(KOPECK):
-            raise ValidationError(_("Платёж %(n)s: не больше двух знаков после запятой",
-                                    n=number))
-        if not within(due, due, contract.valid_from, contract.valid_to):
-            raise ValidationError(
-                _("Платёж %(n)s: срок %(d)s вне срока действия договора", n=number,
-                  d=fmt_date(due)))
-    total = sum((a for _d, a in lines), Decimal(0))
-    if total != contract.amount:
-        raise ValidationError(
-            _("Платежи в сумме дают %(total)s, а сумма договора %(amount)s",
-              total=money(total), amount=money(contract.amount)))
-
-
-def replace_schedule(session, contract: Contract,
-                     lines: Iterable[tuple[dt.date, Decimal]]) -> list[InstalmentLine]:
-    """Check and store a contract's whole instalment schedule in place of the old one.
-
-    Returns the new lines (flushed, not committed). Raises ValidationError.
-    """
-    lines = sorted(lines, key=lambda line: line[0])
-    check_schedule(contract, lines)
-    contract.instalments.clear()
-    session.flush()
-    contract.instalments.extend(InstalmentLine(due_date=d, amount=a) for d, a in lines)
-    session.flush()
-    return list(contract.instalments)

@@ -23,12 +23,7 @@ from models import refbooks as rb
 from models.org import Unit
 from models.patients import Attachment
 from models.programmes import Programme, ProgrammeCodeTemplate, ProgrammeService
-from services.contracts import (
-    check_contract,
-    check_guarantee,
-    replace_schedule,
-    schedule_from_template,
-)
+from services.contracts import check_contract, check_guarantee
 from services.demo_people import (
     ADDRESSES,
     GROUPS,
@@ -38,6 +33,7 @@ from services.demo_people import (
     age,
     make_patients,
 )
+from services.instalments import replace_schedule, schedule_from_template
 from services.patients import check_attachment, check_patient
 
 SEED = 20260115

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from models.contracts import Contract
 from models.patients import Attachment, Patient, name_key
 from models.programmes import Programme
-from services.contracts import fmt_date, within
+from services.contracts import changed, fmt_date, within
 from services.errors import ValidationError
 
 
@@ -42,7 +42,8 @@ def check_attachment(session, attachment: Attachment) -> None:
     patient_id = attachment.patient.id if attachment.patient else attachment.patient_id
     if programme is None or patient_id is None or attachment.valid_from is None:
         raise ValidationError(_("Укажите пациента, программу и дату начала"))
-    if not programme.active:
+    # An attachment made while the programme was active stays editable after it closes.
+    if not programme.active and changed(attachment, "programme", "programme_id"):
         raise ValidationError(_("Программа «%(p)s» не действует", p=programme.name),
                               field="programme")
     contract: Contract = programme.contract

@@ -23,7 +23,8 @@ from models.org import Unit, UnitKind
 from models.parties import Individual, Insurer, Organisation
 from models.patients import Attachment, Patient, name_key
 from models.programmes import Programme, ProgrammeCodeTemplate
-from services.contracts import PAYERS, check_contract, check_schedule, within
+from services.contracts import PAYERS, check_contract, within
+from services.instalments import check_schedule
 from services.patients import check_attachment, check_patient
 from tests.support import unit
 

@@ -1,7 +1,8 @@
 """Choosing the patient of an attachment by search: the form never lists every
 patient; the lookup finds patients by the start of their name (any case, «ё» as
 «е») and birth date, only within the user's scope and only for users who may
-attach; a crafted id outside the scope or unknown is refused and nothing saved."""
+attach and read the patient registry; a crafted id outside the scope or unknown
+is refused and nothing saved."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from tests.contract_rows import (
 )
 
 ATTACHER = {"contract.contracts": "view", "contract.attach_patients": "yes",
-            "contract.insurance_terms": "view"}
+            "contract.insurance_terms": "view", "patient.registry": "view"}
 
 
 @pytest.fixture
@@ -61,6 +62,14 @@ def test_lookup_needs_the_right_to_attach(session, login, people):
     assert response.status_code in (302, 403)
     attacher = user_with(session, login, ATTACHER)
     assert attacher.get("/attachmentview/lookup/nothing?q=ab").status_code == 404
+
+
+def test_lookup_needs_the_patient_registry(session, login, people):
+    # Patients' names are read under «Картотека пациентов», whatever screen asks.
+    blind = user_with(session, login, {**ATTACHER, "patient.registry": "none"})
+    response = blind.get("/attachmentview/lookup/patient", query_string={"q": people["tag"]})
+    assert response.status_code == 403
+    assert str(people["own"].id) not in response.get_data(as_text=True)
 
 
 def test_the_form_lists_no_patients(session, login, people):

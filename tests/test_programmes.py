@@ -15,8 +15,8 @@ from sqlalchemy import select
 from models.contracts import InstalmentLine, PrepaymentSchemeStep, PrepaymentSchemeTemplate
 from models.pricelist import Service
 from models.programmes import Programme, ProgrammeCodeTemplate, ProgrammeService
-from services.contracts import replace_schedule, schedule_from_template
 from services.errors import ValidationError
+from services.instalments import replace_schedule, schedule_from_template
 from tests.contract_rows import (
     contract,
     count,

@@ -10,11 +10,8 @@ branch's scope. Yes/no rights of the seed guard their parts: «Изменени�
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
 from wtforms import SelectField
 
 from models.contracts import (
@@ -32,13 +29,15 @@ from models.contracts import (
 from models.programmes import Programme, ProgrammeCodeTemplate, ProgrammeService
 from security.effective import current
 from services.contracts import (
+    check_code_pattern,
     check_contract,
     check_guarantee,
     check_programme,
     check_programme_service,
-    money,
 )
 from services.errors import ValidationError
+from services.instalments import check_instalment_line, check_instalment_removal
+from views.base import deleted_together
 from views.formatters import choice_label
 from views.patients import ATTACHMENT_CLASSES
 from views.refbook import RefBook, build, register_refbook
@@ -77,24 +76,8 @@ def _check_terms(_session, terms: InsuranceTerms) -> None:
                               field="policy_cost")
 
 
-def _schedule_total(session, line: InstalmentLine, leaving: bool = False) -> None:
-    """A single line may change only while the schedule still adds up to the contract
-    amount (a new schedule is entered whole, on the contract's «Схема рассрочки» page)."""
-    contract = line.contract or session.get(Contract, line.contract_id)
-    if contract is None:
-        raise ValidationError(_("Укажите договор"), field="contract")
-    others = select(func.coalesce(func.sum(InstalmentLine.amount), 0)).where(
-        InstalmentLine.contract_id == contract.id)
-    if line.id is not None:
-        others = others.where(InstalmentLine.id != line.id)
-    total = Decimal(session.scalar(others)) + (Decimal(0) if leaving else (line.amount or 0))
-    if line.amount is not None and line.amount <= 0 and not leaving:
-        raise ValidationError(_("Сумма платежа должна быть больше нуля"), field="amount")
-    if total != contract.amount:
-        raise ValidationError(
-            _("Платежи в сумме дадут %(total)s, а сумма договора %(amount)s: меняйте схему "
-              "целиком на странице «Схема рассрочки» договора", total=money(total),
-              amount=money(contract.amount)), field="amount")
+def _check_removal(session, line: InstalmentLine) -> None:
+    check_instalment_removal(session, line, together=deleted_together())
 
 
 GUARANTEE_RIGHT = "contract.payment_guarantees"
@@ -125,7 +108,8 @@ TEMPLATE_BOOKS = [
             order=("days_after_start", "asc"), icon="fa-list-ol", validate=_check_step),
     RefBook(ProgrammeCodeTemplate, "contract.programme_code_templates", "ProgrammeCodeTemplates",
             "contracts", ("code", "name", "pattern", "active"),
-            edit_columns=("code", "name", "pattern", "active", *OWNER), icon="fa-barcode"),
+            edit_columns=("code", "name", "pattern", "active", *OWNER), icon="fa-barcode",
+            validate=check_code_pattern),
 ]
 
 PROGRAMME_SERVICE_BOOK = RefBook(
@@ -143,8 +127,8 @@ INSTALMENT_BOOK = RefBook(
     InstalmentLine, "contract.contracts", "Instalments", "contracts",
     ("contract", "due_date", "amount"), order=("due_date", "asc"), icon="fa-calendar",
     stem="Instalment",
-    permission_rights=dict.fromkeys(EDITING, INSTALMENT_RIGHT), validate=_schedule_total,
-    delete_rule=lambda session, line: _schedule_total(session, line, leaving=True))
+    permission_rights=dict.fromkeys(EDITING, INSTALMENT_RIGHT), validate=check_instalment_line,
+    delete_rule=_check_removal)
 
 PROGRAMME_SERVICES = build(PROGRAMME_SERVICE_BOOK)
 GUARANTEES = build(GUARANTEE_BOOK)

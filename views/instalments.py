@@ -18,8 +18,9 @@ from models.contracts import Contract, PrepaymentSchemeTemplate
 from security.effective import current
 from security.rowscope import check_in_scope
 from security.scope import row_clause
-from services.contracts import fmt_date, money, replace_schedule, schedule_from_template
+from services.contracts import MONEY_LIMIT, fmt_date, money
 from services.errors import UchetError, ValidationError
+from services.instalments import clear_schedule, replace_schedule, schedule_from_template
 from views.registry import register
 
 BLANK_ROWS = 3
@@ -51,6 +52,8 @@ def parse_rows(form) -> list[tuple[dt.date, Decimal]]:
         if not amount.is_finite():
             raise ValidationError(_("Строка %(n)s: сумма «%(v)s» — не число", n=number,
                                     v=raw_amount))
+        if amount.copy_abs() >= MONEY_LIMIT:  # exact: abs() overflows on 1e1000000
+            raise ValidationError(_("Строка %(n)s: слишком большая сумма", n=number))
         lines.append((due, amount))
     return lines
 
@@ -73,7 +76,7 @@ class InstalmentScheduleView(BaseView):
             abort(404)
         return contract
 
-    def _page(self, contract, rows, status=200):
+    def _page(self, contract, rows, status=200, amount=None):
         schemes = self._db().scalars(
             select(PrepaymentSchemeTemplate)
             .where(PrepaymentSchemeTemplate.active.is_(True),
@@ -82,6 +85,10 @@ class InstalmentScheduleView(BaseView):
         rows = [*rows, *[("", "")] * BLANK_ROWS]
         return self.render_template("uchet/instalment_schedule.html", contract=contract,
                                     rows=rows, schemes=schemes, money=money,
+                                    amount=amount if amount is not None
+                                    else f"{contract.amount or 0:.2f}",
+                                    may_change_amount=self.appbuilder.sm.has_access(
+                                        "can_edit", "ContractView"),
                                     fmt_date=fmt_date), status
 
     @expose("/<int:contract_id>", methods=["GET"])
@@ -92,17 +99,46 @@ class InstalmentScheduleView(BaseView):
         rows = [(line.due_date.isoformat(), f"{line.amount:.2f}") for line in contract.instalments]
         return self._page(contract, rows)
 
+    def _new_amount(self, contract: Contract) -> Decimal | None:
+        """Return the contract amount typed on the page when it differs from the stored
+        one (None otherwise). Changing it needs the right to edit the contract.
+
+        Raises ValidationError for an amount that is not a number or not allowed."""
+        raw = request.form.get("contract_amount", "").strip().replace(" ", "").replace(",", ".")
+        if not raw:
+            return None
+        try:
+            amount = Decimal(raw)
+        except InvalidOperation:
+            amount = None
+        if amount is None or not amount.is_finite():
+            raise ValidationError(_("Сумма договора «%(v)s» — не число", v=raw))
+        if amount == contract.amount:
+            return None
+        if not self.appbuilder.sm.has_access("can_edit", "ContractView"):
+            raise ValidationError(_("Сумму договора меняет только пользователь с правом "
+                                    "изменять договоры"))
+        return amount
+
     @expose("/<int:contract_id>", methods=["POST"])
     @has_access
     @permission_name("edit")
     def save(self, contract_id: int):
-        """Replace the schedule (or fill it from a template) in one transaction."""
+        """Replace the schedule (or fill it from a template, or delete it), with the
+        contract's new amount when one is typed, in one transaction."""
         contract = self._contract(contract_id)
         typed = list(zip(request.form.getlist("due_date"), request.form.getlist("amount"),
                          strict=False))[:MAX_ROWS]
         session = self._db()
         try:
             check_in_scope(session, contract)
+            if request.form.get("clear"):
+                removed = clear_schedule(session, contract)
+                session.commit()
+                flash(_("Схема рассрочки договора %(c)s удалена: платежей %(n)s",
+                        c=contract.number, n=removed), "success")
+                return redirect(url_for("ContractView.show", pk=contract.id))
+            amount = self._new_amount(contract)
             if request.form.get("scheme"):
                 scheme = session.scalar(select(PrepaymentSchemeTemplate).where(
                     PrepaymentSchemeTemplate.id == request.form.get("scheme", type=int),
@@ -112,13 +148,14 @@ class InstalmentScheduleView(BaseView):
                 lines = schedule_from_template(contract, scheme)
             else:
                 lines = parse_rows(request.form)
-            replace_schedule(session, contract, lines)
+            replace_schedule(session, contract, lines, amount=amount)
             session.commit()
         except UchetError as exc:
             session.rollback()
             flash(str(exc), "danger")
             # Everything typed comes back, so nothing is lost to a refusal.
-            return self._page(self._contract(contract_id), typed, 400)
+            return self._page(self._contract(contract_id), typed, 400,
+                              amount=request.form.get("contract_amount"))
         flash(_("Схема рассрочки договора %(c)s сохранена: платежей %(n)s",
                 c=contract.number, n=len(lines)), "success")
         return redirect(url_for("ContractView.show", pk=contract.id))

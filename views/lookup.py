@@ -31,6 +31,9 @@ class Lookup:
     #: (query words, dates typed) -> list of WHERE clauses
     where: Callable[[list[str], list[dt.date]], list]
     order: Callable[[], list]
+    #: (permission, view) the user also needs: the rows' own screen governs who may
+    #: read them (patients' names need «Картотека пациентов»).
+    needs: tuple[str, str] | None = None
 
 
 def split_query(text: str) -> tuple[list[str], list[dt.date]]:
@@ -102,6 +105,8 @@ class LookupMixin:
         spec = self.lookups.get(column)
         if spec is None:
             abort(404)
+        if spec.needs and not self.appbuilder.sm.has_access(*spec.needs):
+            abort(403)
         text = request.args.get("q", "")[:100].strip()
         if len(text) < 2:
             return jsonify(results=[])

@@ -59,7 +59,8 @@ def _patient_where(words: list[str], dates: list) -> list:
 
 
 PATIENT_LOOKUP = Lookup(Patient, _patient_where,
-                        lambda: [Patient.last_name, Patient.first_name, Patient.birth_date])
+                        lambda: [Patient.last_name, Patient.first_name, Patient.birth_date],
+                        needs=("can_list", "PatientView"))
 
 
 class AttachmentScreen(LookupMixin, RefBookView):
