@@ -13,6 +13,7 @@ from models.contracts import (
 )
 from models.journal import JournalEntry
 from models.org import Unit, UnitClosure, UnitKind
+from models.params import ModuleParameters
 from models.parties import Address, Individual, Insurer, Organisation, OrganisationGroup
 from models.patients import Attachment, Patient, attachment_branch
 from models.pricelist import (
@@ -44,7 +45,9 @@ from models.refbooks import (
     Tax,
 )
 from models.rights import RoleProfile, RoleRight
+from models.staff import Diagnosis, Employee
 from models.user import AppUser, manager_client, user_extra_unit
+from models.vouchers import Voucher, VoucherLine
 
 __all__ = [
     "Address",
@@ -57,7 +60,9 @@ __all__ = [
     "Currency",
     "Department",
     "DepartmentProfile",
+    "Diagnosis",
     "Discount",
+    "Employee",
     "ExchangeRate",
     "ExportCode",
     "Individual",
@@ -66,6 +71,7 @@ __all__ = [
     "Insurer",
     "JournalEntry",
     "MedicalInstitution",
+    "ModuleParameters",
     "Organisation",
     "OrganisationGroup",
     "Patient",
@@ -94,6 +100,8 @@ __all__ = [
     "Unit",
     "UnitClosure",
     "UnitKind",
+    "Voucher",
+    "VoucherLine",
     "attachment_branch",
     "contract_branch",
     "guarantee_programme",

@@ -15,6 +15,7 @@ from models.user import AppUser
 from security.sync import ensure_preset_roles
 from services.demo_contracts import load_contracts
 from services.demo_refbooks import load_refbooks
+from services.demo_staff import load_staff
 
 DEMO_PASSWORD = "demo"
 
@@ -142,6 +143,7 @@ def load_demo(session: Session) -> dict[str, int]:
     users["assistant"].manager = users["manager"]
     refbooks = load_refbooks(session, units)
     contracts = load_contracts(session, units)
+    staff = load_staff(session, units)
     session.commit()
     return {"units": len(units), "users": len(users), "roles": len(roles), **refbooks,
-            **contracts}
+            **contracts, **staff}

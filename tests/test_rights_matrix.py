@@ -54,6 +54,7 @@ from models import (
     ServiceSetItem,
     Tax,
 )
+from models.staff import Diagnosis, Employee
 from models.user import AppUser
 from security.catalogue import load_catalogue
 from tests.support import make_role, make_user, unit
@@ -179,6 +180,9 @@ ROWS = {
                 Patient.home_branch_id == unit(s, "MSK-TVR").id)
                 .order_by(Patient.last_name, Patient.id)).first(),
             foreign=_owned(Patient, "SPB-NEV", "home_branch_id"), marker=lambda row: row.phone),
+    **_book(Employee, "Employees", own=_owned(Employee, "MSK-TVR", "branch_id"),
+            foreign=_owned(Employee, "SPB-NEV", "branch_id"), marker=lambda row: None),
+    **_book(Diagnosis, "Diagnoses"),
 }
 # Views whose rights are not access levels on one right: tested in their own files.
 COVERED_ELSEWHERE = {

@@ -8,6 +8,7 @@ MODULES = (
     "views.pricelist",
     "views.price_import",
     "views.patients",
+    "views.staff",
     "views.parties",
     "views.contracts",
     "views.instalments",

@@ -1,0 +1,31 @@
+"""Параметры модуля «Услуги»: per-network settings of services accounting."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_appbuilder import Model
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Date, ForeignKey
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import label
+from models.org import Unit
+
+
+class ModuleParameters(Model):
+    """The parameters of one clinic network (its top unit): the closed reporting
+    period. Documents dated on or before `closed_through` are closed."""
+
+    __tablename__ = "sys_parameters"
+    __label__ = _l("Параметры")
+    __scope_column__ = "unit_id"
+    __scope_shared__ = True  # every branch of the network reads its parameters
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"),
+                                         nullable=False, unique=True)
+    closed_through: Mapped[dt.date | None] = mapped_column(
+        Date, info=label(_l("Дата закрытого отчётного периода")))
+
+    unit: Mapped[Unit] = relationship(Unit, info=label(_l("Сеть")))
