@@ -56,11 +56,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         event.listen(Engine, "begin", _sqlite_begin)
 
     import models  # noqa: F401  - registers every table on the metadata
-    from services import journal, orgtree, patients
+    from services import journal, orgtree, patients, voucher_totals
 
     journal.install()
     orgtree.install()
     patients.install()
+    voucher_totals.install()
 
     db.init_app(app)
     csrf.init_app(app)

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import label
+from models.base import fk_value, label
 from models.contracts import Contract
 from models.org import Unit
 from models.patients import Attachment, Patient
@@ -172,6 +172,13 @@ class VoucherLine(Model):
     attachment: Mapped[Attachment | None] = relationship(Attachment,
                                                          info=label(_l("Прикрепление")))
     contract: Mapped[Contract | None] = relationship(Contract, info=label(_l("Договор")))
+
+    @property
+    def scope_owner_unit_id(self) -> int | None:
+        """Return the voucher's branch: a line is written where its voucher is (the
+        copy in `branch_id` is filled in by the line rules after this check)."""
+        voucher = self.voucher
+        return fk_value(voucher, "branch_id") if voucher is not None else self.branch_id
 
     def __repr__(self) -> str:
         return str(self.service) if self.service is not None else "—"

@@ -21,3 +21,16 @@ class ValidationError(UchetError):
 
 class ScopeError(UchetError):
     """The row would fall outside the user's data scope."""
+
+
+class NeedsConfirmation(ValidationError):
+    """The input is allowed only once the user confirms the listed warnings; nothing
+    was saved. `warnings` holds them, each a Russian sentence."""
+
+    def __init__(self, warnings: list[str]) -> None:
+        from flask_babel import gettext as _
+
+        self.warnings = list(warnings)
+        super().__init__(_("Требуется подтверждение: %(w)s. Чтобы сохранить, отметьте "
+                           "«Подтверждаю» (в API — параметр confirm=1)",
+                           w="; ".join(self.warnings)))

@@ -12,6 +12,7 @@ MODULES = (
     "views.parties",
     "views.contracts",
     "views.instalments",
+    "views.vouchers",
     "views.org",
     "views.security",
     "views.rights",

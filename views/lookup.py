@@ -13,14 +13,16 @@ from dataclasses import dataclass
 from flask import abort, jsonify, request, url_for
 from flask_appbuilder import expose, has_access, permission_name
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from sqlalchemy import select
+from sqlalchemy import select, true
 from wtforms import Field
 
 from security.effective import current
-from security.scope import row_clause
+from security.scope import is_scoped, row_clause
 
 MAX_RESULTS = 20
+PLACEHOLDER = _l("Начните вводить фамилию или дату рождения")
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ class RemoteSelectWidget:
         return Markup(
             f'<select class="form-control uchet-remote" id="{escape(field.id)}" '
             f'name="{escape(field.name)}" data-endpoint="{escape(endpoint)}" '
-            f'data-placeholder="{escape(_("Начните вводить фамилию или дату рождения"))}">'
+            f'data-placeholder="{escape(field.placeholder or PLACEHOLDER)}">'
             f"{option}</select>")
 
 
@@ -72,10 +74,12 @@ class RemoteSelectField(Field):
 
     widget = RemoteSelectWidget()
 
-    def __init__(self, label=None, validators=None, *, model: type, view_name: str, **kwargs):
+    def __init__(self, label=None, validators=None, *, model: type, view_name: str,
+                 placeholder=None, **kwargs):
         super().__init__(label, validators, **kwargs)
         self.model = model
         self.view_name = view_name
+        self.placeholder = placeholder
 
     def process_formdata(self, valuelist):
         raw = valuelist[0] if valuelist else ""
@@ -111,8 +115,8 @@ class LookupMixin:
         if len(text) < 2:
             return jsonify(results=[])
         words, dates = split_query(text)
-        query = (select(spec.model).where(row_clause(spec.model, current().scope),
-                                          *spec.where(words, dates))
+        scoped = row_clause(spec.model, current().scope) if is_scoped(spec.model) else true()
+        query = (select(spec.model).where(scoped, *spec.where(words, dates))
                  .order_by(*spec.order()).limit(MAX_RESULTS))
         rows = self.datamodel.session.scalars(query).all()
         return jsonify(results=[{"id": row.id, "text": str(row)} for row in rows])

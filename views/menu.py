@@ -7,6 +7,7 @@ CATEGORIES = {
     "pricelist": {"label": _l("Прейскурант"), "icon": "fa-rub"},
     "patients": {"label": _l("Пациенты"), "icon": "fa-user-md"},
     "contracts": {"label": _l("Организации и договоры"), "icon": "fa-handshake-o"},
+    "documents": {"label": _l("Документы"), "icon": "fa-file-text-o"},
     "org": {"label": _l("Организация"), "icon": "fa-sitemap"},
     "admin": {"label": _l("Администрирование"), "icon": "fa-cogs"},
 }

@@ -45,7 +45,7 @@ class PatientScreen(RefBookView):
                     "обратитесь к администратору картотеки"), "warning")
 
 
-def _patient_where(words: list[str], dates: list) -> list:
+def patient_where(words: list[str], dates: list) -> list:
     """Patients whose name starts with the typed words (any case, «ё» as «е»),
     born on the typed date."""
     clauses = []
@@ -58,7 +58,7 @@ def _patient_where(words: list[str], dates: list) -> list:
     return clauses
 
 
-PATIENT_LOOKUP = Lookup(Patient, _patient_where,
+PATIENT_LOOKUP = Lookup(Patient, patient_where,
                         lambda: [Patient.last_name, Patient.first_name, Patient.birth_date],
                         needs=("can_list", "PatientView"))
 

@@ -1,0 +1,81 @@
+"""Module parameters: the closed reporting period of a clinic network.
+
+A document dated on or before the network's `closed_through` date is closed:
+creating, changing or deleting it needs «Создание / редактирование / удаление
+документов в закрытом периоде»; moving the date needs «Изменение даты
+закрытого отчетного периода».
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from models.org import Unit, UnitClosure
+from models.params import ModuleParameters
+from services.errors import ValidationError
+
+CLOSED_EDIT_RIGHT = "params.closed_period_edit"
+CLOSED_DATE_RIGHT = "params.closed_period_date"
+
+
+def network_of(session, unit_id: int) -> int | None:
+    """Return the id of the network (top unit) a unit belongs to."""
+    return session.scalar(
+        select(UnitClosure.ancestor_id).join(Unit, Unit.id == UnitClosure.ancestor_id)
+        .where(UnitClosure.descendant_id == unit_id, Unit.parent_id.is_(None)))
+
+
+def parameters_for(session, unit_id: int) -> ModuleParameters | None:
+    """Return the parameters of the network a unit belongs to (None when unset)."""
+    network = network_of(session, unit_id)
+    if network is None:
+        return None
+    return session.scalar(select(ModuleParameters).where(ModuleParameters.unit_id == network))
+
+
+def closed_through(session, unit_id: int) -> dt.date | None:
+    """Return the last closed day for documents of the unit (None: nothing closed)."""
+    params = parameters_for(session, unit_id)
+    return params.closed_through if params is not None else None
+
+
+def check_open(session, unit_id: int, *dates: dt.date | None, rights) -> None:
+    """Refuse a document change touching a date in the closed period (its new date and,
+    for a stored document, its old one) unless the user may work in it.
+
+    Raises ValidationError.
+    """
+    if rights.flag(CLOSED_EDIT_RIGHT):
+        return
+    closed = closed_through(session, unit_id)
+    if closed is None:
+        return
+    for day in dates:
+        if day is not None and day <= closed:
+            raise ValidationError(
+                _("Отчётный период закрыт по %(d)s: документы этого периода не создаются, "
+                  "не меняются и не удаляются", d=closed.strftime("%d.%m.%Y")),
+                field="service_date")
+
+
+def set_closed_through(session, network_id: int, day: dt.date | None, rights
+                       ) -> ModuleParameters:
+    """Set the network's closed period date (flushed, not committed).
+
+    Raises ValidationError without «Изменение даты закрытого отчетного периода».
+    """
+    if not rights.flag(CLOSED_DATE_RIGHT):
+        raise ValidationError(_("Дату закрытого периода меняет только пользователь с правом "
+                                "«Изменение даты закрытого отчетного периода»"),
+                              field="closed_through")
+    params = session.scalar(select(ModuleParameters)
+                            .where(ModuleParameters.unit_id == network_id))
+    if params is None:
+        params = ModuleParameters(unit_id=network_id)
+        session.add(params)
+    params.closed_through = day
+    session.flush()
+    return params

@@ -1,0 +1,237 @@
+"""The rules of a voucher's lines: state changes, who pays, the price, discounts,
+programme limits and deposits, as the seed's voucher rights set them.
+
+`check_line` is called before a line is saved (screen, API, recalculation); it
+fills in what the user left to the system (payer, price type, price, amount,
+the voucher's date and branch) and returns warnings to confirm. Refusals raise
+ValidationError in Russian; nothing is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy import inspect as sa_inspect
+
+from models.base import fk_value
+from models.contracts import Contract
+from models.patients import Attachment
+from models.pricelist import Service
+from models.refbooks import Department, PriceType
+from models.vouchers import LINE_STATES, PAYER_KINDS, Voucher, VoucherLine
+from services.errors import ValidationError
+from services.limits import check_limits
+from services.pricing import line_amount, line_price, resolve_payer
+from services.voucher_rules import check_dates, check_ownership, policy
+
+#: (from, to) -> the right that allows the change of a line's state.
+TRANSITIONS = {
+    ("rendered", "blocked"): "voucher.block_services",
+    ("blocked", "rendered"): "voucher.block_services",
+    ("rendered", "cancelled"): "voucher.cancel_services",
+    ("cancelled", "rendered"): "voucher.cancel_services",
+    ("rendered", "paid"): "voucher.manual_payment",
+    ("paid", "rendered"): "voucher.manual_payment_cancel",
+}
+SETTLED = ("paid", "invoiced")
+PRICE_FIELDS = ("service_id", "quantity", "price", "discount", "price_type_id",
+                "payer_kind", "attachment_id", "contract_id")
+
+
+def _stored(item, key: str):
+    state = sa_inspect(item)
+    if not state.persistent:
+        return None
+    history = state.attrs[key].history
+    return (history.deleted or history.unchanged or [None])[0]
+
+
+def _changed(item, key: str) -> bool:
+    state = sa_inspect(item)
+    if not state.persistent:
+        return getattr(item, key, None) is not None
+    return _stored(item, key) != fk_value(item, key)
+
+
+def check_state(line: VoucherLine, rights) -> None:
+    """Refuse a state change the user has no right to, and any change to a paid or
+    invoiced line other than cancelling a manual payment.
+
+    Raises ValidationError.
+    """
+    old = _stored(line, "state") or "rendered"
+    new = line.state or "rendered"
+    if not sa_inspect(line).persistent:
+        if new != "rendered":
+            raise ValidationError(_("Новая услуга добавляется в состоянии «Оказана»"),
+                                  field="state")
+        return
+    if old in SETTLED and any(_changed(line, key) for key in PRICE_FIELDS):
+        raise ValidationError(_("Оплаченная или выставленная в счёт услуга не меняется: "
+                                "сначала отмените оплату"))
+    if old == new:
+        return
+    right = TRANSITIONS.get((old, new))
+    if right is None:
+        raise ValidationError(_("Состояние услуги не меняется с «%(a)s» на «%(b)s»",
+                                a=LINE_STATES.get(old, old), b=LINE_STATES.get(new, new)),
+                              field="state")
+    if not rights.flag(right):
+        from security.catalogue import load_catalogue
+
+        raise ValidationError(_("Нужно право «%(r)s»", r=load_catalogue().rights[right].ru),
+                              field="state")
+
+
+def _check_new_line(session, line: VoucherLine, voucher: Voucher, rights) -> None:
+    if rights.value("voucher.forbid_add_to_invoiced") == "yes" and voucher.id is not None:
+        invoiced = session.scalar(select(func.count()).select_from(VoucherLine).where(
+            VoucherLine.voucher_id == voucher.id, VoucherLine.state == "invoiced"))
+        if invoiced:
+            raise ValidationError(_("По услугам талона уже выставлен счёт: новые услуги в "
+                                    "него не добавляются"), field="service")
+    if rights.value("voucher.control_branches") == "yes":
+        department_branch = session.scalar(
+            select(Department.branch_id).join(Service, Service.department_id == Department.id)
+            .where(Service.id == fk_value(line, "service_id")))
+        if department_branch is not None and department_branch != fk_value(voucher,
+                                                                           "branch_id"):
+            raise ValidationError(_("Услуга оказывается в другом филиале: в талон добавляются "
+                                    "только услуги филиала талона"), field="service")
+
+
+def _resolve(session, line: VoucherLine, voucher: Voucher, rights) -> None:
+    """Fill the payer of a line left to the system; check a payer the user chose."""
+    chosen = line.payer_kind or None
+    auto = resolve_payer(session, fk_value(voucher, "patient_id"),
+                         fk_value(line, "service_id"), voucher.service_date)
+    if chosen is None:
+        line.payer_kind, line.attachment = auto.kind, auto.attachment
+        line.contract = session.get(Contract, auto.contract_id) if auto.contract_id else None
+        return
+    if chosen not in PAYER_KINDS:
+        raise ValidationError(_("Неизвестный плательщик"), field="payer_kind")
+    attachment_id = fk_value(line, "attachment_id")
+    same = (chosen == auto.kind and attachment_id ==
+            (auto.attachment.id if auto.attachment else None))
+    if not same and not rights.flag("voucher.post_by_attachment"):
+        raise ValidationError(_("Плательщика выбирает только пользователь с правом «Разрешить "
+                                "проводить услуги по выбранному прикреплению / за счет "
+                                "пациента»"), field="payer_kind")
+    if chosen == "patient":
+        line.attachment, line.contract = None, None
+    elif chosen == "attachment":
+        attachment = session.get(Attachment, attachment_id) if attachment_id else None
+        if attachment is None or attachment.patient_id != fk_value(voucher, "patient_id"):
+            raise ValidationError(_("Выберите прикрепление этого пациента"),
+                                  field="attachment")
+        line.attachment, line.contract = attachment, attachment.programme.contract
+    else:
+        if fk_value(line, "contract_id") is None:
+            raise ValidationError(_("Укажите договор-плательщик"), field="contract")
+        if not rights.flag("voucher.post_unattached_contract"):
+            raise ValidationError(_("За счёт договора без прикрепления проводит только "
+                                    "пользователь с правом «Разрешить проводить услуги за счет "
+                                    "договора, к которому пациент не прикреплен»"),
+                                  field="contract")
+        line.attachment = None
+
+
+def _payer_price_type(session, line: VoucherLine) -> int | None:
+    if line.payer_kind == "attachment":
+        attachment = line.attachment or session.get(Attachment, line.attachment_id)
+        return attachment.programme.price_type_id
+    if line.payer_kind == "contract":
+        contract = session.get(Contract, fk_value(line, "contract_id"))
+        if contract is not None and contract.price_category is not None:
+            return contract.price_category.price_type_id
+    from services.pricing import paid_price_type
+
+    paid = paid_price_type(session)
+    return paid.id if paid else None
+
+
+def _price(session, line: VoucherLine, voucher: Voucher, rights) -> None:
+    """Fill the price type, category and price from the price list; check typed ones."""
+    wanted = _payer_price_type(session, line)
+    given = fk_value(line, "price_type_id")
+    if given is not None and given != wanted and _changed(line, "price_type_id") \
+            and not rights.flag("voucher.change_price_type"):
+        raise ValidationError(_("Тип цены меняет только пользователь с правом «Разрешить "
+                                "изменение типа цены услуги»"), field="price_type")
+    keep_given = given is not None and (_changed(line, "price_type_id") or not _reprice(line))
+    price_type_id = given if keep_given else wanted
+    category, listed = line_price(session, fk_value(line, "service_id"), price_type_id,
+                                  fk_value(voucher, "branch_id"), voucher.service_date)
+    line.price_type, line.category = session.get(PriceType, price_type_id), category
+    typed = line.price
+    if typed is None or (not _changed(line, "price") and _reprice(line)):
+        line.price = listed
+    elif typed != listed and _changed(line, "price"):
+        right = "voucher.change_price_deposit" if voucher.kind == "deposit" \
+            else "voucher.change_price"
+        if not rights.flag(right):
+            raise ValidationError(_("Цену услуги меняет только пользователь с правом «%(r)s»",
+                                    r=_("Разрешить изменение цены услуги/товара в депозитном "
+                                        "талоне") if voucher.kind == "deposit"
+                                    else _("Разрешить изменение цены услуги/товара")),
+                                  field="price")
+    discount = line.discount or Decimal(0)
+    if discount and _changed(line, "discount") and not rights.flag("voucher.apply_discount"):
+        raise ValidationError(_("Скидку или надбавку даёт только пользователь с правом "
+                                "«Разрешить применение скидки/надбавки»"), field="discount")
+    if not Decimal(-1000) <= discount < Decimal(100):
+        raise ValidationError(
+            _("Скидка — меньше 100 процентов, надбавка — не больше 1000 процентов"),
+            field="discount")
+    line.discount = discount
+    line.amount = line_amount(line.price, line.quantity, discount)
+
+
+def _reprice(line: VoucherLine) -> bool:
+    """A new line, or one whose service, payer or price type changed, takes the list price."""
+    return not sa_inspect(line).persistent or any(
+        _changed(line, key) for key in ("service_id", "price_type_id", "payer_kind",
+                                        "attachment_id", "contract_id"))
+
+
+def check_line(session, line: VoucherLine, rights, user_id: int | None, *,
+               confirmed: bool = False, today: dt.date | None = None) -> list[str]:
+    """Check and complete a voucher line before it is saved. Returns the warnings the
+    user has to confirm (empty once `confirmed` carried them out).
+
+    Raises ValidationError.
+    """
+    voucher = line.voucher or session.get(Voucher, line.voucher_id)
+    if voucher is None:
+        raise ValidationError(_("Укажите талон"), field="voucher")
+    if sa_inspect(line).persistent and _changed(line, "voucher_id"):
+        raise ValidationError(_("Услуга не переносится в другой талон"), field="voucher")
+    if fk_value(line, "service_id") is None:
+        raise ValidationError(_("Укажите услугу"), field="service")
+    if line.quantity is None or line.quantity <= 0:
+        raise ValidationError(_("Количество — целое число больше нуля"), field="quantity")
+    check_dates(session, voucher, rights, today or dt.date.today(), dt.datetime.now())
+    check_ownership(session, voucher, rights, user_id)
+    check_state(line, rights)
+    if not sa_inspect(line).persistent:
+        _check_new_line(session, line, voucher, rights)
+    line.service_date, line.branch_id = voucher.service_date, fk_value(voucher, "branch_id")
+    if _stored(line, "state") in SETTLED:
+        return []
+    _resolve(session, line, voucher, rights)
+    warnings: list[str] = []
+    if line.payer_kind == "patient" and voucher.kind == "regular":
+        policy(rights, "voucher.without_attachment", True,
+               _("Пациент не прикреплён к программе, покрывающей услугу: услуга платная"),
+               warnings)
+    _price(session, line, voucher, rights)
+    if line.state != "cancelled":
+        payer = line.payer_kind
+        warnings += check_limits(session, line, voucher, rights, confirmed=confirmed)
+        if line.payer_kind != payer:
+            _price(session, line, voucher, rights)  # moved to the patient: his price
+    return warnings

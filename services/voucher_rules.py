@@ -1,0 +1,156 @@
+"""The rules of a voucher's header, as the seed's «Документы / Талоны» rights set
+them: closed period, future dates, days and hours allowed for changes, other
+doctors' vouchers, the doctor of a voucher with services, a prepaid voucher's
+doctor, empty medical staff or diagnosis (allow / warn / forbid).
+
+Each refusal raises ValidationError naming the rule in Russian; a warning is
+returned as text and the caller asks the user to confirm it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_babel import gettext as _
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select
+
+from models.base import fk_value
+from models.staff import Employee
+from models.vouchers import VOUCHER_KINDS, Voucher
+from services.errors import ValidationError
+from services.params import check_open
+
+
+def _number(rights, code: str) -> int:
+    return int(rights.value(code) or 0)
+
+
+def _stored(item, key: str):
+    """Return the value `key` had when the row was loaded (the current one if unchanged)."""
+    history = sa_inspect(item).attrs[key].history
+    return (history.deleted or history.unchanged or [getattr(item, key)])[0]
+
+
+def is_own(session, voucher: Voucher, user_id: int | None) -> bool:
+    """Return True when the voucher's main doctor is the user (the seed's «свой» talon)."""
+    doctor_id = fk_value(voucher, "doctor_id")
+    if doctor_id is None or user_id is None:
+        return False
+    return session.scalar(select(Employee.user_id).where(Employee.id == doctor_id)) == user_id
+
+
+def policy(rights, code: str, missing: bool, text: str, warnings: list[str]) -> None:
+    """Apply an allow / warn / forbid right to a missing value: refuse, warn or pass."""
+    if not missing:
+        return
+    value = rights.value(code)
+    if value == "forbid":
+        raise ValidationError(text)
+    if value == "warn":
+        warnings.append(text)
+
+
+def check_dates(session, voucher: Voucher, rights, today: dt.date,
+                now: dt.datetime) -> None:
+    """Refuse a date in the closed period, in the future without the right, or beyond the
+    days allowed after the service date; refuse changes past the hours allowed after
+    the voucher was created.
+
+    Raises ValidationError.
+    """
+    state = sa_inspect(voucher)
+    stored_date = _stored(voucher, "service_date") if state.persistent else None
+    check_open(session, fk_value(voucher, "branch_id"), voucher.service_date, stored_date,
+               rights=rights)
+    if voucher.service_date > today and not rights.flag("voucher.future_date"):
+        raise ValidationError(_("Дата талона в будущем: нужно право «Разрешить ставить дату "
+                                "талона будущим числом»"), field="service_date")
+    days = _number(rights, "voucher.edit_days")
+    earliest = min(d for d in (voucher.service_date, stored_date) if d is not None)
+    if days and (today - earliest).days > days:
+        raise ValidationError(
+            _("Талоны создаются и меняются не позже %(n)s дн. после даты оказания услуги",
+              n=days), field="service_date")
+    hours = _number(rights, "voucher.edit_hours")
+    if hours and state.persistent and voucher.created_on is not None \
+            and now - voucher.created_on > dt.timedelta(hours=hours):
+        raise ValidationError(
+            _("Талон меняется не позже %(n)s ч. после создания", n=hours))
+
+
+def check_ownership(session, voucher: Voucher, rights, user_id: int | None) -> None:
+    """Refuse to change or delete another doctor's voucher without «Редактирование и
+    удаление талонов других врачей» (the stored doctor decides).
+
+    Raises ValidationError.
+    """
+    if not sa_inspect(voucher).persistent or rights.flag("voucher.others_edit_delete"):
+        return
+    doctor_id = _stored(voucher, "doctor_id")
+    owner = session.scalar(select(Employee.user_id).where(Employee.id == doctor_id)) \
+        if doctor_id is not None else None
+    if owner != user_id:
+        raise ValidationError(_("Это талон другого врача: менять и удалять его можно только "
+                                "с правом «Редактирование и удаление талонов других врачей»"))
+
+
+def check_header(session, voucher: Voucher, rights, user_id: int | None, *,
+                 today: dt.date | None = None, now: dt.datetime | None = None) -> list[str]:
+    """Check a voucher's header before it is saved. Returns the warnings to confirm.
+
+    Raises ValidationError for the first rule the voucher breaks.
+    """
+    today = today or dt.date.today()
+    now = now or dt.datetime.now()
+    if voucher.kind not in VOUCHER_KINDS:
+        raise ValidationError(_("Укажите вид талона"), field="kind")
+    if voucher.service_date is None:
+        raise ValidationError(_("Укажите дату талона"), field="service_date")
+    check_dates(session, voucher, rights, today, now)
+    check_ownership(session, voucher, rights, user_id)
+    state = sa_inspect(voucher)
+    doctor_changed = state.persistent and \
+        fk_value(voucher, "doctor_id") != _stored(voucher, "doctor_id")
+    if doctor_changed and voucher.line_count and \
+            not rights.flag("voucher.change_doctor_with_services"):
+        raise ValidationError(_("В талоне уже есть услуги: врача меняет только пользователь с "
+                                "правом «Разрешить изменение врача при наличии услуг»"),
+                              field="doctor")
+    if voucher.kind == "prepaid" and fk_value(voucher, "doctor_id") is not None \
+            and not rights.flag("voucher.prepaid_doctor"):
+        raise ValidationError(_("Врача в предоплатном талоне указывает только пользователь с "
+                                "правом «Разрешить указывать врача в предоплатном талоне»"),
+                              field="doctor")
+    if voucher.kind == "deposit" and fk_value(voucher, "contract_id") is None:
+        raise ValidationError(_("Укажите депозитный договор"), field="contract")
+    if voucher.kind != "deposit" and fk_value(voucher, "contract_id") is not None:
+        raise ValidationError(_("Договор указывается только в депозитном талоне"),
+                              field="contract")
+    warnings: list[str] = []
+    policy(rights, "voucher.without_staff", fk_value(voucher, "nurse_id") is None,
+           _("Не указан медперсонал"), warnings)
+    policy(rights, "voucher.without_diagnosis", fk_value(voucher, "diagnosis_id") is None,
+           _("Не указан диагноз МКБ-10"), warnings)
+    return warnings
+
+
+def check_voucher_delete(session, voucher: Voucher, rights, user_id: int | None,
+                         today: dt.date | None = None) -> None:
+    """Refuse to delete a voucher in the closed period, past the days allowed, of
+    another doctor, or with lines that were paid or invoiced (those are reversed,
+    not deleted).
+
+    Raises ValidationError.
+    """
+    today = today or dt.date.today()
+    check_dates(session, voucher, rights, today, dt.datetime.now())
+    check_ownership(session, voucher, rights, user_id)
+    settled = [line for line in voucher.lines if line.state in ("paid", "invoiced")]
+    if settled:
+        raise ValidationError(_("В талоне есть оплаченные или выставленные в счёт услуги "
+                                "(%(n)s): такой талон не удаляется, услуги отменяются",
+                                n=len(settled)))
+    if voucher.lines and not rights.flag("voucher.delete_services"):
+        raise ValidationError(_("Талон с услугами удаляет только пользователь с правом "
+                                "«Разрешить удаление оказанных услуг/товаров»"))

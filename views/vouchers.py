@@ -1,0 +1,213 @@
+"""Талоны: the voucher list and card with its service lines, under «Редактирование
+остальных талонов» (access levels) and the yes/no voucher rights of the seed.
+
+A registrar creates a voucher for a patient, adds services and sees the payer
+and the price the system chose (attachment and its programme's price type, or
+the patient at the paid price). Warnings (no staff, no diagnosis, a limit
+exceeded…) are shown and the save waits for «Подтверждаю».
+"""
+
+from __future__ import annotations
+
+from flask import request
+from flask_appbuilder.models.filters import BaseFilter
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import false, or_, select
+from sqlalchemy import inspect as sa_inspect
+from wtforms import BooleanField, IntegerField, SelectField
+from wtforms.widgets import HiddenInput
+
+from models.patients import Attachment, Patient
+from models.staff import Diagnosis, Employee
+from models.vouchers import LINE_STATES, PAYER_KINDS, VOUCHER_KINDS, Voucher, VoucherLine
+from security.effective import current
+from services.errors import NeedsConfirmation, ValidationError
+from services.voucher_lines import SETTLED, check_line
+from services.voucher_rules import check_dates, check_header, check_ownership, check_voucher_delete
+from views.formatters import choice_label
+from views.lookup import Lookup, LookupMixin, RemoteSelectField
+from views.patients import PATIENT_LOOKUP, patient_where
+from views.refbook import RefBook, RefBookView, build, register_refbook
+
+RIGHT = "voucher.other_vouchers"
+#: Adding, changing or removing a line changes the voucher: «изменение» is enough.
+LINE_LEVELS = {"can_add": "edit", "can_post": "edit", "can_delete": "edit",
+               "muldelete": "edit", "can_put": "edit", "can_edit": "edit"}
+
+
+def confirmed() -> bool:
+    """Return True when the user confirmed the warnings (form box or ?confirm=1)."""
+    value = request.values.get("confirm", "") if request else ""
+    return value.lower() in ("1", "y", "yes", "true", "on")
+
+
+class FilterOthersVouchers(BaseFilter):
+    """Without «Доступ к талонам других пользователей» a user sees the vouchers he
+    created and those where he is the main doctor."""
+
+    name = "Свои талоны"
+    arg_name = "uchet_own_vouchers"
+
+    def apply(self, query, value):
+        rights = current()
+        if rights.is_admin or rights.flag("voucher.others_access"):
+            return query
+        doctor_of = select(Employee.id).where(Employee.user_id == rights.user_id)
+        return query.filter(or_(Voucher.created_by_id == rights.user_id,
+                                Voucher.doctor_id.in_(doctor_of.scalar_subquery())))
+
+
+class FilterOthersLines(FilterOthersVouchers):
+    """The lines of the vouchers a user may see (see FilterOthersVouchers)."""
+
+    arg_name = "uchet_own_voucher_lines"
+
+    def apply(self, query, value):
+        visible = FilterOthersVouchers.apply(self, select(Voucher.id), value)
+        return query.filter(VoucherLine.voucher_id.in_(visible.scalar_subquery()))
+
+
+def check_voucher(session, voucher: Voucher) -> None:
+    """Save rule of a voucher: a stale copy is refused, then the header rules.
+
+    Raises ValidationError, or NeedsConfirmation with the warnings to confirm.
+    """
+    rights = current()
+    state = sa_inspect(voucher)
+    if state.persistent:
+        history = state.attrs["version"].history
+        stored = (history.deleted or history.unchanged or [voucher.version])[0]
+        if voucher.version != stored:
+            raise ValidationError(_("Талон уже изменил другой пользователь: откройте его "
+                                    "заново, ваши изменения не сохранены"), field="version")
+        voucher.version = stored + 1
+    else:
+        voucher.created_by_id = rights.user_id
+        voucher.version = 1
+    warnings = check_header(session, voucher, rights, rights.user_id)
+    if warnings and not confirmed():
+        raise NeedsConfirmation(warnings)
+
+
+def check_voucher_removal(session, voucher: Voucher) -> None:
+    """Delete rule of a voucher (see services.voucher_rules.check_voucher_delete)."""
+    check_voucher_delete(session, voucher, current(), current().user_id)
+
+
+def check_voucher_line(session, line: VoucherLine) -> None:
+    """Save rule of a line: price, payer, limits and rights; warnings need confirming."""
+    rights = current()
+    warnings = check_line(session, line, rights, rights.user_id, confirmed=confirmed())
+    if warnings and not confirmed():
+        raise NeedsConfirmation(warnings)
+
+
+def check_line_removal(session, line: VoucherLine) -> None:
+    """Delete rule of a line: the right to delete services, never a paid or invoiced one."""
+    import datetime as dt
+
+    rights = current()
+    if line.state in SETTLED:
+        raise ValidationError(_("Оплаченная или выставленная в счёт услуга не удаляется: "
+                                "она отменяется"))
+    if not rights.flag("voucher.delete_services"):
+        raise ValidationError(_("Услуги удаляет только пользователь с правом «Разрешить "
+                                "удаление оказанных услуг/товаров»"))
+    check_dates(session, line.voucher, rights, dt.date.today(), dt.datetime.now())
+    check_ownership(session, line.voucher, rights, rights.user_id)
+
+
+def _diagnosis_where(words: list[str], _dates) -> list:
+    """Diagnoses whose code starts with, or whose name holds, the typed text."""
+    text = " ".join(words).replace("\\", "").replace("%", "").replace("_", "")
+    return [or_(Diagnosis.code.ilike(text + "%"), Diagnosis.name.ilike("%" + text + "%"))]
+
+
+def _voucher_where(words: list[str], _dates) -> list:
+    """The voucher whose number (id) is typed."""
+    number = words[0].lstrip("№") if words else ""
+    return [Voucher.id == int(number)] if number.isdigit() and len(number) < 18 else [false()]
+
+
+def _attachment_where(words: list[str], dates) -> list:
+    """Attachments of the patients PATIENT_LOOKUP finds."""
+    patients = select(Patient.id).where(*patient_where(words, dates))
+    return [Attachment.patient_id.in_(patients.scalar_subquery())]
+
+
+DIAGNOSIS_LOOKUP = Lookup(Diagnosis, _diagnosis_where, lambda: [Diagnosis.code])
+VOUCHER_LOOKUP = Lookup(Voucher, _voucher_where, lambda: [Voucher.id])
+ATTACHMENT_LOOKUP = Lookup(Attachment, _attachment_where, lambda: [Attachment.valid_from],
+                           needs=("can_list", "PatientView"))
+
+
+class VoucherScreen(LookupMixin, RefBookView):
+    """Vouchers: the patient and the diagnosis are chosen by search (the classifier
+    and the registry are far too long for a drop-down)."""
+
+    lookups = {"patient": PATIENT_LOOKUP, "diagnosis": DIAGNOSIS_LOOKUP}
+
+
+class VoucherLineScreen(LookupMixin, RefBookView):
+    """Voucher lines: the voucher and the attachment are chosen by search."""
+
+    lookups = {"voucher": VOUCHER_LOOKUP, "attachment": ATTACHMENT_LOOKUP}
+
+
+CONFIRM = BooleanField(_l("Подтверждаю"), description=_l(
+    "Отметьте, чтобы сохранить, несмотря на предупреждения"))
+VERSION = IntegerField(widget=HiddenInput())
+PAYER_FIELD = SelectField(_l("Плательщик"), choices=[("", _l("Определить автоматически")),
+                                                     *PAYER_KINDS.items()])
+STATE_FIELD = SelectField(_l("Состояние"), choices=list(LINE_STATES.items()),
+                          default="rendered")
+
+VOUCHER_FIELD = RemoteSelectField(_l("Талон"), model=Voucher, view_name="VoucherLineView",
+                                  placeholder=_l("Номер талона"))
+ATTACHMENT_FIELD = RemoteSelectField(_l("Прикрепление"), model=Attachment,
+                                     view_name="VoucherLineView")
+LINE_FIELDS = {"voucher": VOUCHER_FIELD, "attachment": ATTACHMENT_FIELD,
+               "payer_kind": PAYER_FIELD, "state": STATE_FIELD, "confirm": CONFIRM}
+
+LINE_BOOK = RefBook(
+    VoucherLine, RIGHT, "VoucherLines", "documents",
+    ("voucher", "service", "quantity", "price", "discount", "amount", "payer_kind",
+     "attachment", "state"),
+    edit_columns=("voucher", "service", "quantity", "price_type", "price", "discount",
+                  "payer_kind", "attachment", "contract", "state"),
+    search_columns=("service", "state", "payer_kind", "service_date"),
+    order=("id", "asc"), icon="fa-list", eager=("voucher.patient",),
+    optional=("price", "discount", "payer_kind", "state"),
+    formatters={"payer_kind": choice_label(PAYER_KINDS), "state": choice_label(LINE_STATES)},
+    base_filters=(("id", FilterOthersLines, None),),
+    validate=check_voucher_line, delete_rule=check_line_removal, view_base=VoucherLineScreen,
+    extra={"permission_levels": LINE_LEVELS, "add_form_extra_fields": LINE_FIELDS,
+           "edit_form_extra_fields": dict(LINE_FIELDS)})
+LINES = build(LINE_BOOK)
+
+PATIENT_FIELD = RemoteSelectField(_l("Пациент"), model=Patient, view_name="VoucherView")
+DIAGNOSIS_FIELD = RemoteSelectField(_l("Диагноз МКБ-10"), model=Diagnosis,
+                                    view_name="VoucherView",
+                                    placeholder=_l("Начните вводить код или название"))
+KIND_FIELD = SelectField(_l("Вид талона"), choices=list(VOUCHER_KINDS.items()),
+                         default="regular")
+
+VOUCHER_FIELDS = {"patient": PATIENT_FIELD, "diagnosis": DIAGNOSIS_FIELD, "kind": KIND_FIELD,
+                  "version": VERSION, "confirm": CONFIRM}
+
+VOUCHER_BOOK = RefBook(
+    Voucher, RIGHT, "Vouchers", "documents",
+    ("service_date", "branch", "patient", "doctor", "kind", "total", "line_count"),
+    edit_columns=("service_date", "kind", "branch", "department", "doctor", "nurse",
+                  "patient", "diagnosis", "referring_unit", "contract", "note", "version"),
+    search_columns=("service_date", "branch", "department", "doctor", "kind", "total"),
+    order=("service_date", "desc"), icon="fa-ticket",
+    formatters={"kind": choice_label(VOUCHER_KINDS)},
+    base_filters=(("id", FilterOthersVouchers, None),),
+    validate=check_voucher, delete_rule=check_voucher_removal, view_base=VoucherScreen,
+    extra={"related_views": [LINES[0]], "add_form_extra_fields": VOUCHER_FIELDS,
+           "edit_form_extra_fields": dict(VOUCHER_FIELDS)})
+
+register_refbook(VOUCHER_BOOK)
+register_refbook(LINE_BOOK, LINES)
