@@ -50,6 +50,7 @@ translations: install
 bench: install
 	$(BIN)/python -m bench.orgtree
 	$(BIN)/python -m bench.price_import --rows 100000
+	$(BIN)/python -m bench.vouchers --lines 1000000
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

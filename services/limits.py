@@ -73,13 +73,14 @@ def _excess(line: VoucherLine, rights, option_code: str, text: str, confirmed: b
 
 
 def check_limits(session, line: VoucherLine, voucher: Voucher, rights, *,
-                 confirmed: bool) -> list[str]:
+                 confirmed: bool, ignore: bool = False) -> list[str]:
     """Apply the programme's limits to a line paid under an attachment. Returns warnings;
     may move the line to the patient (payer_kind becomes "patient", price cleared).
 
-    Raises ValidationError when the rights forbid the excess.
+    Raises ValidationError when the rights forbid the excess. `ignore` skips the
+    limits (a bulk recalculation under «Игнорировать превышения ограничений…»).
     """
-    if line.payer_kind != "attachment" or rights.flag("voucher.post_ignore_limits"):
+    if line.payer_kind != "attachment" or ignore or rights.flag("voucher.post_ignore_limits"):
         return []
     attachment = line.attachment or session.get(Attachment, line.attachment_id)
     programme = attachment.programme

@@ -22,6 +22,7 @@ from models.patients import Attachment
 from models.pricelist import Service
 from models.refbooks import Department, PriceType
 from models.vouchers import LINE_STATES, PAYER_KINDS, Voucher, VoucherLine
+from services.contracts import money
 from services.errors import ValidationError
 from services.limits import check_limits
 from services.pricing import line_amount, line_price, resolve_payer
@@ -106,6 +107,11 @@ def _check_new_line(session, line: VoucherLine, voucher: Voucher, rights) -> Non
 def _resolve(session, line: VoucherLine, voucher: Voucher, rights) -> None:
     """Fill the payer of a line left to the system; check a payer the user chose."""
     chosen = line.payer_kind or None
+    if voucher.kind == "deposit":
+        # A deposit voucher is paid from its contract's advance, whatever else applies.
+        line.payer_kind, line.attachment = "contract", None
+        line.contract = voucher.contract or session.get(Contract, voucher.contract_id)
+        return
     auto = resolve_payer(session, fk_value(voucher, "patient_id"),
                          fk_value(line, "service_id"), voucher.service_date)
     if chosen is None:
@@ -138,6 +144,27 @@ def _resolve(session, line: VoucherLine, voucher: Voucher, rights) -> None:
                                     "договора, к которому пациент не прикреплен»"),
                                   field="contract")
         line.attachment = None
+
+
+def _check_deposit(session, line: VoucherLine, voucher: Voucher, rights) -> None:
+    """Refuse lines beyond the deposit contract's amount without «Разрешить превышение
+    суммы на депозитном договоре»."""
+    if rights.flag("voucher.deposit_exceed"):
+        return
+    contract = voucher.contract or session.get(Contract, voucher.contract_id)
+    if contract is None or contract.amount is None:
+        return
+    spent = select(func.coalesce(func.sum(VoucherLine.amount), 0)).join(
+        Voucher, Voucher.id == VoucherLine.voucher_id).where(
+        Voucher.contract_id == contract.id, VoucherLine.state != "cancelled")
+    if line.id is not None:
+        spent = spent.where(VoucherLine.id != line.id)
+    with session.no_autoflush:
+        used = Decimal(session.scalar(spent))
+    if used + line.amount > contract.amount:
+        raise ValidationError(
+            _("Сумма услуг превысит сумму депозитного договора %(c)s: осталось %(n)s",
+              c=contract.number, n=money(contract.amount - used)), field="price")
 
 
 def _payer_price_type(session, line: VoucherLine) -> int | None:
@@ -199,7 +226,8 @@ def _reprice(line: VoucherLine) -> bool:
 
 
 def check_line(session, line: VoucherLine, rights, user_id: int | None, *,
-               confirmed: bool = False, today: dt.date | None = None) -> list[str]:
+               confirmed: bool = False, today: dt.date | None = None,
+               ignore_limits: bool = False) -> list[str]:
     """Check and complete a voucher line before it is saved. Returns the warnings the
     user has to confirm (empty once `confirmed` carried them out).
 
@@ -229,9 +257,12 @@ def check_line(session, line: VoucherLine, rights, user_id: int | None, *,
                _("Пациент не прикреплён к программе, покрывающей услугу: услуга платная"),
                warnings)
     _price(session, line, voucher, rights)
+    if voucher.kind == "deposit" and line.state != "cancelled":
+        _check_deposit(session, line, voucher, rights)
     if line.state != "cancelled":
         payer = line.payer_kind
-        warnings += check_limits(session, line, voucher, rights, confirmed=confirmed)
+        warnings += check_limits(session, line, voucher, rights, confirmed=confirmed,
+                                 ignore=ignore_limits)
         if line.payer_kind != payer:
             _price(session, line, voucher, rights)  # moved to the patient: his price
     return warnings

@@ -95,6 +95,37 @@ def check_ownership(session, voucher: Voucher, rights, user_id: int | None) -> N
                                 "с правом «Редактирование и удаление талонов других врачей»"))
 
 
+def branch_from_attachment(session, voucher: Voucher, rights):
+    """Return the branch «Автоматически подставлять филиал по прикреплению пациента»
+    gives a voucher left without one: the individual branch of the patient's current
+    attachment, else its contract's branch — when there is exactly one choice.
+
+    Raises ValidationError asking for the branch otherwise.
+    """
+    if rights.flag("voucher.auto_branch") and voucher.service_date is not None:
+        from models.contracts import Contract
+        from models.org import Unit
+        from models.patients import Attachment
+        from models.programmes import Programme
+
+        day = voucher.service_date
+        current = session.scalars(select(Attachment).where(
+            Attachment.patient_id == fk_value(voucher, "patient_id"),
+            Attachment.valid_from <= day,
+            (Attachment.valid_to.is_(None)) | (Attachment.valid_to >= day))).all()
+        choices = {u.id for a in current for u in a.branches}
+        if not choices:
+            choices = set(session.scalars(
+                select(Contract.branch_id).join(Programme, Programme.contract_id == Contract.id)
+                .where(Programme.id.in_([a.programme_id for a in current]))))
+        if len(choices) == 1:
+            return session.get(Unit, choices.pop())
+        if len(choices) > 1:
+            raise ValidationError(_("У пациента несколько филиалов прикрепления: выберите "
+                                    "филиал"), field="branch")
+    raise ValidationError(_("Укажите филиал"), field="branch")
+
+
 def check_header(session, voucher: Voucher, rights, user_id: int | None, *,
                  today: dt.date | None = None, now: dt.datetime | None = None) -> list[str]:
     """Check a voucher's header before it is saved. Returns the warnings to confirm.
@@ -107,6 +138,8 @@ def check_header(session, voucher: Voucher, rights, user_id: int | None, *,
         raise ValidationError(_("Укажите вид талона"), field="kind")
     if voucher.service_date is None:
         raise ValidationError(_("Укажите дату талона"), field="service_date")
+    if fk_value(voucher, "branch_id") is None:
+        voucher.branch = branch_from_attachment(session, voucher, rights)
     check_dates(session, voucher, rights, today, now)
     check_ownership(session, voucher, rights, user_id)
     state = sa_inspect(voucher)

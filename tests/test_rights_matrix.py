@@ -202,6 +202,7 @@ COVERED_ELSEWHERE = {
     "VoucherApi": "tests/test_vouchers.py",
     "VoucherLineView": "tests/test_vouchers.py",
     "VoucherLineApi": "tests/test_vouchers.py",
+    "ParametersView": "tests/test_parameters.py",
 }
 
 

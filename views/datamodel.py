@@ -56,10 +56,24 @@ class UchetInterface(SQLAInterface):
     filter_converter_class = UchetFilterConverter
 
     def __init__(self, obj, session=None, eager: tuple[str, ...] = (),
-                 optional: tuple[str, ...] = ()):
+                 optional: tuple[str, ...] = (), count_cap: int | None = None):
         super().__init__(obj, session=session)
         self.eager = tuple(eager)
         self.optional = frozenset(optional)
+        self.count_cap = count_cap
+
+    def query_count(self, query, filters=None, select_columns=None) -> int:
+        """Return the number of matching rows, counting at most `count_cap` + 1 of them:
+        an exact count over millions of vouchers would cost more than the page
+        itself; the pager then offers the first `count_cap` rows and says "more"."""
+        if self.count_cap is None:
+            return super().query_count(query, filters, select_columns)
+        inner = self._apply_inner_all(query, filters, select_columns=select_columns,
+                                      aliases_mapping={})
+        # Only the key: an index holding the filter columns and the key answers it
+        # without reading the table (an index-only scan on PostgreSQL).
+        key = self.obj.__mapper__.primary_key[0]
+        return inner.with_entities(key).order_by(None).limit(self.count_cap + 1).count()
 
     def is_nullable(self, col_name: str) -> bool:
         """Return whether a form may leave the column empty.

@@ -177,6 +177,8 @@ class RefBook:
     #: Computed attributes shown on the screen after `columns` (not sorted, not in the API).
     view_columns: tuple[str, ...] = ()
     labels: Mapping[str, object] = field(default_factory=dict)  # for view_columns
+    #: Count at most this many rows for the pager (tables of millions of rows).
+    count_cap: int | None = None
 
 
 def _relationships(model: type) -> set[str]:
@@ -205,7 +207,8 @@ def build(book: RefBook) -> tuple[type, type]:
     view = type(f"{stem}View", (book.view_base,), {
         **common,
         "__doc__": f"Screen of «{title}» (generated from its RefBook declaration).",
-        "datamodel": UchetInterface(model, eager=eager, optional=book.optional),
+        "datamodel": UchetInterface(model, eager=eager, optional=book.optional,
+                                    count_cap=book.count_cap),
         "list_title": title,
         "show_title": title,
         "add_title": title,
@@ -225,7 +228,7 @@ def build(book: RefBook) -> tuple[type, type]:
         **common,
         "__doc__": f"REST API of «{title}».",
         "resource_name": book.name.lower(),
-        "datamodel": UchetInterface(model, optional=book.optional),
+        "datamodel": UchetInterface(model, optional=book.optional, count_cap=book.count_cap),
         "list_columns": ["id", *api_columns],
         "show_columns": ["id", *dict.fromkeys([*api_columns,
                                                 *[f"{c}.id" if c in rels else c for c in edit]])],

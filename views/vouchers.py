@@ -9,7 +9,9 @@ exceeded…) are shown and the save waits for «Подтверждаю».
 
 from __future__ import annotations
 
-from flask import request
+from flask import flash, redirect, request, url_for
+from flask_appbuilder import expose, has_access, permission_name
+from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -18,19 +20,30 @@ from sqlalchemy import inspect as sa_inspect
 from wtforms import BooleanField, IntegerField, SelectField
 from wtforms.widgets import HiddenInput
 
+from models.base import fk_value
 from models.patients import Attachment, Patient
 from models.staff import Diagnosis, Employee
 from models.vouchers import LINE_STATES, PAYER_KINDS, VOUCHER_KINDS, Voucher, VoucherLine
 from security.effective import current
-from services.errors import NeedsConfirmation, ValidationError
+from security.scope import row_clause
+from services.errors import NeedsConfirmation, UchetError, ValidationError
+from services.voucher_bulk import change_doctor, recalculate
 from services.voucher_lines import SETTLED, check_line
-from services.voucher_rules import check_dates, check_header, check_ownership, check_voucher_delete
+from services.voucher_rules import (
+    branch_from_attachment,
+    check_dates,
+    check_header,
+    check_ownership,
+    check_voucher_delete,
+)
 from views.formatters import choice_label
 from views.lookup import Lookup, LookupMixin, RemoteSelectField
 from views.patients import PATIENT_LOOKUP, patient_where
-from views.refbook import RefBook, RefBookView, build, register_refbook
+from views.refbook import RefBook, RefBookApi, RefBookView, build, register_refbook
 
 RIGHT = "voucher.other_vouchers"
+#: The pager counts at most this many vouchers or lines (see UchetInterface.query_count).
+COUNT_CAP = 10_000
 #: Adding, changing or removing a line changes the voucher: «изменение» is enough.
 LINE_LEVELS = {"can_add": "edit", "can_post": "edit", "can_delete": "edit",
                "muldelete": "edit", "can_put": "edit", "can_edit": "edit"}
@@ -64,6 +77,9 @@ class FilterOthersLines(FilterOthersVouchers):
     arg_name = "uchet_own_voucher_lines"
 
     def apply(self, query, value):
+        rights = current()
+        if rights.is_admin or rights.flag("voucher.others_access"):
+            return query  # no "IN (every voucher)" for those who see them all
         visible = FilterOthersVouchers.apply(self, select(Voucher.id), value)
         return query.filter(VoucherLine.voucher_id.in_(visible.scalar_subquery()))
 
@@ -142,11 +158,82 @@ ATTACHMENT_LOOKUP = Lookup(Attachment, _attachment_where, lambda: [Attachment.va
                            needs=("can_list", "PatientView"))
 
 
-class VoucherScreen(LookupMixin, RefBookView):
+class AutoBranch:
+    """A voucher left without a branch gets the one its patient's attachment names
+    («Автоматически подставлять филиал по прикреплению пациента») before the scope
+    check reads it."""
+
+    def check_write(self, item) -> None:
+        if fk_value(item, "branch_id") is None:
+            item.branch = branch_from_attachment(self._session(), item, current())
+        super().check_write(item)
+
+
+class VoucherApi(AutoBranch, RefBookApi):
+    """The vouchers' REST API."""
+
+
+class VoucherScreen(AutoBranch, LookupMixin, RefBookView):
     """Vouchers: the patient and the diagnosis are chosen by search (the classifier
-    and the registry are far too long for a drop-down)."""
+    and the registry are far too long for a drop-down); recalculation and the bulk
+    change of doctor work on the rows ticked in the list."""
 
     lookups = {"patient": PATIENT_LOOKUP, "diagnosis": DIAGNOSIS_LOOKUP}
+
+    @fab_action("recalculate", _l("Пересчитать талоны"),
+                _l("Пересчитать цены и плательщиков выбранных талонов?"), "fa-refresh",
+                single=False)
+    def recalculate(self, items):
+        """Re-price the chosen vouchers in one transaction and say what changed."""
+        session = self._session()
+        try:
+            done = recalculate(session, items, current(), current().user_id)
+            session.commit()
+        except UchetError as exc:
+            session.rollback()
+            flash(str(exc), "danger")
+            return redirect(url_for(f"{type(self).__name__}.list"))
+        flash(_("Пересчитано: изменено строк %(c)s, без изменений %(u)s; оплаченные, "
+                "выставленные в счёт и отменённые не пересчитываются: %(k)s",
+                c=done.changed, u=done.unchanged, k=done.kept), "success")
+        for reason in done.skipped:
+            flash(reason, "warning")
+        return redirect(url_for(f"{type(self).__name__}.list"))
+
+    @fab_action("change_doctor", _l("Изменить врача"), "", "fa-user-md", single=False)
+    def change_doctor_action(self, items):
+        """Ask for the doctor to set on the chosen vouchers."""
+        return self._doctor_page(items)
+
+    def _doctor_page(self, items, status=200):
+        doctors = self._session().scalars(
+            select(Employee).where(Employee.is_doctor.is_(True), Employee.active.is_(True),
+                                   row_clause(Employee, current().scope))
+            .order_by(Employee.last_name, Employee.first_name)).all()
+        return self.render_template("uchet/voucher_doctor.html", items=items,
+                                    doctors=doctors), status
+
+    @expose("/change-doctor", methods=["POST"])
+    @has_access
+    @permission_name("edit")
+    def change_doctor(self):
+        """Set the chosen doctor on the vouchers, all or nothing."""
+        session = self._session()
+        items = self._scoped_items(request.form.getlist("rowid"))
+        doctor = session.scalar(select(Employee).where(
+            Employee.id == request.form.get("doctor", type=int),
+            row_clause(Employee, current().scope)))
+        try:
+            if doctor is None:
+                raise ValidationError(_("Выберите врача из списка"))
+            changed = change_doctor(session, items, doctor, current(), current().user_id)
+            session.commit()
+        except UchetError as exc:
+            session.rollback()
+            flash(str(exc), "danger")
+            return self._doctor_page(self._scoped_items(request.form.getlist("rowid")), 400)
+        flash(_("Врач «%(d)s» указан в талонах: %(n)s", d=doctor, n=changed), "success")
+        return redirect(url_for(f"{type(self).__name__}.list"))
 
 
 class VoucherLineScreen(LookupMixin, RefBookView):
@@ -177,7 +264,7 @@ LINE_BOOK = RefBook(
     edit_columns=("voucher", "service", "quantity", "price_type", "price", "discount",
                   "payer_kind", "attachment", "contract", "state"),
     search_columns=("service", "state", "payer_kind", "service_date"),
-    order=("id", "asc"), icon="fa-list", eager=("voucher.patient",),
+    order=("id", "asc"), icon="fa-list", eager=("voucher.patient",), count_cap=COUNT_CAP,
     optional=("price", "discount", "payer_kind", "state"),
     formatters={"payer_kind": choice_label(PAYER_KINDS), "state": choice_label(LINE_STATES)},
     base_filters=(("id", FilterOthersLines, None),),
@@ -202,11 +289,16 @@ VOUCHER_BOOK = RefBook(
     edit_columns=("service_date", "kind", "branch", "department", "doctor", "nurse",
                   "patient", "diagnosis", "referring_unit", "contract", "note", "version"),
     search_columns=("service_date", "branch", "department", "doctor", "kind", "total"),
-    order=("service_date", "desc"), icon="fa-ticket",
+    order=("service_date", "desc"), icon="fa-ticket", count_cap=COUNT_CAP,
+    optional=("branch",),  # «Автоматически подставлять филиал по прикреплению»
     formatters={"kind": choice_label(VOUCHER_KINDS)},
     base_filters=(("id", FilterOthersVouchers, None),),
     validate=check_voucher, delete_rule=check_voucher_removal, view_base=VoucherScreen,
-    extra={"related_views": [LINES[0]], "add_form_extra_fields": VOUCHER_FIELDS,
+    api_base=VoucherApi,
+    extra={"related_views": [LINES[0]],
+           # The yes/no rights of the seed decide, in the service; «изменение» opens them.
+           "permission_levels": {"recalculate": "edit", "change_doctor": "edit"},
+           "add_form_extra_fields": VOUCHER_FIELDS,
            "edit_form_extra_fields": dict(VOUCHER_FIELDS)})
 
 register_refbook(VOUCHER_BOOK)
