@@ -149,6 +149,9 @@ class Attachment(Model):
         patient = self.patient
         return patient.home_branch_id if patient is not None else None
 
+    def __repr__(self) -> str:
+        return f"{self.patient} — {self.programme}" if self.programme is not None else "—"
+
     @property
     def contract(self):
         """Return the contract the attachment falls under."""

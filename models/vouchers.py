@@ -141,7 +141,8 @@ class VoucherLine(Model):
         ForeignKey("ref_price_type.id", ondelete="RESTRICT"), index=True)
     category_id: Mapped[int | None] = mapped_column(
         ForeignKey("ref_price_category.id", ondelete="RESTRICT"), index=True)
-    price: Mapped[Decimal] = mapped_column(Numeric(14, 2), nullable=False, default=0,
+    # No default: an empty price on the form means "the list price" (set by the rules).
+    price: Mapped[Decimal] = mapped_column(Numeric(14, 2), nullable=False,
                                            info=label(_l("Цена")))
     #: Discount (positive) or markup (negative), percent.
     discount: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False, default=0,

@@ -14,6 +14,7 @@ from dateutil.relativedelta import relativedelta
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from models.base import fk_value
 from models.patients import Attachment
 from models.programmes import Programme, ProgrammeService
 from models.vouchers import Voucher, VoucherLine
@@ -86,12 +87,13 @@ def check_limits(session, line: VoucherLine, voucher: Voucher, rights, *,
     programme = attachment.programme
     start, end = insurance_period(attachment, programme, voucher.service_date)
     warnings: list[str] = []
+    service_id = fk_value(line, "service_id")  # a form sets the relationship, not the key
     entry = session.scalar(select(ProgrammeService).where(
         ProgrammeService.programme_id == programme.id,
-        ProgrammeService.service_id == line.service_id))
+        ProgrammeService.service_id == service_id))
     if entry is not None and entry.max_count is not None:
         used = _used(session, line, attachment.id, start, end, VoucherLine.quantity,
-                     line.service_id)
+                     service_id)
         left = entry.max_count - used
         if line.quantity > left:
             _excess(line, rights, "voucher.programme_count_exceeded",

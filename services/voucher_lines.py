@@ -51,9 +51,11 @@ def _stored(item, key: str):
 
 
 def _changed(item, key: str) -> bool:
+    """Return True when a new row has the value or a stored row's value changed (a form
+    sets the relationship, so foreign keys are read through it)."""
     state = sa_inspect(item)
     if not state.persistent:
-        return getattr(item, key, None) is not None
+        return fk_value(item, key) is not None
     return _stored(item, key) != fk_value(item, key)
 
 
@@ -107,6 +109,12 @@ def _check_new_line(session, line: VoucherLine, voucher: Voucher, rights) -> Non
 def _resolve(session, line: VoucherLine, voucher: Voucher, rights) -> None:
     """Fill the payer of a line left to the system; check a payer the user chose."""
     chosen = line.payer_kind or None
+    payer_changed = any(_changed(line, key) for key in ("payer_kind", "attachment_id",
+                                                         "contract_id"))
+    if sa_inspect(line).persistent and not payer_changed:
+        if not _changed(line, "service_id"):
+            return  # a stored payer stays (a limit may have moved it to the patient)
+        chosen = None  # another service: its payer is found again
     if voucher.kind == "deposit":
         # A deposit voucher is paid from its contract's advance, whatever else applies.
         line.payer_kind, line.attachment = "contract", None
@@ -210,9 +218,9 @@ def _price(session, line: VoucherLine, voucher: Voucher, rights) -> None:
     if discount and _changed(line, "discount") and not rights.flag("voucher.apply_discount"):
         raise ValidationError(_("Скидку или надбавку даёт только пользователь с правом "
                                 "«Разрешить применение скидки/надбавки»"), field="discount")
-    if not Decimal(-1000) <= discount < Decimal(100):
+    if not Decimal(-1000) < discount < Decimal(100):
         raise ValidationError(
-            _("Скидка — меньше 100 процентов, надбавка — не больше 1000 процентов"),
+            _("Скидка — меньше 100 процентов, надбавка — меньше 1000 процентов"),
             field="discount")
     line.discount = discount
     line.amount = line_amount(line.price, line.quantity, discount)
@@ -240,6 +248,8 @@ def check_line(session, line: VoucherLine, rights, user_id: int | None, *,
         raise ValidationError(_("Услуга не переносится в другой талон"), field="voucher")
     if fk_value(line, "service_id") is None:
         raise ValidationError(_("Укажите услугу"), field="service")
+    if line.quantity is None and not sa_inspect(line).persistent:
+        line.quantity = 1  # the column's default, which the API leaves unset until flush
     if line.quantity is None or line.quantity <= 0:
         raise ValidationError(_("Количество — целое число больше нуля"), field="quantity")
     check_dates(session, voucher, rights, today or dt.date.today(), dt.datetime.now())

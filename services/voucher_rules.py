@@ -160,12 +160,31 @@ def check_header(session, voucher: Voucher, rights, user_id: int | None, *,
     if voucher.kind != "deposit" and fk_value(voucher, "contract_id") is not None:
         raise ValidationError(_("Договор указывается только в депозитном талоне"),
                               field="contract")
+    if state.persistent:
+        _follow_lines(voucher)
     warnings: list[str] = []
     policy(rights, "voucher.without_staff", fk_value(voucher, "nurse_id") is None,
            _("Не указан медперсонал"), warnings)
     policy(rights, "voucher.without_diagnosis", fk_value(voucher, "diagnosis_id") is None,
            _("Не указан диагноз МКБ-10"), warnings)
     return warnings
+
+
+def _follow_lines(voucher: Voucher) -> None:
+    """Carry a stored voucher's new date and branch to its lines (their copies drive
+    limits and statistics); refuse the move when a line is already paid or invoiced.
+
+    Raises ValidationError.
+    """
+    branch_id = fk_value(voucher, "branch_id")
+    if voucher.service_date == _stored(voucher, "service_date") and \
+            branch_id == _stored(voucher, "branch_id"):
+        return
+    if any(line.state in ("paid", "invoiced") for line in voucher.lines):
+        raise ValidationError(_("В талоне есть оплаченные или выставленные в счёт услуги: "
+                                "дата и филиал талона не меняются"), field="service_date")
+    for line in voucher.lines:
+        line.service_date, line.branch_id = voucher.service_date, branch_id
 
 
 def check_voucher_delete(session, voucher: Voucher, rights, user_id: int | None,

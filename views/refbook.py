@@ -179,6 +179,10 @@ class RefBook:
     labels: Mapping[str, object] = field(default_factory=dict)  # for view_columns
     #: Count at most this many rows for the pager (tables of millions of rows).
     count_cap: int | None = None
+    #: FAB permission -> access level it needs (screen and API alike).
+    permission_levels: Mapping[str, str] = field(default_factory=dict)
+    #: Extra form fields of the screen only (e.g. a «Подтверждаю» box), not of the API.
+    form_only: tuple[str, ...] = ()
 
 
 def _relationships(model: type) -> set[str]:
@@ -198,6 +202,7 @@ def build(book: RefBook) -> tuple[type, type]:
     common = {
         "governing_right": book.right,
         "permission_rights": dict(book.permission_rights),
+        "permission_levels": dict(book.permission_levels),
         "base_filters": [list(f) for f in book.base_filters],
         "field_rights": dict(book.field_rights),
         "validate": book.validate,
@@ -216,8 +221,8 @@ def build(book: RefBook) -> tuple[type, type]:
         "label_columns": labels,
         "list_columns": [*book.columns, *book.view_columns],
         "show_columns": list(dict.fromkeys([*book.columns, *book.view_columns, *edit])),
-        "add_columns": edit,
-        "edit_columns": edit,
+        "add_columns": [*edit, *book.form_only],
+        "edit_columns": [*edit, *book.form_only],
         "search_columns": search,
         "order_columns": [c for c in book.columns if c not in rels],
         "formatters_columns": dict(book.formatters),

@@ -55,6 +55,17 @@ def confirmed() -> bool:
     return value.lower() in ("1", "y", "yes", "true", "on")
 
 
+def visible_vouchers(rights):
+    """Return the clause keeping the vouchers a user sees beyond his branch scope: all
+    with «Доступ к талонам других пользователей», else those he created or where he
+    is the main doctor (None: no restriction)."""
+    if rights.is_admin or rights.flag("voucher.others_access"):
+        return None
+    doctor_of = select(Employee.id).where(Employee.user_id == rights.user_id)
+    return or_(Voucher.created_by_id == rights.user_id,
+               Voucher.doctor_id.in_(doctor_of.scalar_subquery()))
+
+
 class FilterOthersVouchers(BaseFilter):
     """Without «Доступ к талонам других пользователей» a user sees the vouchers he
     created and those where he is the main doctor."""
@@ -63,12 +74,8 @@ class FilterOthersVouchers(BaseFilter):
     arg_name = "uchet_own_vouchers"
 
     def apply(self, query, value):
-        rights = current()
-        if rights.is_admin or rights.flag("voucher.others_access"):
-            return query
-        doctor_of = select(Employee.id).where(Employee.user_id == rights.user_id)
-        return query.filter(or_(Voucher.created_by_id == rights.user_id,
-                                Voucher.doctor_id.in_(doctor_of.scalar_subquery())))
+        clause = visible_vouchers(current())
+        return query if clause is None else query.filter(clause)
 
 
 class FilterOthersLines(FilterOthersVouchers):
@@ -77,10 +84,10 @@ class FilterOthersLines(FilterOthersVouchers):
     arg_name = "uchet_own_voucher_lines"
 
     def apply(self, query, value):
-        rights = current()
-        if rights.is_admin or rights.flag("voucher.others_access"):
+        clause = visible_vouchers(current())
+        if clause is None:
             return query  # no "IN (every voucher)" for those who see them all
-        visible = FilterOthersVouchers.apply(self, select(Voucher.id), value)
+        visible = select(Voucher.id).where(clause)
         return query.filter(VoucherLine.voucher_id.in_(visible.scalar_subquery()))
 
 
@@ -114,6 +121,11 @@ def check_voucher_removal(session, voucher: Voucher) -> None:
 def check_voucher_line(session, line: VoucherLine) -> None:
     """Save rule of a line: price, payer, limits and rights; warnings need confirming."""
     rights = current()
+    visible = visible_vouchers(rights)
+    voucher_id = fk_value(line, "voucher_id")
+    if visible is not None and voucher_id is not None and session.scalar(
+            select(Voucher.id).where(Voucher.id == voucher_id, visible)) is None:
+        raise ValidationError(_("Талон не найден"), field="voucher")
     warnings = check_line(session, line, rights, rights.user_id, confirmed=confirmed())
     if warnings and not confirmed():
         raise NeedsConfirmation(warnings)
@@ -141,9 +153,12 @@ def _diagnosis_where(words: list[str], _dates) -> list:
 
 
 def _voucher_where(words: list[str], _dates) -> list:
-    """The voucher whose number (id) is typed."""
+    """The voucher whose number (id) is typed, if the user may see it."""
     number = words[0].lstrip("№") if words else ""
-    return [Voucher.id == int(number)] if number.isdigit() and len(number) < 18 else [false()]
+    if not (number.isdigit() and len(number) < 18):
+        return [false()]
+    visible = visible_vouchers(current())
+    return [Voucher.id == int(number), *([] if visible is None else [visible])]
 
 
 def _attachment_where(words: list[str], dates) -> list:
@@ -244,7 +259,8 @@ class VoucherLineScreen(LookupMixin, RefBookView):
 
 CONFIRM = BooleanField(_l("Подтверждаю"), description=_l(
     "Отметьте, чтобы сохранить, несмотря на предупреждения"))
-VERSION = IntegerField(widget=HiddenInput())
+# No label: the row stays empty; the value travels with the form (concurrent edits).
+VERSION = IntegerField("", widget=HiddenInput())
 PAYER_FIELD = SelectField(_l("Плательщик"), choices=[("", _l("Определить автоматически")),
                                                      *PAYER_KINDS.items()])
 STATE_FIELD = SelectField(_l("Состояние"), choices=list(LINE_STATES.items()),
@@ -269,7 +285,8 @@ LINE_BOOK = RefBook(
     formatters={"payer_kind": choice_label(PAYER_KINDS), "state": choice_label(LINE_STATES)},
     base_filters=(("id", FilterOthersLines, None),),
     validate=check_voucher_line, delete_rule=check_line_removal, view_base=VoucherLineScreen,
-    extra={"permission_levels": LINE_LEVELS, "add_form_extra_fields": LINE_FIELDS,
+    permission_levels=LINE_LEVELS, form_only=("confirm",),
+    extra={"add_form_extra_fields": LINE_FIELDS,
            "edit_form_extra_fields": dict(LINE_FIELDS)})
 LINES = build(LINE_BOOK)
 
@@ -294,10 +311,10 @@ VOUCHER_BOOK = RefBook(
     formatters={"kind": choice_label(VOUCHER_KINDS)},
     base_filters=(("id", FilterOthersVouchers, None),),
     validate=check_voucher, delete_rule=check_voucher_removal, view_base=VoucherScreen,
-    api_base=VoucherApi,
+    api_base=VoucherApi, form_only=("confirm",),
+    # The yes/no rights of the seed decide, in the service; «изменение» opens the actions.
+    permission_levels={"recalculate": "edit", "change_doctor": "edit"},
     extra={"related_views": [LINES[0]],
-           # The yes/no rights of the seed decide, in the service; «изменение» opens them.
-           "permission_levels": {"recalculate": "edit", "change_doctor": "edit"},
            "add_form_extra_fields": VOUCHER_FIELDS,
            "edit_form_extra_fields": dict(VOUCHER_FIELDS)})
 
