@@ -142,6 +142,11 @@ def _resolve(session, line: VoucherLine, voucher: Voucher, rights) -> None:
         if attachment is None or attachment.patient_id != fk_value(voucher, "patient_id"):
             raise ValidationError(_("Выберите прикрепление этого пациента"),
                                   field="attachment")
+        day = voucher.service_date
+        if day < attachment.valid_from or (attachment.valid_to is not None
+                                           and day > attachment.valid_to):
+            raise ValidationError(_("Прикрепление не действует на дату талона"),
+                                  field="attachment")
         line.attachment, line.contract = attachment, attachment.programme.contract
     else:
         if fk_value(line, "contract_id") is None:

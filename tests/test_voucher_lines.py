@@ -316,6 +316,21 @@ def test_choosing_the_payer_needs_post_by_attachment(session, login):
         ("patient", None, "PAID", "MSK-BASE", PAID_PRICE, PAID_PRICE)]
 
 
+def test_a_chosen_attachment_must_be_valid_on_the_voucher_date(session, login):
+    covered = service(session)
+    person, link = attached(session, [covered])
+    owner = voucher(session, person, day=ago(40))  # the attachment starts 30 days ago
+    session.commit()
+    before = snapshot(session, owner.id)
+    client, _ = voucher_user(session, login, {**OTHERS, "voucher.post_by_attachment": "yes"})
+    refused = add(client, owner, covered, payer_kind="attachment", attachment=link.id)
+    assert refused.status_code == 400
+    assert message(refused) == "Прикрепление не действует на дату талона"
+    assert snapshot(session, owner.id) == before
+    # Left to the system, the line goes to the patient: no attachment on that date.
+    assert add(client, owner, covered).get_json()["result"]["payer_kind"] == "patient"
+
+
 def test_a_contract_the_patient_is_not_attached_to_needs_post_unattached_contract(session,
                                                                                   login):
     item, owner = service(session), voucher(session, patient(session))
