@@ -69,7 +69,7 @@ def more_contracts(session):
 
 
 @pytest.mark.parametrize("name", ["ContractView", "AttachmentView", "PatientView",
-                                  "ProgrammeView"])
+                                  "ProgrammeView", "VoucherView", "VoucherLineView"])
 def test_list_pages_do_not_query_per_row(session, login, count_queries, more_contracts, name):
     """A list of 6 rows and one of 25 run the same number of queries: related names
     (payer, programme, contract, branch) are loaded up front, not row by row."""

@@ -280,7 +280,8 @@ LINE_BOOK = RefBook(
     edit_columns=("voucher", "service", "quantity", "price_type", "price", "discount",
                   "payer_kind", "attachment", "contract", "state"),
     search_columns=("service", "state", "payer_kind", "service_date"),
-    order=("id", "asc"), icon="fa-list", eager=("voucher.patient",), count_cap=COUNT_CAP,
+    order=("id", "asc"), icon="fa-list", count_cap=COUNT_CAP,
+    eager=("attachment.patient", "attachment.programme"),  # an attachment reads as both
     optional=("price", "discount", "payer_kind", "state"),
     formatters={"payer_kind": choice_label(PAYER_KINDS), "state": choice_label(LINE_STATES)},
     base_filters=(("id", FilterOthersLines, None),),
