@@ -25,7 +25,16 @@ SEX_FIELD = SelectField(_l("Пол"), choices=list(SEXES.items()))
 
 
 class PatientScreen(RefBookView):
-    """The patient card warns about namesakes born on the same day."""
+    """The patient card warns about namesakes born on the same day and, with «Создание
+    талонов для выбранного пациента из меню Пациент», offers «Создать талон»."""
+
+    show_template = "uchet/patient_show.html"
+
+    def render_template(self, template, **kwargs):
+        rights = current()
+        kwargs["may_create_voucher"] = rights.flag("voucher.create_from_patient_menu") and \
+            self.appbuilder.sm.has_access("can_add", "VoucherView")
+        return super().render_template(template, **kwargs)
 
     def post_add(self, item) -> None:
         self._warn_duplicates(item)

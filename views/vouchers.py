@@ -195,6 +195,15 @@ class VoucherScreen(AutoBranch, LookupMixin, RefBookView):
 
     lookups = {"patient": PATIENT_LOOKUP, "diagnosis": DIAGNOSIS_LOOKUP}
 
+    def _get_add_widget(self, form, exclude_cols=None, widgets=None):
+        """Open the add form with the patient of the card it came from (?patient=id),
+        if the user may see that patient."""
+        wanted = request.args.get("patient", type=int) if request.method == "GET" else None
+        if wanted is not None and abs(wanted) < 2**31:
+            form.patient.data = self._session().scalar(select(Patient).where(
+                Patient.id == wanted, row_clause(Patient, current().scope)))
+        return super()._get_add_widget(form, exclude_cols=exclude_cols, widgets=widgets)
+
     @fab_action("recalculate", _l("Пересчитать талоны"),
                 _l("Пересчитать цены и плательщиков выбранных талонов?"), "fa-refresh",
                 single=False)
