@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from flask_appbuilder.models.sqla import filters as fab
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import false
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 
 def _decimal(value):
@@ -86,17 +86,25 @@ class UchetInterface(SQLAInterface):
         return super().is_nullable(col_name)
 
     def apply_all(self, query, *args, **kwargs):
-        """Return FAB's filtered, ordered, paginated query with the eager loads added."""
+        """Return FAB's filtered, ordered, paginated query with the eager loads added:
+        one query per relationship for a page of rows, joined into the row's own
+        query for a single row (a card, an edit form: FAB's `get` asks no page size)."""
         query = super().apply_all(query, *args, **kwargs)
+        single = kwargs.get("page_size") is None and len(args) < 5
         if self.eager:
-            query = query.options(*(self._load(path) for path in self.eager))
+            query = query.options(*(self._load(path, single) for path in self.eager))
         return query
 
-    def _load(self, path: str):
-        """Return the selectin load option for a relationship path like "programme.contract"."""
+    def _load(self, path: str, single: bool = False):
+        """Return the load option for a relationship path like "programme.contract":
+        selectin, or joined for a single row's many-to-one links."""
         model, option = self.obj, None
         for name in path.split("."):
             attr = getattr(model, name)
-            option = selectinload(attr) if option is None else option.selectinload(attr)
+            joined = single and not attr.property.uselist
+            if option is None:
+                option = joinedload(attr) if joined else selectinload(attr)
+            else:
+                option = option.joinedload(attr) if joined else option.selectinload(attr)
             model = attr.property.mapper.class_
         return option
