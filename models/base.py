@@ -51,6 +51,16 @@ def fk_value(item, key: str):
     return getattr(item, key)
 
 
+def stored_value(item, key: str):
+    """Return the value attribute `key` of a stored row had when it was loaded (the
+    current one if unchanged), or None for a row not stored yet."""
+    state = sa_inspect(item)
+    if not state.persistent:
+        return None
+    history = state.attrs[key].history
+    return (history.deleted or history.unchanged or [getattr(item, key)])[0]
+
+
 def money(nullable: bool = False, text=None) -> Mapped[Decimal]:
     """Return an exact money column (never a float)."""
     return mapped_column(Numeric(14, 2), nullable=nullable, info=label(text or _l("Сумма")))

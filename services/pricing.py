@@ -20,9 +20,8 @@ from models.patients import Attachment
 from models.pricelist import Price
 from models.programmes import Programme, ProgrammeService
 from models.refbooks import PriceCategory, PriceType, price_category_branch
+from services.contracts import KOPECK
 from services.errors import ValidationError
-
-KOPECK = Decimal("0.01")
 
 
 @dataclass(frozen=True)

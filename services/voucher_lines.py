@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy import inspect as sa_inspect
 
-from models.base import fk_value
+from models.base import fk_value, stored_value
 from models.contracts import Contract
 from models.patients import Attachment
 from models.pricelist import Service
@@ -42,21 +42,13 @@ PRICE_FIELDS = ("service_id", "quantity", "price", "discount", "price_type_id",
                 "payer_kind", "attachment_id", "contract_id")
 
 
-def _stored(item, key: str):
-    state = sa_inspect(item)
-    if not state.persistent:
-        return None
-    history = state.attrs[key].history
-    return (history.deleted or history.unchanged or [None])[0]
-
-
 def _changed(item, key: str) -> bool:
     """Return True when a new row has the value or a stored row's value changed (a form
     sets the relationship, so foreign keys are read through it)."""
     state = sa_inspect(item)
     if not state.persistent:
         return fk_value(item, key) is not None
-    return _stored(item, key) != fk_value(item, key)
+    return stored_value(item, key) != fk_value(item, key)
 
 
 def check_state(line: VoucherLine, rights) -> None:
@@ -65,7 +57,7 @@ def check_state(line: VoucherLine, rights) -> None:
 
     Raises ValidationError.
     """
-    old = _stored(line, "state") or "rendered"
+    old = stored_value(line, "state") or "rendered"
     new = line.state or "rendered"
     if not sa_inspect(line).persistent:
         if new != "rendered":
@@ -263,7 +255,7 @@ def check_line(session, line: VoucherLine, rights, user_id: int | None, *,
     if not sa_inspect(line).persistent:
         _check_new_line(session, line, voucher, rights)
     line.service_date, line.branch_id = voucher.service_date, fk_value(voucher, "branch_id")
-    if _stored(line, "state") in SETTLED:
+    if stored_value(line, "state") in SETTLED:
         return []
     _resolve(session, line, voucher, rights)
     warnings: list[str] = []

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 
-from models.base import fk_value
+from models.base import fk_value, stored_value
 from models.staff import Employee
 from models.vouchers import VOUCHER_KINDS, Voucher
 from services.errors import ValidationError
@@ -24,12 +24,6 @@ from services.params import check_open
 
 def _number(rights, code: str) -> int:
     return int(rights.value(code) or 0)
-
-
-def _stored(item, key: str):
-    """Return the value `key` had when the row was loaded (the current one if unchanged)."""
-    history = sa_inspect(item).attrs[key].history
-    return (history.deleted or history.unchanged or [getattr(item, key)])[0]
 
 
 def is_own(session, voucher: Voucher, user_id: int | None) -> bool:
@@ -60,7 +54,7 @@ def check_dates(session, voucher: Voucher, rights, today: dt.date,
     Raises ValidationError.
     """
     state = sa_inspect(voucher)
-    stored_date = _stored(voucher, "service_date") if state.persistent else None
+    stored_date = stored_value(voucher, "service_date")
     check_open(session, fk_value(voucher, "branch_id"), voucher.service_date, stored_date,
                rights=rights)
     if voucher.service_date > today and not rights.flag("voucher.future_date"):
@@ -87,7 +81,7 @@ def check_ownership(session, voucher: Voucher, rights, user_id: int | None) -> N
     """
     if not sa_inspect(voucher).persistent or rights.flag("voucher.others_edit_delete"):
         return
-    doctor_id = _stored(voucher, "doctor_id")
+    doctor_id = stored_value(voucher, "doctor_id")
     owner = session.scalar(select(Employee.user_id).where(Employee.id == doctor_id)) \
         if doctor_id is not None else None
     if owner != user_id:
@@ -144,7 +138,7 @@ def check_header(session, voucher: Voucher, rights, user_id: int | None, *,
     check_ownership(session, voucher, rights, user_id)
     state = sa_inspect(voucher)
     doctor_changed = state.persistent and \
-        fk_value(voucher, "doctor_id") != _stored(voucher, "doctor_id")
+        fk_value(voucher, "doctor_id") != stored_value(voucher, "doctor_id")
     if doctor_changed and voucher.line_count and \
             not rights.flag("voucher.change_doctor_with_services"):
         raise ValidationError(_("В талоне уже есть услуги: врача меняет только пользователь с "
@@ -177,8 +171,8 @@ def _follow_lines(voucher: Voucher) -> None:
     Raises ValidationError.
     """
     branch_id = fk_value(voucher, "branch_id")
-    if voucher.service_date == _stored(voucher, "service_date") and \
-            branch_id == _stored(voucher, "branch_id"):
+    if voucher.service_date == stored_value(voucher, "service_date") and \
+            branch_id == stored_value(voucher, "branch_id"):
         return
     if any(line.state in ("paid", "invoiced") for line in voucher.lines):
         raise ValidationError(_("В талоне есть оплаченные или выставленные в счёт услуги: "

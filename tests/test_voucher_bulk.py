@@ -153,3 +153,22 @@ def test_a_voucher_outside_the_scope_is_not_found(session, login):
                             data={"doctor": _doctor(session, "SPB-NEV").id,
                                   "rowid": [str(voucher.id)]})
     assert response.status_code == 404
+
+
+def test_actions_do_not_reach_vouchers_hidden_by_others_access(session, login):
+    # Another user's voucher, in the same branch: without «Доступ к талонам других
+    # пользователей» neither action may touch it, whatever the yes/no rights say.
+    voucher = _voucher(session, login("admin"), lines=1)
+    voucher.lines[0].price = Decimal("1.00")
+    doctor = _doctor(session)
+    session.commit()
+    blind = user_with(session, login, {**EDITOR, "voucher.others_access": "no",
+                                       "voucher.recalculate": "yes",
+                                       "voucher.bulk_change_doctor": "yes"})
+    assert _recalculate(blind, [voucher.id]).status_code == 404
+    assert _prices(session, voucher.id) == [(Decimal("1.00"), "rendered")]
+    changed = blind.post("/voucherview/change-doctor",
+                         data={"doctor": doctor.id, "rowid": [str(voucher.id)]})
+    assert changed.status_code == 404
+    session.expire_all()
+    assert session.get(Voucher, voucher.id).doctor_id is None

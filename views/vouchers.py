@@ -20,7 +20,7 @@ from sqlalchemy import inspect as sa_inspect
 from wtforms import BooleanField, IntegerField, SelectField
 from wtforms.widgets import HiddenInput
 
-from models.base import fk_value
+from models.base import fk_value, stored_value
 from models.patients import Attachment, Patient
 from models.staff import Diagnosis, Employee
 from models.vouchers import LINE_STATES, PAYER_KINDS, VOUCHER_KINDS, Voucher, VoucherLine
@@ -99,8 +99,7 @@ def check_voucher(session, voucher: Voucher) -> None:
     rights = current()
     state = sa_inspect(voucher)
     if state.persistent:
-        history = state.attrs["version"].history
-        stored = (history.deleted or history.unchanged or [voucher.version])[0]
+        stored = stored_value(voucher, "version")
         if voucher.version != stored:
             raise ValidationError(_("Талон уже изменил другой пользователь: откройте его "
                                     "заново, ваши изменения не сохранены"), field="version")
