@@ -44,6 +44,7 @@ from models.refbooks import (
     RiskType,
     Tax,
 )
+from models.referrals import Referral
 from models.rights import RoleProfile, RoleRight
 from models.staff import Diagnosis, Employee
 from models.user import AppUser, manager_client, user_extra_unit
@@ -88,6 +89,7 @@ __all__ = [
     "ProgrammeCodeTemplate",
     "ProgrammeService",
     "RateType",
+    "Referral",
     "RiskType",
     "RoleProfile",
     "RoleRight",

@@ -6,7 +6,7 @@ import datetime as dt
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, ForeignKey
+from sqlalchemy import Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import label
@@ -15,7 +15,8 @@ from models.org import Unit
 
 class ModuleParameters(Model):
     """The parameters of one clinic network (its top unit): the closed reporting
-    period. Documents dated on or before `closed_through` are closed."""
+    period (documents dated on or before `closed_through` are closed) and the date
+    prepaid vouchers take."""
 
     __tablename__ = "sys_parameters"
     __label__ = _l("Параметры")
@@ -27,5 +28,11 @@ class ModuleParameters(Model):
                                          nullable=False, unique=True)
     closed_through: Mapped[dt.date | None] = mapped_column(
         Date, info=label(_l("Дата закрытого отчётного периода")))
+
+    #: The date of a prepaid voucher formed from referrals, for users whose right
+    #: «Предоплатный талон создавать на дату» says "use module parameters".
+    prepaid_date: Mapped[str] = mapped_column(
+        String(20), nullable=False, default="current_date", server_default="current_date",
+        info=label(_l("Дата предоплатного талона")))
 
     unit: Mapped[Unit] = relationship(Unit, info=label(_l("Сеть")))

@@ -37,6 +37,9 @@ VOUCHER_KINDS = {"regular": _l("Обычный"), "prepaid": _l("Предопл�
 LINE_STATES = {"rendered": _l("Оказана"), "blocked": _l("Заблокирована"),
                "cancelled": _l("Отменена"), "paid": _l("Оплачена"),
                "invoiced": _l("Выставлен счёт")}
+#: Where a voucher came from: typed in the voucher list, or formed in the EMR from
+#: referrals (edited under «Редактирование талонов из ЭМК»).
+VOUCHER_SOURCES = {"manual": _l("Талоны"), "emr": _l("ЭМК")}
 PAYER_KINDS = {"patient": _l("За счёт пациента"), "attachment": _l("По прикреплению"),
                "contract": _l("По договору")}
 
@@ -52,6 +55,7 @@ class Voucher(Model):
         Index("ix_vch_voucher_branch_date", "branch_id", "service_date", "id"),
         Index("ix_vch_voucher_date", "service_date"),
         CheckConstraint("kind IN ('regular', 'prepaid', 'deposit')", name="ck_voucher_kind"),
+        CheckConstraint("source IN ('manual', 'emr')", name="ck_voucher_source"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -85,6 +89,8 @@ class Voucher(Model):
     created_on: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False,
                                                     server_default=func.now(),
                                                     info=label(_l("Создан")))
+    source: Mapped[str] = mapped_column(String(10), nullable=False, default="manual",
+                                        server_default="manual", info=label(_l("Источник")))
     #: Bumped on every save: a second editor working from an older copy is told.
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 

@@ -16,7 +16,7 @@ from security.sync import ensure_preset_roles
 from services.demo_contracts import load_contracts
 from services.demo_refbooks import load_refbooks
 from services.demo_staff import load_staff
-from services.demo_vouchers import load_vouchers
+from services.demo_vouchers import load_referrals, load_vouchers
 
 DEMO_PASSWORD = "demo"
 
@@ -146,6 +146,7 @@ def load_demo(session: Session) -> dict[str, int]:
     contracts = load_contracts(session, units)
     staff = load_staff(session, units)
     vouchers = load_vouchers(session, units)
+    referrals = load_referrals(session, units)
     session.commit()
     return {"units": len(units), "users": len(users), "roles": len(roles), **refbooks,
-            **contracts, **staff, **vouchers}
+            **contracts, **staff, **vouchers, **referrals}

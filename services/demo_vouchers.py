@@ -13,6 +13,7 @@ from models.org import Unit
 from models.patients import Attachment, Patient
 from models.pricelist import Price, Service
 from models.programmes import ProgrammeService
+from models.referrals import Referral
 from models.staff import Employee
 from models.user import AppUser
 from models.vouchers import Voucher, VoucherLine
@@ -23,6 +24,7 @@ from services.voucher_rules import check_header
 SEED = 20261123
 DAYS = 45
 PER_BRANCH_PER_WEEK = 6
+REFERRALS_PER_BRANCH = 4
 
 
 def _priced_services(session) -> list[int]:
@@ -75,3 +77,30 @@ def load_vouchers(session: Session, units: dict[str, Unit]) -> dict[str, int]:
             session.flush()
             vouchers += 1
     return {"vouchers": vouchers, "voucher_lines": lines}
+
+
+def load_referrals(session: Session, units: dict[str, Unit]) -> dict[str, int]:
+    """Add referrals not yet formed into vouchers: a few per branch, booked for the
+    coming days, so «Сформировать талоны» has something to work on (flushed)."""
+    rng = random.Random(SEED + 1)
+    admin = session.scalar(select(AppUser).where(AppUser.username == "admin"))
+    today = dt.date.today()
+    services = _priced_services(session)
+    count = 0
+    for _code, branch in sorted(units.items()):
+        patients = session.scalars(select(Patient).where(Patient.home_branch_id == branch.id)
+                                   .order_by(Patient.id)).all()
+        doctors = session.scalars(select(Employee).where(
+            Employee.branch_id == branch.id, Employee.is_doctor.is_(True))
+            .order_by(Employee.id)).all()
+        if not patients or not doctors:
+            continue
+        for _ in range(REFERRALS_PER_BRANCH):
+            session.add(Referral(issued_on=today - dt.timedelta(days=rng.randrange(5)),
+                                 appointment_date=today + dt.timedelta(days=rng.randrange(7)),
+                                 branch=branch, patient=rng.choice(patients),
+                                 service_id=rng.choice(services), quantity=1,
+                                 doctor=rng.choice(doctors), created_by=admin))
+            count += 1
+    session.flush()
+    return {"referrals": count}

@@ -1,4 +1,5 @@
-"""Module parameters: the closed reporting period of a clinic network.
+"""Module parameters of a clinic network: the closed reporting period and the date
+rule of prepaid vouchers («Редактирование параметров»).
 
 A document dated on or before the network's `closed_through` date is closed:
 creating, changing or deleting it needs «Создание / редактирование / удаление
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from models.org import Unit, UnitClosure
@@ -19,6 +21,9 @@ from services.errors import ValidationError
 
 CLOSED_EDIT_RIGHT = "params.closed_period_edit"
 CLOSED_DATE_RIGHT = "params.closed_period_date"
+EDIT_RIGHT = "params.edit"
+#: «Предоплатный талон создавать на дату» when a user's right defers to the network.
+PREPAID_DATES = {"current_date": _l("текущая дата"), "record_date": _l("дата записи")}
 
 
 def network_of(session, unit_id: int) -> int | None:
@@ -71,11 +76,33 @@ def set_closed_through(session, network_id: int, day: dt.date | None, rights
         raise ValidationError(_("Дату закрытого периода меняет только пользователь с правом "
                                 "«Изменение даты закрытого отчетного периода»"),
                               field="closed_through")
+    params = _parameters(session, network_id)
+    params.closed_through = day
+    session.flush()
+    return params
+
+
+def _parameters(session, network_id: int) -> ModuleParameters:
     params = session.scalar(select(ModuleParameters)
                             .where(ModuleParameters.unit_id == network_id))
     if params is None:
         params = ModuleParameters(unit_id=network_id)
         session.add(params)
-    params.closed_through = day
+    return params
+
+
+def set_prepaid_date(session, network_id: int, rule: str, rights) -> ModuleParameters:
+    """Set the date rule of the network's prepaid vouchers (flushed, not committed).
+
+    Raises ValidationError without «Редактирование параметров» or for an unknown rule.
+    """
+    if not rights.flag(EDIT_RIGHT):
+        raise ValidationError(_("Параметры меняет только пользователь с правом "
+                                "«Редактирование параметров»"))
+    if rule not in PREPAID_DATES:
+        raise ValidationError(_("Выберите дату предоплатного талона из списка"),
+                              field="prepaid_date")
+    params = _parameters(session, network_id)
+    params.prepaid_date = rule
     session.flush()
     return params

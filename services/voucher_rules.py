@@ -1,7 +1,8 @@
 """The rules of a voucher's header, as the seed's «Документы / Талоны» rights set
 them: closed period, future dates, days and hours allowed for changes, other
 doctors' vouchers, the doctor of a voucher with services, a prepaid voucher's
-doctor, empty medical staff or diagnosis (allow / warn / forbid).
+doctor, empty medical staff or diagnosis (allow / warn / forbid), and the access
+level «Редактирование талонов из ЭМК» for vouchers formed in the EMR.
 
 Each refusal raises ValidationError naming the rule in Russian; a warning is
 returned as text and the caller asks the user to confirm it.
@@ -20,6 +21,30 @@ from models.staff import Employee
 from models.vouchers import VOUCHER_KINDS, Voucher
 from services.errors import ValidationError
 from services.params import check_open
+
+EMR_RIGHT = "voucher.emr_vouchers"
+
+
+def is_emr(voucher: Voucher | None) -> bool:
+    """Return True for a voucher formed in the EMR (its stored source decides)."""
+    return voucher is not None and (stored_value(voucher, "source") or voucher.source) == "emr"
+
+
+def check_emr_access(voucher: Voucher | None, rights, action: str) -> None:
+    """Refuse to `action` ("edit" or "delete") a voucher formed in the EMR below that
+    level of «Редактирование талонов из ЭМК»; other vouchers pass.
+
+    Raises ValidationError.
+    """
+    if not is_emr(voucher) or rights.is_admin or rights.at_least(EMR_RIGHT, action):
+        return
+    if action == "delete":
+        text = _("Талон сформирован в ЭМК: удаляет его только пользователь с уровнем "
+                 "«удаление» права «Редактирование талонов из ЭМК»")
+    else:
+        text = _("Талон сформирован в ЭМК: меняет его только пользователь с уровнем "
+                 "«изменение» права «Редактирование талонов из ЭМК»")
+    raise ValidationError(text)
 
 
 def _number(rights, code: str) -> int:
@@ -75,15 +100,21 @@ def check_dates(session, voucher: Voucher, rights, today: dt.date,
 
 def check_ownership(session, voucher: Voucher, rights, user_id: int | None) -> None:
     """Refuse to change or delete another doctor's voucher without «Редактирование и
-    удаление талонов других врачей» (the stored doctor decides).
+    удаление талонов других врачей» (the stored doctor decides; a voucher without a
+    doctor, such as a prepaid one, belongs to its author).
 
     Raises ValidationError.
     """
     if not sa_inspect(voucher).persistent or rights.flag("voucher.others_edit_delete"):
         return
     doctor_id = stored_value(voucher, "doctor_id")
-    owner = session.scalar(select(Employee.user_id).where(Employee.id == doctor_id)) \
-        if doctor_id is not None else None
+    if doctor_id is None:
+        if stored_value(voucher, "created_by_id") == user_id:
+            return
+        raise ValidationError(_("Талон без врача создан другим пользователем: менять и удалять "
+                                "его можно только с правом «Редактирование и удаление талонов "
+                                "других врачей»"))
+    owner = session.scalar(select(Employee.user_id).where(Employee.id == doctor_id))
     if owner != user_id:
         raise ValidationError(_("Это талон другого врача: менять и удалять его можно только "
                                 "с правом «Редактирование и удаление талонов других врачей»"))
@@ -134,9 +165,11 @@ def check_header(session, voucher: Voucher, rights, user_id: int | None, *,
         raise ValidationError(_("Укажите дату талона"), field="service_date")
     if fk_value(voucher, "branch_id") is None:
         voucher.branch = branch_from_attachment(session, voucher, rights)
+    state = sa_inspect(voucher)
+    if state.persistent:
+        check_emr_access(voucher, rights, "edit")
     check_dates(session, voucher, rights, today, now)
     check_ownership(session, voucher, rights, user_id)
-    state = sa_inspect(voucher)
     doctor_changed = state.persistent and \
         fk_value(voucher, "doctor_id") != stored_value(voucher, "doctor_id")
     if doctor_changed and voucher.line_count and \
@@ -190,6 +223,7 @@ def check_voucher_delete(session, voucher: Voucher, rights, user_id: int | None,
     Raises ValidationError.
     """
     today = today or dt.date.today()
+    check_emr_access(voucher, rights, "delete")
     check_dates(session, voucher, rights, today, dt.datetime.now())
     check_ownership(session, voucher, rights, user_id)
     settled = [line for line in voucher.lines if line.state in ("paid", "invoiced")]

@@ -58,3 +58,30 @@ def test_a_date_that_is_not_one_is_refused(session, login):
     assert response.status_code == 400
     assert "Дата «31.02.2026x» не распознана" in flashes(response, "danger")
     assert _closed(session) is None
+
+
+def _prepaid_rule(session):
+    session.expire_all()
+    row = session.scalar(select(ModuleParameters).where(
+        ModuleParameters.unit_id == unit(session, "NET").id))
+    return row.prepaid_date if row else None
+
+
+def test_only_the_edit_right_sets_the_prepaid_voucher_date(session, login):
+    viewer = user_with(session, login, VIEWER)
+    page = viewer.get("/parameters/").text
+    assert 'name="prepaid_date"' in page and " disabled" in page  # shown, not editable
+    refused = viewer.post("/parameters/settings", data={"prepaid_date": "record_date"})
+    assert refused.status_code == 400
+    assert ("Параметры меняет только пользователь с правом «Редактирование параметров»"
+            in flashes(refused, "danger"))
+    assert _prepaid_rule(session) is None
+    editor = user_with(session, login, {**VIEWER, "params.edit": "yes"})
+    wrong = editor.post("/parameters/settings", data={"prepaid_date": "tomorrow"})
+    assert wrong.status_code == 400
+    assert "Выберите дату предоплатного талона из списка" in flashes(wrong, "danger")
+    assert _prepaid_rule(session) is None
+    assert editor.post("/parameters/settings",
+                       data={"prepaid_date": "record_date"}).status_code == 302
+    assert _prepaid_rule(session) == "record_date"
+    assert 'value="record_date" selected' in editor.get("/parameters/").text

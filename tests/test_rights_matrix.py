@@ -46,6 +46,7 @@ from models import (
     ProgrammeCodeTemplate,
     ProgrammeService,
     RateType,
+    Referral,
     RiskType,
     Service,
     ServiceComponent,
@@ -183,6 +184,8 @@ ROWS = {
     **_book(Employee, "Employees", own=_owned(Employee, "MSK-TVR", "branch_id"),
             foreign=_owned(Employee, "SPB-NEV", "branch_id"), marker=lambda row: None),
     **_book(Diagnosis, "Diagnoses"),
+    **_book(Referral, "Referrals", own=_owned(Referral, "MSK-TVR", "branch_id"),
+            foreign=_owned(Referral, "SPB-NEV", "branch_id"), marker=lambda row: None),
 }
 # Views whose rights are not access levels on one right: tested in their own files.
 COVERED_ELSEWHERE = {

@@ -13,6 +13,7 @@ MODULES = (
     "views.contracts",
     "views.instalments",
     "views.vouchers",
+    "views.referrals",
     "views.parameters",
     "views.org",
     "views.security",

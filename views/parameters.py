@@ -15,7 +15,15 @@ from flask_babel import lazy_gettext as _l
 from models.org import Unit
 from security.effective import current
 from services.errors import UchetError, ValidationError
-from services.params import CLOSED_DATE_RIGHT, network_of, parameters_for, set_closed_through
+from services.params import (
+    CLOSED_DATE_RIGHT,
+    EDIT_RIGHT,
+    PREPAID_DATES,
+    network_of,
+    parameters_for,
+    set_closed_through,
+    set_prepaid_date,
+)
 from views.registry import register
 
 THRESHOLDS = ("params.warn_balance", "params.warn_count_limit", "params.split_oms_dms",
@@ -49,7 +57,9 @@ class ParametersView(BaseView):
         return self.render_template(
             "uchet/parameters.html", network=network, closed=closed,
             typed=typed if typed is not None else (closed.isoformat() if closed else ""),
-            may_change=rights.flag(CLOSED_DATE_RIGHT), mine=mine), status
+            may_change=rights.flag(CLOSED_DATE_RIGHT), mine=mine,
+            may_edit=rights.flag(EDIT_RIGHT), prepaid_dates=PREPAID_DATES,
+            prepaid_date=params.prepaid_date if params else "current_date"), status
 
     @expose("/", methods=["GET"])
     @has_access
@@ -78,6 +88,24 @@ class ParametersView(BaseView):
             return self._page(network, raw, 400)
         flash(_("Отчётный период закрыт по %(d)s", d=day.strftime("%d.%m.%Y"))
               if day else _("Закрытый период снят"), "success")
+        return redirect(url_for("ParametersView.show"))
+
+    @expose("/settings", methods=["POST"])
+    @has_access
+    @permission_name("show")
+    def settings(self):
+        """Save the network's settings (the date of prepaid vouchers)."""
+        network = self._network()
+        session = self.appbuilder.session
+        try:
+            set_prepaid_date(session, network.id, request.form.get("prepaid_date", ""),
+                             current())
+            session.commit()
+        except UchetError as exc:
+            session.rollback()
+            flash(str(exc), "danger")
+            return self._page(network, status=400)
+        flash(_("Параметры сохранены"), "success")
         return redirect(url_for("ParametersView.show"))
 
 
