@@ -64,3 +64,14 @@ def stored_value(item, key: str):
 def money(nullable: bool = False, text=None) -> Mapped[Decimal]:
     """Return an exact money column (never a float)."""
     return mapped_column(Numeric(14, 2), nullable=nullable, info=label(text or _l("Сумма")))
+
+
+def lock_row(session, model, key) -> None:
+    """Hold the row `key` of `model` until the transaction ends (SELECT … FOR UPDATE),
+    so that two saves checking one balance — a programme's limits, a deposit — run one
+    after the other instead of both seeing the same remainder. SQLite has no row
+    locks and needs none: it lets one writer at a time."""
+    from sqlalchemy import select
+
+    with session.no_autoflush:
+        session.execute(select(model.id).where(model.id == key).with_for_update())

@@ -14,7 +14,7 @@ from dateutil.relativedelta import relativedelta
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from models.base import fk_value
+from models.base import fk_value, lock_row
 from models.patients import Attachment
 from models.programmes import Programme, ProgrammeService
 from models.vouchers import Voucher, VoucherLine
@@ -84,6 +84,7 @@ def check_limits(session, line: VoucherLine, voucher: Voucher, rights, *,
     if line.payer_kind != "attachment" or ignore or rights.flag("voucher.post_ignore_limits"):
         return []
     attachment = line.attachment or session.get(Attachment, line.attachment_id)
+    lock_row(session, Attachment, attachment.id)  # one save at a time spends its limits
     programme = attachment.programme
     start, end = insurance_period(attachment, programme, voucher.service_date)
     warnings: list[str] = []

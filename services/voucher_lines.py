@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy import inspect as sa_inspect
 
-from models.base import fk_value, stored_value
+from models.base import fk_value, lock_row, stored_value
 from models.contracts import Contract
 from models.patients import Attachment
 from models.pricelist import Service
@@ -26,7 +26,7 @@ from services.contracts import money
 from services.errors import ValidationError
 from services.limits import check_limits
 from services.pricing import line_amount, line_price, resolve_payer
-from services.voucher_rules import check_dates, check_ownership, policy
+from services.voucher_rules import check_dates, check_emr_access, check_ownership, policy
 
 #: (from, to) -> the right that allows the change of a line's state.
 TRANSITIONS = {
@@ -98,8 +98,58 @@ def _check_new_line(session, line: VoucherLine, voucher: Voucher, rights) -> Non
                                     "только услуги филиала талона"), field="service")
 
 
-def _resolve(session, line: VoucherLine, voucher: Voucher, rights) -> None:
-    """Fill the payer of a line left to the system; check a payer the user chose."""
+def _check_service(session, line: VoucherLine, voucher: Voucher, rights) -> None:
+    """Without «Показывать услуги всех отделений» a voucher of a department takes only
+    that department's services (a service without a department fits every voucher).
+
+    Raises ValidationError.
+    """
+    department_id = fk_value(voucher, "department_id")
+    if department_id is None or rights.flag("voucher.all_department_services"):
+        return
+    own = session.scalar(select(Service.department_id).where(
+        Service.id == fk_value(line, "service_id")))
+    if own is not None and own != department_id:
+        raise ValidationError(_("Услуга относится к другому отделению: в талон отделения "
+                                "добавляются только его услуги (право «Показывать услуги "
+                                "всех отделений»)"), field="service")
+
+
+def _check_insurance(session, line: VoucherLine, voucher: Voucher, rights) -> None:
+    """With «Разделение услуг по признаку ОМС/ДМС» an OMS contract pays only for services
+    marked OMS, a DMS contract only for those marked DMS, and one voucher never holds
+    both OMS and DMS lines (they go to different registers).
+
+    Raises ValidationError.
+    """
+    if not rights.flag("params.split_oms_dms") or line.payer_kind == "patient":
+        return
+    kind = session.scalar(select(Contract.kind).where(
+        Contract.id == fk_value(line, "contract_id")))
+    if kind not in ("oms", "dms"):
+        return
+    marked = session.scalar(select(Service.insurance).where(
+        Service.id == fk_value(line, "service_id")))
+    names = {"oms": _("ОМС"), "dms": _("ДМС")}
+    if marked not in (kind, "both"):
+        raise ValidationError(_("Услуга не отмечена признаком %(k)s: по договору %(k)s она "
+                                "не проводится", k=names[kind]), field="service")
+    other = "dms" if kind == "oms" else "oms"
+    with session.no_autoflush:
+        mixed = session.scalar(select(func.count()).select_from(VoucherLine).join(
+            Contract, Contract.id == VoucherLine.contract_id).where(
+            VoucherLine.voucher_id == voucher.id, Contract.kind == other,
+            VoucherLine.id != (line.id or 0), VoucherLine.state != "cancelled"))
+    if mixed:
+        raise ValidationError(_("В талоне уже есть услуги %(o)s: услуги %(k)s оформляются "
+                                "отдельным талоном", o=names[other], k=names[kind]),
+                              field="payer_kind")
+
+
+def _resolve(session, line: VoucherLine, voucher: Voucher, rights, split: bool = False
+             ) -> None:
+    """Fill the payer of a line left to the system; check a payer the user chose (a
+    part split off to the patient is chosen under «Разрешить разбивать оплаты»)."""
     chosen = line.payer_kind or None
     payer_changed = any(_changed(line, key) for key in ("payer_kind", "attachment_id",
                                                          "contract_id"))
@@ -123,7 +173,7 @@ def _resolve(session, line: VoucherLine, voucher: Voucher, rights) -> None:
     attachment_id = fk_value(line, "attachment_id")
     same = (chosen == auto.kind and attachment_id ==
             (auto.attachment.id if auto.attachment else None))
-    if not same and not rights.flag("voucher.post_by_attachment"):
+    if not same and not split and not rights.flag("voucher.post_by_attachment"):
         raise ValidationError(_("Плательщика выбирает только пользователь с правом «Разрешить "
                                 "проводить услуги по выбранному прикреплению / за счет "
                                 "пациента»"), field="payer_kind")
@@ -159,6 +209,7 @@ def _check_deposit(session, line: VoucherLine, voucher: Voucher, rights) -> None
     contract = voucher.contract or session.get(Contract, voucher.contract_id)
     if contract is None or contract.amount is None:
         return
+    lock_row(session, Contract, contract.id)  # one save at a time spends the deposit
     spent = select(func.coalesce(func.sum(VoucherLine.amount), 0)).join(
         Voucher, Voucher.id == VoucherLine.voucher_id).where(
         Voucher.contract_id == contract.id, VoucherLine.state != "cancelled")
@@ -232,9 +283,10 @@ def _reprice(line: VoucherLine) -> bool:
 
 def check_line(session, line: VoucherLine, rights, user_id: int | None, *,
                confirmed: bool = False, today: dt.date | None = None,
-               ignore_limits: bool = False) -> list[str]:
+               ignore_limits: bool = False, split: bool = False) -> list[str]:
     """Check and complete a voucher line before it is saved. Returns the warnings the
-    user has to confirm (empty once `confirmed` carried them out).
+    user has to confirm (empty once `confirmed` carried them out). `split` marks the
+    part of a line split off to the patient (services.voucher_split checked the right).
 
     Raises ValidationError.
     """
@@ -249,17 +301,21 @@ def check_line(session, line: VoucherLine, rights, user_id: int | None, *,
         line.quantity = 1  # the column's default, which the API leaves unset until flush
     if line.quantity is None or line.quantity <= 0:
         raise ValidationError(_("Количество — целое число больше нуля"), field="quantity")
+    check_emr_access(voucher, rights, "edit")
     check_dates(session, voucher, rights, today or dt.date.today(), dt.datetime.now())
     check_ownership(session, voucher, rights, user_id)
     check_state(line, rights)
     if not sa_inspect(line).persistent:
         _check_new_line(session, line, voucher, rights)
+    if _changed(line, "service_id"):
+        _check_service(session, line, voucher, rights)
     line.service_date, line.branch_id = voucher.service_date, fk_value(voucher, "branch_id")
     if stored_value(line, "state") in SETTLED:
         return []
-    _resolve(session, line, voucher, rights)
+    _resolve(session, line, voucher, rights, split)
+    _check_insurance(session, line, voucher, rights)
     warnings: list[str] = []
-    if line.payer_kind == "patient" and voucher.kind == "regular":
+    if line.payer_kind == "patient" and voucher.kind == "regular" and not split:
         policy(rights, "voucher.without_attachment", True,
                _("Пациент не прикреплён к программе, покрывающей услугу: услуга платная"),
                warnings)

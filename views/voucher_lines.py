@@ -1,0 +1,180 @@
+"""Услуги талонов: a voucher's lines, with the payer, price and state the line rules
+set, the department's services offered, and «Разделить оплату».
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import flash, redirect, request, url_for
+from flask_appbuilder import expose, has_access, permission_name
+from flask_appbuilder.actions import action as fab_action
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from wtforms import SelectField
+
+from models.base import fk_value
+from models.patients import Attachment, Patient
+from models.vouchers import (
+    LINE_STATES,
+    PAYER_KINDS,
+    Voucher,
+    VoucherLine,
+)
+from security.effective import current
+from services.contracts import money
+from services.errors import NeedsConfirmation, UchetError, ValidationError
+from services.voucher_lines import SETTLED, check_line
+from services.voucher_rules import (
+    check_dates,
+    check_emr_access,
+    check_ownership,
+)
+from services.voucher_split import split_to_patient
+from views.formatters import choice_label
+from views.lookup import Lookup, LookupMixin, RemoteSelectField
+from views.patients import patient_where
+from views.refbook import RefBook, RefBookView, build
+from views.voucher_common import (
+    CONFIRM,
+    COUNT_CAP,
+    RIGHT,
+    VOUCHER_LOOKUP,
+    FilterOthersLines,
+    confirmed,
+    visible_vouchers,
+)
+
+#: Adding, changing or removing a line changes the voucher: «изменение» is enough.
+LINE_LEVELS = {"can_add": "edit", "can_post": "edit", "can_delete": "edit",
+               "muldelete": "edit", "can_put": "edit", "can_edit": "edit"}
+
+
+def check_voucher_line(session, line: VoucherLine) -> None:
+    """Save rule of a line: price, payer, limits and rights; warnings need confirming."""
+    rights = current()
+    visible = visible_vouchers(rights)
+    voucher_id = fk_value(line, "voucher_id")
+    if visible is not None and voucher_id is not None and session.scalar(
+            select(Voucher.id).where(Voucher.id == voucher_id, visible)) is None:
+        raise ValidationError(_("Талон не найден"), field="voucher")
+    warnings = check_line(session, line, rights, rights.user_id, confirmed=confirmed())
+    if warnings and not confirmed():
+        raise NeedsConfirmation(warnings)
+
+
+def check_line_removal(session, line: VoucherLine) -> None:
+    """Delete rule of a line: the right to delete services, never a paid or invoiced one."""
+    rights = current()
+    if line.state in SETTLED:
+        raise ValidationError(_("Оплаченная или выставленная в счёт услуга не удаляется: "
+                                "она отменяется"))
+    if not rights.flag("voucher.delete_services"):
+        raise ValidationError(_("Услуги удаляет только пользователь с правом «Разрешить "
+                                "удаление оказанных услуг/товаров»"))
+    check_emr_access(line.voucher, rights, "edit")
+    check_dates(session, line.voucher, rights, dt.date.today(), dt.datetime.now())
+    check_ownership(session, line.voucher, rights, rights.user_id)
+
+
+def _attachment_where(words: list[str], dates) -> list:
+    """Attachments of the patients PATIENT_LOOKUP finds."""
+    patients = select(Patient.id).where(*patient_where(words, dates))
+    return [Attachment.patient_id.in_(patients.scalar_subquery())]
+
+
+ATTACHMENT_LOOKUP = Lookup(Attachment, _attachment_where, lambda: [Attachment.valid_from],
+                           needs=("can_list", "PatientView"))
+
+
+class VoucherLineScreen(LookupMixin, RefBookView):
+    """Voucher lines: the voucher and the attachment are chosen by search; the services
+    offered are those of the voucher's department unless «Показывать услуги всех
+    отделений» (the save rule refuses the others all the same)."""
+
+    lookups = {"voucher": VOUCHER_LOOKUP, "attachment": ATTACHMENT_LOOKUP}
+
+    @fab_action("split_payment", _l("Разделить оплату"), "", "fa-columns", multiple=False)
+    def split_payment_action(self, item):
+        """Ask how many units of the line the patient pays for."""
+        return self._split_page(item)
+
+    def _split_page(self, item, status=200):
+        return self.render_template("uchet/voucher_split.html", item=item), status
+
+    @expose("/split/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("split_payment")
+    def split(self, pk):
+        """Move the chosen number of units to the patient (both lines or neither)."""
+        session = self._session()
+        item = self._scoped_items([pk])[0]
+        try:
+            quantity = request.form.get("quantity", type=int)
+            if quantity is None:
+                raise ValidationError(_("Укажите количество целым числом"), field="quantity")
+            part = split_to_patient(session, item, quantity, current(), current().user_id)
+            session.commit()
+        except UchetError as exc:
+            session.rollback()
+            flash(str(exc), "danger")
+            return self._split_page(self._scoped_items([pk])[0], 400)
+        flash(_("Оплата разделена: %(n)s ед. за счёт пациента на сумму %(s)s",
+                n=part.quantity, s=money(part.amount)), "success")
+        return redirect(url_for("VoucherView.show", pk=item.voucher_id))
+
+    def _get_add_widget(self, form, exclude_cols=None, widgets=None):
+        _department_services(form)
+        return super()._get_add_widget(form, exclude_cols=exclude_cols, widgets=widgets)
+
+    def _get_edit_widget(self, form, exclude_cols=None, widgets=None):
+        _department_services(form)
+        return super()._get_edit_widget(form, exclude_cols=exclude_cols, widgets=widgets)
+
+
+def _department_services(form) -> None:
+    """Narrow the form's service choices to the voucher's department (and services
+    of no department) for users without «Показывать услуги всех отделений»."""
+    voucher = getattr(getattr(form, "voucher", None), "data", None)
+    field = getattr(form, "service", None)
+    department_id = getattr(voucher, "department_id", None)
+    if field is None or department_id is None or \
+            current().flag("voucher.all_department_services"):
+        return
+    every = field.query_func
+    field.query_func = lambda: [service for service in every()
+                                if service.department_id in (None, department_id)]
+    field._object_list = None  # FAB caches the choices it read for validation
+
+
+PAYER_FIELD = SelectField(_l("Плательщик"), choices=[("", _l("Определить автоматически")),
+                                                     *PAYER_KINDS.items()])
+STATE_FIELD = SelectField(_l("Состояние"), choices=list(LINE_STATES.items()),
+                          default="rendered")
+
+VOUCHER_FIELD = RemoteSelectField(_l("Талон"), model=Voucher, view_name="VoucherLineView",
+                                  placeholder=_l("Номер талона"))
+ATTACHMENT_FIELD = RemoteSelectField(_l("Прикрепление"), model=Attachment,
+                                     view_name="VoucherLineView")
+LINE_FIELDS = {"voucher": VOUCHER_FIELD, "attachment": ATTACHMENT_FIELD,
+               "payer_kind": PAYER_FIELD, "state": STATE_FIELD, "confirm": CONFIRM}
+
+LINE_BOOK = RefBook(
+    VoucherLine, RIGHT, "VoucherLines", "documents",
+    ("voucher", "service", "quantity", "price", "discount", "amount", "payer_kind",
+     "attachment", "state"),
+    edit_columns=("voucher", "service", "quantity", "price_type", "price", "discount",
+                  "payer_kind", "attachment", "contract", "state"),
+    search_columns=("service", "state", "payer_kind", "service_date"),
+    order=("id", "asc"), icon="fa-list", count_cap=COUNT_CAP,
+    eager=("attachment.patient", "attachment.programme"),  # an attachment reads as both
+    optional=("price", "discount", "payer_kind", "state"),
+    formatters={"payer_kind": choice_label(PAYER_KINDS), "state": choice_label(LINE_STATES)},
+    base_filters=(("id", FilterOthersLines, None),),
+    validate=check_voucher_line, delete_rule=check_line_removal, view_base=VoucherLineScreen,
+    permission_levels={**LINE_LEVELS, "split_payment": "edit"}, form_only=("confirm",),
+    extra={"add_form_extra_fields": LINE_FIELDS,
+           "edit_form_extra_fields": dict(LINE_FIELDS)})
+LINES = build(LINE_BOOK)
+
