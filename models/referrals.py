@@ -70,5 +70,11 @@ class Referral(Model):
     voucher: Mapped[Voucher | None] = relationship(Voucher, info=label(_l("Талон")))
     created_by: Mapped[AppUser | None] = relationship(AppUser, info=label(_l("Автор")))
 
+    @property
+    def formed(self) -> str:
+        """Return whether a voucher was formed from the referral, without naming it: the
+        voucher may be one the reader is not allowed to see."""
+        return str(_l("оформлено")) if self.voucher_id is not None else "—"
+
     def __repr__(self) -> str:
         return f"№ {self.id} от {self.issued_on:%d.%m.%Y}" if self.id else "—"

@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from sqlalchemy import update
 
 from models.base import fk_value
 from models.referrals import Referral
@@ -72,6 +73,7 @@ def form_vouchers(session, referrals: list[Referral], rights, user_id: int | Non
                                 "«создание» права «Редактирование талонов из ЭМК»"))
     if not referrals:
         raise ValidationError(_("Выберите направления"))
+    referrals = list({r.id: r for r in referrals}.values())  # a row ticked twice is one
     formed = [r for r in referrals if fk_value(r, "voucher_id") is not None]
     if formed:
         raise ValidationError(_("Направление %(r)s уже оформлено талоном %(v)s",
@@ -99,13 +101,31 @@ def form_vouchers(session, referrals: list[Referral], rights, user_id: int | Non
             with session.no_autoflush:  # the line is priced by the rule before it is written
                 _note(result, check_line(session, line, rights, user_id,
                                          confirmed=confirmed, today=today))
-            referral.voucher = voucher
+            _claim(session, referral, voucher)
         # Marked as formed in the EMR once its lines are in: forming is creation, and
         # «Редактирование талонов из ЭМК» governs the later changes only.
         voucher.source = "emr"
         session.flush()
         result.vouchers.append(voucher)
     return result
+
+
+def _claim(session, referral: Referral, voucher: Voucher) -> None:
+    """Make the referral name the voucher, unless another request formed it meanwhile
+    (two clicks on «Подтверждаю»). A conditional no-op UPDATE takes the row's lock
+    (SQLite: the database's) and finds the referral still free; a second request
+    waits for the first to commit and then finds it taken. The link itself is set
+    through the ORM, so the journal records it.
+
+    Raises ValidationError when the referral is already formed.
+    """
+    claimed = session.execute(
+        update(Referral).where(Referral.id == referral.id, Referral.voucher_id.is_(None))
+        .values(voucher_id=Referral.voucher_id).execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        raise ValidationError(_("Направление %(r)s уже оформлено другим талоном: обновите "
+                                "список", r=referral))
+    referral.voucher = voucher
 
 
 def _note(result: Formed, warnings: list[str]) -> None:

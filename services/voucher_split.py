@@ -30,6 +30,9 @@ def split_to_patient(session, line: VoucherLine, quantity: int, rights, user_id:
     if line.state != "rendered":
         raise ValidationError(_("Разделяется оплата только оказанной услуги, ещё не оплаченной "
                                 "и не выставленной в счёт"))
+    if line.voucher.kind == "deposit":
+        raise ValidationError(_("В депозитном талоне все услуги оплачиваются из депозита: "
+                                "оплата не разделяется"))
     if line.payer_kind == "patient":
         raise ValidationError(_("Услуга уже оплачивается пациентом: делить нечего"))
     if not isinstance(quantity, int) or not 0 < quantity < line.quantity:

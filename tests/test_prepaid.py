@@ -288,3 +288,66 @@ def test_a_voucher_without_a_doctor_belongs_to_its_author(session, login):
         400, "Талон без врача создан другим пользователем: менять и удалять его можно только "
              "с правом «Редактирование и удаление талонов других врачей»")
     assert stored(session, Voucher, made.id).note == "моя правка"
+
+
+def test_a_referral_ticked_twice_makes_one_line(session, login):
+    row = referral(session, patient(session), service(session))
+    session.commit()
+    client, _ = voucher_user(session, login, FORM)
+    client.post("/referralview/form-vouchers", data={"rowid": [row.id, row.id], "confirm": "1"})
+    assert formed_voucher(session, row).line_count == 1
+
+
+def test_a_referral_formed_meanwhile_by_another_request_is_refused(session, app):
+    """Two clicks on «Подтверждаю»: the second request read the referral before the
+    first committed; its claim finds the referral taken and nothing of it is kept
+    (the first request is played in the same transaction, then rolled back with it)."""
+    import pytest
+
+    from app.extensions import db
+    from security.effective import resolve
+    from services.errors import ValidationError
+    from services.prepaid import form_vouchers
+    from tests.support import make_role, make_user
+
+    row = referral(session, patient(session), service(session))
+    role = make_role(session, "Формирует талоны", {"scope.data": "own_subtree",
+                                                  "voucher.other_vouchers": "delete",
+                                                  "voucher.without_staff": "allow",
+                                                  "voucher.without_diagnosis": "allow",
+                                                  "voucher.without_attachment": "allow",
+                                                  **FORM})
+    user = make_user(session, "prepaid_race", roles=[role], home_unit=unit(session, "MSK-TVR"))
+    session.commit()
+    count = vouchers_count(session)
+    with app.test_request_context():
+        stale = db.session.get(Referral, row.id)  # read while still free
+        # The first request's voucher takes the referral behind the ORM's back: the
+        # object in hand still says "free", as it did for the second request.
+        first = db.session.execute(Voucher.__table__.insert().values(
+            service_date=ago(0), kind="prepaid", branch_id=row.branch_id,
+            patient_id=row.patient_id, total=0, line_count=0, version=1,
+            source="emr")).inserted_primary_key[0]
+        db.session.execute(Referral.__table__.update().where(Referral.id == row.id)
+                           .values(voucher_id=first))
+        assert stale.voucher_id is None
+        rights = resolve(db.session, db.session.get(type(user), user.id))
+        with pytest.raises(ValidationError, match="уже оформлено другим талоном"):
+            form_vouchers(db.session, [stale], rights, user.id, confirmed=True)
+        db.session.rollback()
+    # The refused request keeps nothing: neither its voucher nor a claim on the referral.
+    assert vouchers_count(session) == count
+    assert formed_voucher(session, row) is None
+
+
+def test_the_referral_list_does_not_name_the_voucher(session, login):
+    row = referral(session, patient(session), service(session))
+    session.commit()
+    author, _ = voucher_user(session, login, FORM)
+    form(author, row)
+    made = formed_voucher(session, row)
+    other, _ = voucher_user(session, login, {"voucher.others_access": "no"})
+    page = text(other.get(f"/referralview/show/{row.id}"))
+    assert "оформлено" in page
+    assert f"№ {made.id} от" not in page
+    assert other.get(f"/voucherview/show/{made.id}").status_code == 404

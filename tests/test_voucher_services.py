@@ -177,3 +177,17 @@ def test_a_deposit_check_locks_the_contract_on_postgresql(session, login, statem
     assert add(client, owner, service(session)).status_code == 201
     locks = [s for s in statements if "FOR UPDATE" in s]
     assert any("ctr_contract" in s for s in locks), locks
+
+
+def test_the_line_form_keeps_the_lines_own_service_offered(session, login):
+    """A line of another department's service (added by someone allowed to) keeps it
+    on the form: saving a new quantity must not swap the service."""
+    own, foreign = service(session, department="MSK-TVR-THR"), service(
+        session, department="MSK-TVR-LAB")
+    owner = voucher(session, patient(session), department=department(session, "MSK-TVR-THR"))
+    row = line(session, owner, foreign)
+    session.commit()
+    narrow, _ = voucher_user(session, login, OTHERS)
+    page = narrow.get(f"/voucherlineview/edit/{row.id}").get_data(as_text=True)
+    assert own.name in page  # the department's services are offered
+    assert f'value="{foreign.id}" selected' in page or f'selected value="{foreign.id}"' in page

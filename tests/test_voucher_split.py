@@ -111,3 +111,27 @@ def test_a_line_outside_the_scope_is_not_found(session, login):
     client, _ = voucher_user(session, login, SPLIT)
     assert split(client, row, 1).status_code == 404
     assert rows_of(session, owner)[0][0] == 3
+
+
+def test_a_deposit_voucher_is_not_split(session, login):
+    from tests.contract_rows import contract
+
+    deposit = contract(session, kind="deposit", payment_scheme="prepaid",
+                       amount=Decimal("9000.00"))
+    owner = voucher(session, patient(session), kind="deposit", contract=deposit)
+    row = line(session, owner, service(session), quantity=2, payer_kind="contract",
+               contract=deposit)
+    session.commit()
+    client, _ = voucher_user(session, login, SPLIT)
+    refused = split(client, row, 1)
+    assert refused.status_code == 400
+    assert ("В депозитном талоне все услуги оплачиваются из депозита: оплата не разделяется"
+            in flashes(refused, "danger"))
+    assert rows_of(session, owner) == [(2, "contract", PAID_PRICE, 2 * PAID_PRICE)]
+
+
+def test_the_single_row_split_is_not_a_bulk_action(session, login):
+    _owner, row = _covered(session)
+    client, _ = voucher_user(session, login, SPLIT)
+    assert client.post("/voucherlineview/action_post",
+                       data={"action": "split_payment", "rowid": [row.id]}).status_code == 404

@@ -207,8 +207,8 @@ class UchetModelView(ScopedMixin, FieldScopeViewMixin, ModelView):
     def action_post(self):
         """Run a bulk action on the selected rows, all of which must be in scope."""
         name = request.form.get("action", "")
-        if name not in self.actions:
-            abort(404)
+        if name not in self.actions or not self.actions[name].multiple:
+            abort(404)  # a single-row action takes one row, through `action`
         if not self.appbuilder.sm.has_access(self.get_action_permission_name(name),
                                              self.class_permission_name):
             abort(403)

@@ -105,11 +105,12 @@ FIELDS = {"patient": PATIENT_FIELD, "diagnosis": DIAGNOSIS_FIELD}
 
 REFERRAL_BOOK = RefBook(
     Referral, RIGHT, "Referrals", "documents",
-    ("issued_on", "appointment_date", "branch", "patient", "service", "quantity", "doctor",
-     "voucher"),
+    ("issued_on", "appointment_date", "branch", "patient", "service", "quantity", "doctor"),
     edit_columns=("issued_on", "appointment_date", "branch", "patient", "service", "quantity",
                   "doctor", "diagnosis", "note"),
-    search_columns=("issued_on", "appointment_date", "branch", "service", "doctor", "voucher"),
+    search_columns=("issued_on", "appointment_date", "branch", "service", "doctor"),
+    # Whether it was formed, not into which voucher (another user's may be hidden).
+    view_columns=("formed",), labels={"formed": _l("Талон")},
     order=("issued_on", "desc"), icon="fa-share-square-o", count_cap=10_000,
     validate=check_referral, delete_rule=check_referral_removal, view_base=ReferralScreen,
     # Reading the referrals is enough to reach the button; the EMR rights decide.

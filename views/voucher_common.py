@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import request
 from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, exists, false, or_, select
 from wtforms import BooleanField
 
 from models.staff import Diagnosis, Employee
@@ -71,8 +71,9 @@ class FilterOthersLines(FilterOthersVouchers):
         clause = visible_vouchers(current())
         if clause is None:
             return query  # no "IN (every voucher)" for those who see them all
-        visible = select(Voucher.id).where(clause)
-        return query.filter(VoucherLine.voucher_id.in_(visible.scalar_subquery()))
+        # Correlated: a page of lines probes its vouchers by key, instead of building
+        # the set of every visible voucher first.
+        return query.filter(exists().where(Voucher.id == VoucherLine.voucher_id, clause))
 
 
 def _diagnosis_where(words: list[str], _dates) -> list:

@@ -142,9 +142,12 @@ def _department_services(form) -> None:
     if field is None or department_id is None or \
             current().flag("voucher.all_department_services"):
         return
-    every = field.query_func
+    every, chosen = field.query_func, field.data
+    # The line's own service stays offered: dropping it would make the form pick the
+    # first service instead, and saving a new quantity would silently change it.
     field.query_func = lambda: [service for service in every()
-                                if service.department_id in (None, department_id)]
+                                if service.department_id in (None, department_id)
+                                or service is chosen]
     field._object_list = None  # FAB caches the choices it read for validation
 
 
