@@ -178,8 +178,12 @@ def test_forming_needs_the_emr_create_level_and_the_referrals_scope(session, log
     assert ("Талоны из направлений становятся талонами ЭМК: нужен уровень «создание» права "
             "«Редактирование талонов из ЭМК»") in flashes(page, "danger")
     assert formed_voucher(session, mine) is None
-    reader, _ = voucher_user(session, login, {**FORM, "voucher.other_vouchers": "view"})
-    form(reader, mine)  # reading the referrals is enough: the EMR rights decide
+    reader, _ = voucher_user(session, login, {**FORM, "voucher.other_vouchers": "view",
+                                              "voucher.without_staff": "warn"})
+    asked = form(reader, mine)  # reading the referrals is enough: the EMR rights decide
+    assert "Не указан медперсонал" in text(asked)
+    done = reader.post("/referralview/form-vouchers", data={"rowid": [mine.id], "confirm": "1"})
+    assert done.status_code == 302
     assert formed_voucher(session, mine) is not None
     client, _ = voucher_user(session, login, FORM)
     assert client.post("/referralview/form-vouchers",

@@ -72,7 +72,8 @@ class ReferralScreen(LookupMixin, RefBookView):
 
     @expose("/form-vouchers", methods=["POST"])
     @has_access
-    @permission_name("form_vouchers")
+    # The list's permission, as the button's level is "view": the EMR rights decide.
+    @permission_name("list")
     def form_confirmed(self):
         """Form the vouchers again, the user having confirmed the warnings."""
         return self._form(self._scoped_items(request.form.getlist("rowid")),

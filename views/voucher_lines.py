@@ -105,7 +105,7 @@ class VoucherLineScreen(LookupMixin, RefBookView):
 
     @expose("/split/<int:pk>", methods=["POST"])
     @has_access
-    @permission_name("split_payment")
+    @permission_name("edit")  # «изменение», the level of the split action itself
     def split(self, pk):
         """Move the chosen number of units to the patient (both lines or neither)."""
         session = self._session()
