@@ -92,7 +92,8 @@ class Voucher(Model):
     source: Mapped[str] = mapped_column(String(10), nullable=False, default="manual",
                                         server_default="manual", info=label(_l("Источник")))
     #: Bumped on every save: a second editor working from an older copy is told.
-    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1,
+                                         info=label(_l("Версия")))
 
     branch: Mapped[Unit] = relationship(Unit, foreign_keys=[branch_id],
                                         info=label(_l("Филиал")))
