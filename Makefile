@@ -51,6 +51,7 @@ bench: install
 	$(BIN)/python -m bench.orgtree
 	$(BIN)/python -m bench.price_import --rows 100000
 	$(BIN)/python -m bench.vouchers --lines 1000000
+	$(BIN)/python -m bench.cabinet --lines 1000000
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -32,12 +32,16 @@ SECURITY_TABLES = ("ab_permission_view_role", "role_right")
 
 GENERATE_VOUCHERS = """
 INSERT INTO vch_voucher (service_date, kind, branch_id, patient_id, doctor_id, total,
-                         line_count, created_on, version, created_by_id)
+                         line_count, created_on, version, created_by_id, referring_unit_id)
 SELECT current_date - (g::bigint * 7919 % 730)::int, 'regular', b.ids[1 + g % cardinality(b.ids)],
-       p.ids[1 + g * 31 % cardinality(p.ids)], NULL, 0, 0, now(), 1, NULL
+       p.ids[1 + g * 31 % cardinality(p.ids)], NULL, 0, 0, now(), 1, NULL,
+       CASE WHEN g % 5 < 3 THEN c.ids[1 + g * 7 % cardinality(c.ids)] END
 FROM generate_series(1, :vouchers) AS g,
      (SELECT array_agg(id ORDER BY id) AS ids FROM org_unit WHERE kind = 'branch') AS b,
-     (SELECT array_agg(id ORDER BY id) AS ids FROM pat_patient) AS p
+     (SELECT array_agg(id ORDER BY id) AS ids FROM pat_patient) AS p,
+     -- three in five visits are sent by a corporate client's office (the cabinet)
+     (SELECT array_agg(id ORDER BY id) AS ids FROM org_unit
+      WHERE kind IN ('head_unit', 'client_branch')) AS c
 """
 GENERATE_LINES = """
 INSERT INTO vch_line (voucher_id, service_id, quantity, price, discount, amount, payer_kind,

@@ -25,6 +25,8 @@ SEED = 20261123
 DAYS = 45
 PER_BRANCH_PER_WEEK = 6
 REFERRALS_PER_BRANCH = 4
+#: The share of visits sent by a corporate client's office (the cabinet's statistics).
+REFERRED_SHARE = 0.6
 
 
 def _priced_services(session) -> list[int]:
@@ -42,6 +44,9 @@ def load_vouchers(session: Session, units: dict[str, Unit]) -> dict[str, int]:
     rights = resolve(session, admin)
     today = dt.date.today()
     services = _priced_services(session)
+    # Client offices that send patients; a rng of their own keeps the rest as it was.
+    offices = [u for code, u in sorted(units.items()) if code.startswith("CL") and "-" in code]
+    referrer = random.Random(SEED + 2)
     vouchers = lines = 0
     for _code, branch in sorted(units.items()):
         patients = session.scalars(select(Patient).where(Patient.home_branch_id == branch.id)
@@ -60,6 +65,8 @@ def load_vouchers(session: Session, units: dict[str, Unit]) -> dict[str, int]:
                               department=doctor.department,
                               nurse=rng.choice(nurses) if nurses and rng.random() < .7 else None,
                               created_by=admin, version=1)
+            if offices and referrer.random() < REFERRED_SHARE:
+                voucher.referring_unit = referrer.choice(offices)
             session.add(voucher)
             check_header(session, voucher, rights, admin.id, today=today)
             covered = session.scalars(

@@ -15,6 +15,7 @@ MODULES = (
     "views.vouchers",
     "views.referrals",
     "views.parameters",
+    "views.cabinet",
     "views.org",
     "views.security",
     "views.rights",
