@@ -1,5 +1,6 @@
 """Uchet's models. Importing this package registers every table on FAB's metadata."""
 
+from models.cabinet import CourierCall, Question
 from models.contracts import (
     Contract,
     ContractTemplate,
@@ -58,6 +59,7 @@ __all__ = [
     "Colour",
     "Contract",
     "ContractTemplate",
+    "CourierCall",
     "Currency",
     "Department",
     "DepartmentProfile",
@@ -88,6 +90,7 @@ __all__ = [
     "Programme",
     "ProgrammeCodeTemplate",
     "ProgrammeService",
+    "Question",
     "RateType",
     "Referral",
     "RiskType",

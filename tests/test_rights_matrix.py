@@ -207,6 +207,8 @@ COVERED_ELSEWHERE = {
     "VoucherLineApi": "tests/test_vouchers.py",
     "ParametersView": "tests/test_parameters.py",
     "CabinetStatisticsView": "tests/test_cabinet_statistics.py (per demo cabinet role)",
+    "CourierView": "tests/test_cabinet_requests.py",
+    "QuestionsView": "tests/test_cabinet_requests.py",
 }
 
 

@@ -16,6 +16,7 @@ MODULES = (
     "views.referrals",
     "views.parameters",
     "views.cabinet",
+    "views.cabinet_requests",
     "views.org",
     "views.security",
     "views.rights",

@@ -6,6 +6,7 @@ from flask import g, redirect, url_for
 from flask_appbuilder import IndexView, expose
 
 from security.effective import current
+from services.cabinet_requests import unseen_answers
 from views.menu import CATEGORIES
 from views.registry import REGISTRY
 
@@ -41,4 +42,6 @@ class HomeView(IndexView):
             rights=rights,
             tiles=_tiles(rights),
             home_unit=getattr(user, "home_unit", None),
+            unseen_answers=unseen_answers(self.appbuilder.session, rights.user_id)
+            if rights.flag("cabinet.questions") else 0,
         )
