@@ -1,6 +1,13 @@
 """Uchet's models. Importing this package registers every table on FAB's metadata."""
 
 from models.cabinet import CourierCall, Question
+from models.cabinet_orders import (
+    Consumable,
+    ConsumableOrder,
+    ConsumableOrderLine,
+    Seminar,
+    SeminarRegistration,
+)
 from models.contracts import (
     Contract,
     ContractTemplate,
@@ -57,6 +64,9 @@ __all__ = [
     "Attachment",
     "BaseDepartment",
     "Colour",
+    "Consumable",
+    "ConsumableOrder",
+    "ConsumableOrderLine",
     "Contract",
     "ContractTemplate",
     "CourierCall",
@@ -96,6 +106,8 @@ __all__ = [
     "RiskType",
     "RoleProfile",
     "RoleRight",
+    "Seminar",
+    "SeminarRegistration",
     "Service",
     "ServiceComponent",
     "ServiceGroup",

@@ -51,7 +51,11 @@ def offices(session, rights) -> list[Unit]:
         Unit.kind.in_(OFFICE_KINDS), rights.scope.clause(Unit.id)).order_by(Unit.name)))
 
 
-def _text(value, name: str, limit: int, required: bool = True) -> str | None:
+def text_field(value, name: str, limit: int, required: bool = True) -> str | None:
+    """Return the typed text trimmed (None when empty and optional).
+
+    Raises ValidationError for an empty required field or one over `limit` characters.
+    """
     value = (value or "").strip()
     if not value:
         if required:
@@ -89,9 +93,9 @@ def call_courier(session, rights, user_id: int | None, *, unit_id, kind: str,
     if kind == "courier" and samples == 0:
         raise ValidationError(_("Укажите, сколько проб забрать"), field="samples")
     call = CourierCall(unit=unit, kind=kind, visit_date=visit_date, time_from=time_from,
-                       time_to=time_to, address=_text(address, _("Адрес"), 300),
-                       samples=samples, phone=_text(phone, _("Телефон"), 40, False),
-                       note=_text(note, _("Комментарий"), 500, False), state="new",
+                       time_to=time_to, address=text_field(address, _("Адрес"), 300),
+                       samples=samples, phone=text_field(phone, _("Телефон"), 40, False),
+                       note=text_field(note, _("Комментарий"), 500, False), state="new",
                        created_by_id=user_id)
     session.add(call)
     session.flush()
@@ -114,7 +118,7 @@ def move_call(session, call: CourierCall, state: str, rights, staff_note: str = 
                                 b=CALL_STATES.get(state, state)))
     call.state = state
     if is_lab(rights):
-        call.staff_note = _text(staff_note, _("Ответ лаборатории"), 500, False) \
+        call.staff_note = text_field(staff_note, _("Ответ лаборатории"), 500, False) \
             or call.staff_note
     session.flush()
     return call
@@ -132,8 +136,8 @@ def ask(session, rights, user_id: int | None, *, unit_id, addressee: str, subjec
     unit = office(session, rights, unit_id)
     if addressee not in ADDRESSEES:
         raise ValidationError(_("Выберите, кому адресован вопрос"), field="addressee")
-    question = Question(unit=unit, addressee=addressee, subject=_text(subject, _("Тема"), 200),
-                        text=_text(text, _("Вопрос"), 4000), created_by_id=user_id)
+    question = Question(unit=unit, addressee=addressee, subject=text_field(subject, _("Тема"), 200),
+                        text=text_field(text, _("Вопрос"), 4000), created_by_id=user_id)
     session.add(question)
     session.flush()
     return question
@@ -148,7 +152,7 @@ def answer(session, question: Question, text: str, rights, user_id: int | None,
     """
     if not is_lab(rights):
         raise ValidationError(_("Отвечает на вопросы персональный менеджер или его ассистент"))
-    question.answer = _text(text, _("Ответ"), 4000)
+    question.answer = text_field(text, _("Ответ"), 4000)
     question.answered_by_id, question.answered_on = user_id, now or dt.datetime.now()
     question.answer_seen_on = None
     session.flush()

@@ -13,6 +13,7 @@ from werkzeug.security import generate_password_hash
 from models.org import Unit, UnitKind
 from models.user import AppUser
 from security.sync import ensure_preset_roles
+from services.demo_cabinet import load_cabinet
 from services.demo_contracts import load_contracts
 from services.demo_refbooks import load_refbooks
 from services.demo_staff import load_staff
@@ -147,6 +148,7 @@ def load_demo(session: Session) -> dict[str, int]:
     staff = load_staff(session, units)
     vouchers = load_vouchers(session, units)
     referrals = load_referrals(session, units)
+    cabinet = load_cabinet(session)
     session.commit()
     return {"units": len(units), "users": len(users), "roles": len(roles), **refbooks,
-            **contracts, **staff, **vouchers, **referrals}
+            **contracts, **staff, **vouchers, **referrals, **cabinet}

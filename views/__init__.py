@@ -17,6 +17,7 @@ MODULES = (
     "views.parameters",
     "views.cabinet",
     "views.cabinet_requests",
+    "views.cabinet_orders",
     "views.org",
     "views.security",
     "views.rights",

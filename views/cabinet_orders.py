@@ -1,0 +1,148 @@
+"""Личный кабинет / Заказ расходных материалов and Программа семинаров: the client's
+office orders from the catalogue and registers for seminars; the personal manager
+moves orders along on the same page. The lab's managers keep both catalogues
+(«Кабинет менеджера»). Rules: services.cabinet_orders.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import abort, request
+from flask_appbuilder import expose, has_access, permission_name
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from models.cabinet_orders import (
+    ORDER_STATES,
+    Consumable,
+    ConsumableOrder,
+    Seminar,
+    SeminarRegistration,
+)
+from security.effective import current
+from services import cabinet_orders as rules
+from services.cabinet_requests import is_lab
+from views.cabinet_requests import CabinetPage, _form_int
+from views.refbook import RefBook, register_refbook
+from views.registry import register
+
+
+def _moves() -> dict[str, list[tuple[str, str]]]:
+    table = rules.LAB_MOVES if is_lab(current()) else rules.CLIENT_MOVES
+    return {state: [(to, str(ORDER_STATES[to])) for to in targets]
+            for state, targets in table.items()}
+
+
+class ConsumablesView(CabinetPage):
+    """Заказ расходных материалов: the catalogue with quantities, the address; orders."""
+
+    route_base = "/cabinet/consumables"
+    governing_right = "cabinet.consumables"
+    model = ConsumableOrder
+    template = "uchet/cabinet_consumables.html"
+
+    def _page(self, status: int = 200, **extra):
+        catalogue = self.appbuilder.session.scalars(
+            select(Consumable).where(Consumable.active.is_(True)).order_by(Consumable.name)).all()
+        return super()._page(status, catalogue=catalogue, states=ORDER_STATES, moves=_moves(),
+                             **extra)
+
+    @expose("/", methods=["GET"])
+    @has_access
+    def show(self):
+        """The catalogue to order from and the orders of the user's offices."""
+        return self._page()
+
+    @expose("/", methods=["POST"])
+    @has_access
+    @permission_name("show")
+    def create(self):
+        """Place an order (all its lines or none)."""
+        quantities = {int(key[4:]): value for key, value in request.form.items()
+                      if key.startswith("qty_") and key[4:].isdigit() and len(key) < 14}
+        return self._save(lambda session, rights: rules.order_consumables(
+            session, rights, rights.user_id, unit_id=_form_int("unit"),
+            address=request.form.get("address", ""), quantities=quantities,
+            note=request.form.get("note", "")), _("Заказ отправлен в лабораторию"))
+
+    @expose("/<int:pk>/state", methods=["POST"])
+    @has_access
+    @permission_name("show")
+    def move(self, pk: int):
+        """Cancel (client) or accept, ship, deliver, cancel (lab) an order."""
+        order = self._row(pk)
+        return self._save(lambda session, rights: rules.move_order(
+            session, order, request.form.get("state", ""), rights,
+            request.form.get("staff_note", "")), _("Состояние заказа изменено"))
+
+
+class SeminarsView(CabinetPage):
+    """Программа семинаров: the coming seminars, seats left, one's registrations."""
+
+    route_base = "/cabinet/seminars"
+    governing_right = "cabinet.seminars"
+    model = SeminarRegistration
+    template = "uchet/cabinet_seminars.html"
+
+    def _page(self, status: int = 200, **extra):
+        session = self.appbuilder.session
+        rights = current()
+        since = dt.datetime.now() - dt.timedelta(days=1)
+        seminars = session.scalars(select(Seminar).where(Seminar.starts_on >= since)
+                                   .order_by(Seminar.starts_on)).all()
+        taken = dict(session.execute(
+            select(SeminarRegistration.seminar_id, func.count())
+            .group_by(SeminarRegistration.seminar_id)).all())
+        mine = set(session.scalars(select(SeminarRegistration.seminar_id).where(
+            SeminarRegistration.user_id == rights.user_id)))
+        return super()._page(status, seminars=seminars, taken=taken, mine=mine,
+                             now=dt.datetime.now(), **extra)
+
+    @expose("/", methods=["GET"])
+    @has_access
+    def show(self):
+        """The programme; the lab sees who registered from its clients' offices."""
+        return self._page()
+
+    def _seminar(self, pk: int) -> Seminar:
+        seminar = self.appbuilder.session.get(Seminar, pk)
+        if seminar is None:
+            abort(404)
+        return seminar
+
+    @expose("/<int:pk>/register", methods=["POST"])
+    @has_access
+    @permission_name("show")
+    def enrol(self, pk: int):
+        """Register the user for the seminar."""
+        seminar = self._seminar(pk)
+        return self._save(lambda session, rights: rules.register(
+            session, rights, rights.user_id, seminar, _form_int("unit")),
+            _("Вы записаны на семинар «%(s)s»", s=seminar.title))
+
+    @expose("/<int:pk>/cancel", methods=["POST"])
+    @has_access
+    @permission_name("show")
+    def cancel(self, pk: int):
+        """Cancel the user's registration."""
+        seminar = self._seminar(pk)
+        return self._save(lambda session, rights: rules.unregister(
+            session, rights.user_id, seminar), _("Запись на семинар отменена"))
+
+
+register(ConsumablesView, name="CabinetConsumables", label=_l("Заказ расходных материалов"),
+         category="cabinet", icon="fa-flask")
+register(SeminarsView, name="CabinetSeminars", label=_l("Программа семинаров"),
+         category="cabinet", icon="fa-graduation-cap")
+
+# The catalogues, kept by the lab's managers.
+register_refbook(RefBook(
+    Consumable, "cabinet.manager_cabinet", "Consumables", "cabinet",
+    ("code", "name", "measure", "max_quantity", "active"), icon="fa-cubes"))
+register_refbook(RefBook(
+    Seminar, "cabinet.manager_cabinet", "Seminars", "cabinet",
+    ("starts_on", "title", "place", "seats", "active"),
+    edit_columns=("title", "starts_on", "place", "description", "seats", "active"),
+    order=("starts_on", "desc"), icon="fa-calendar"))
