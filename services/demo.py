@@ -143,6 +143,8 @@ def load_demo(session: Session) -> dict[str, int]:
         users[username] = user
     users["manager"].served_clients = [units[c] for c in MANAGER_CLIENTS]
     users["assistant"].manager = users["manager"]
+    # The cabinet's «Профиль менеджера» shows how to reach them.
+    users["manager"].phone, users["assistant"].phone = "+7 495 123-45-67", "+7 495 123-45-68"
     refbooks = load_refbooks(session, units)
     contracts = load_contracts(session, units)
     staff = load_staff(session, units)

@@ -210,6 +210,8 @@ COVERED_ELSEWHERE = {
     "CourierView": "tests/test_cabinet_requests.py",
     "QuestionsView": "tests/test_cabinet_requests.py",
     "ConsumablesView": "tests/test_cabinet_orders.py",
+    "ManagerProfileView": "tests/test_cabinet_manager.py",
+    "ManagerCabinetView": "tests/test_cabinet_manager.py",
     "SeminarsView": "tests/test_cabinet_orders.py",
     # Catalogues under the yes/no «Кабинет менеджера»: the managers keep them.
     "ConsumableView": "tests/test_cabinet_orders.py",

@@ -18,6 +18,7 @@ MODULES = (
     "views.cabinet",
     "views.cabinet_requests",
     "views.cabinet_orders",
+    "views.cabinet_manager",
     "views.org",
     "views.security",
     "views.rights",

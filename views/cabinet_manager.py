@@ -1,0 +1,104 @@
+"""Личный кабинет / Профиль менеджера (the client's side) and Кабинет менеджера (the
+manager's side: his clients, their offices, users, figures and latest visits, his
+assistants; corrections of his clients' users' contact data).
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_appbuilder import BaseView, expose, has_access, permission_name
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from models.user import AppUser
+from security.effective import current
+from services import cabinet_manager as rules
+from services.contracts import money
+from services.errors import UchetError
+from views.registry import register
+
+
+class ManagerProfileView(BaseView):
+    """Профиль менеджера: the client's personal manager and assistants, with contacts."""
+
+    route_base = "/cabinet/manager"
+    default_view = "show"
+    governing_right = "cabinet.manager_profile"
+    base_permissions = ["can_show"]
+
+    @expose("/", methods=["GET"])
+    @has_access
+    def show(self):
+        """The managers serving the user's client organisations."""
+        session = self.appbuilder.session
+        user = session.get(AppUser, current().user_id)
+        clients = rules.clients_of_user(session, user)
+        return self.render_template("uchet/cabinet_manager_profile.html", clients=clients,
+                                    managers=rules.managers_of(session, clients))
+
+
+class ManagerCabinetView(BaseView):
+    """Кабинет менеджера: the clients a manager (or his assistant) serves."""
+
+    route_base = "/cabinet/clients"
+    default_view = "show"
+    governing_right = "cabinet.manager_cabinet"
+    base_permissions = ["can_show"]
+
+    def _user(self, pk: int) -> AppUser:
+        """A user of the manager's clients; 404 for anyone else."""
+        target = self.appbuilder.session.scalar(select(AppUser).where(
+            AppUser.id == pk, current().scope.clause(AppUser.home_unit_id)))
+        if target is None:
+            abort(404)
+        return target
+
+    @expose("/", methods=["GET"])
+    @has_access
+    def show(self):
+        """Each client: offices, users, this month's figures, the latest visits."""
+        session = self.appbuilder.session
+        me = session.get(AppUser, current().user_id)
+        overviews = [rules.client_overview(session, client) for client in rules.served_by(me)]
+        owner = me.manager or me
+        return self.render_template(
+            "uchet/cabinet_clients.html", overviews=overviews, money=money,
+            assistants=owner.assistants, manager=owner,
+            may_edit=current().is_admin or current().flag(rules.EDIT_RIGHT))
+
+    @expose("/user/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    @permission_name("show")
+    def user(self, pk: int):
+        """Correct a client user's position, phone, e-mail and whether he may sign in."""
+        target = self._user(pk)
+        status = 200
+        if request.method == "POST":
+            session = self.appbuilder.session
+            form = request.form
+            try:
+                rules.edit_client_user(session, current(), target,
+                                       position=form.get("position", ""),
+                                       phone=form.get("phone", ""),
+                                       email=form.get("email", ""),
+                                       active=form.get("active") == "on")
+                session.commit()
+            except UchetError as exc:
+                session.rollback()
+                flash(str(exc), "danger")
+                status = 400
+                target = self._user(pk)
+            else:
+                flash(_("Данные пользователя «%(u)s» сохранены", u=target), "success")
+                return redirect(url_for("ManagerCabinetView.show"))
+        return self.render_template("uchet/cabinet_client_user.html", target=target,
+                                    form=request.form if status == 400 else None,
+                                    may_edit=current().is_admin
+                                    or current().flag(rules.EDIT_RIGHT)), status
+
+
+register(ManagerProfileView, name="CabinetManagerProfile", label=_l("Профиль менеджера"),
+         category="cabinet", icon="fa-id-card-o")
+register(ManagerCabinetView, name="CabinetManagerCabinet", label=_l("Кабинет менеджера"),
+         category="cabinet", icon="fa-users")
