@@ -2,6 +2,8 @@
 
 from models.cabinet import CourierCall, Question
 from models.cabinet_orders import (
+    AddonOrder,
+    AddonOrderLine,
     Consumable,
     ConsumableOrder,
     ConsumableOrderLine,
@@ -59,6 +61,8 @@ from models.user import AppUser, manager_client, user_extra_unit
 from models.vouchers import Voucher, VoucherLine
 
 __all__ = [
+    "AddonOrder",
+    "AddonOrderLine",
     "Address",
     "AppUser",
     "Attachment",

@@ -1,11 +1,13 @@
-"""Consumables the lab supplies to its corporate clients and the seminars it runs for
-them: the catalogues (kept by the lab's managers) and what a client's office orders
-or registers for. An order and a registration belong to the office (`unit_id`).
+"""Consumables the lab supplies to its corporate clients, the seminars it runs for
+them, and more tests a client orders on a visit's sample: the catalogues (kept by
+the lab's managers) and what a client's office orders or registers for. An order,
+a registration and a reorder belong to the office (`unit_id`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
@@ -15,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     UniqueConstraint,
     func,
@@ -23,7 +26,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import CodeNameMixin, label
 from models.org import Unit
+from models.pricelist import Service
 from models.user import AppUser
+from models.vouchers import Voucher
 
 ORDER_STATES = {"new": _l("Новый"), "accepted": _l("Принят"), "shipped": _l("Отправлен"),
                 "delivered": _l("Доставлен"), "cancelled": _l("Отменён")}
@@ -141,3 +146,59 @@ class SeminarRegistration(Model):
     seminar: Mapped[Seminar] = relationship(Seminar, back_populates="registrations")
     user: Mapped[AppUser] = relationship(AppUser)
     unit: Mapped[Unit] = relationship(Unit)
+
+
+ADDON_STATES = {"new": _l("Новый"), "accepted": _l("Принят"), "done": _l("Выполнен"),
+                  "rejected": _l("Отклонён"), "cancelled": _l("Отменён")}
+
+
+class AddonOrder(Model):
+    """Дозаказ тестов: more tests on a visit's sample, asked by the office that sent it."""
+
+    __tablename__ = "cab_addon_order"
+    __label__ = _l("Дозаказы тестов")
+    __scope_column__ = "unit_id"
+    __table_args__ = (
+        Index("ix_cab_addon_order_unit", "unit_id", "id"),
+        CheckConstraint("state IN ('new', 'accepted', 'done', 'rejected', 'cancelled')",
+                        name="ck_addon_order_state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"),
+                                         nullable=False)
+    voucher_id: Mapped[int] = mapped_column(ForeignKey("vch_voucher.id", ondelete="CASCADE"),
+                                            nullable=False, index=True)
+    state: Mapped[str] = mapped_column(String(10), nullable=False, default="new",
+                                       info=label(_l("Состояние")))
+    note: Mapped[str | None] = mapped_column(String(500), info=label(_l("Комментарий")))
+    staff_note: Mapped[str | None] = mapped_column(String(500),
+                                                   info=label(_l("Ответ лаборатории")))
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ab_user.id", ondelete="SET NULL"))
+    created_on: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False,
+                                                    server_default=func.now())
+
+    unit: Mapped[Unit] = relationship(Unit)
+    voucher: Mapped[Voucher] = relationship(Voucher)
+    created_by: Mapped[AppUser | None] = relationship(AppUser)
+    lines: Mapped[list[AddonOrderLine]] = relationship(
+        "AddonOrderLine", back_populates="order", cascade="all, delete-orphan",
+        order_by="AddonOrderLine.id")
+
+
+class AddonOrderLine(Model):
+    """A test asked for in a reorder, with its list price when ordered."""
+
+    __tablename__ = "cab_addon_order_line"
+    __table_args__ = (UniqueConstraint("order_id", "service_id", name="uq_addon_order_line"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("cab_addon_order.id", ondelete="CASCADE"), nullable=False, index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("price_service.id", ondelete="RESTRICT"),
+                                            nullable=False, index=True)
+    price: Mapped[Decimal] = mapped_column(Numeric(14, 2), nullable=False)
+
+    order: Mapped[AddonOrder] = relationship(AddonOrder, back_populates="lines")
+    service: Mapped[Service] = relationship(Service)

@@ -16,17 +16,26 @@ from sqlalchemy import func, select
 
 from models.base import lock_row
 from models.cabinet_orders import (
+    ADDON_STATES,
     ORDER_STATES,
+    AddonOrder,
+    AddonOrderLine,
     Consumable,
     ConsumableOrder,
     ConsumableOrderLine,
     Seminar,
     SeminarRegistration,
 )
+from models.pricelist import Price, Service
+from models.vouchers import Voucher
 from services.cabinet_requests import is_lab, office, text_field
 from services.errors import ValidationError
+from services.pricing import category_for, paid_price_type
 
 CLIENT_MOVES = {"new": ("cancelled",)}
+#: How long the lab keeps a visit's samples: tests are added to visits this recent.
+ADDON_DAYS = 7
+ADDON_LAB_MOVES = {"new": ("accepted", "rejected"), "accepted": ("done", "rejected")}
 LAB_MOVES = {"new": ("accepted", "cancelled"), "accepted": ("shipped", "cancelled"),
              "shipped": ("delivered",)}
 
@@ -52,7 +61,7 @@ def order_consumables(session, rights, user_id: int | None, *, unit_id, address:
         item = session.get(Consumable, key) if isinstance(key, int) else None
         if item is None or not item.active:
             raise ValidationError(_("Такого материала нет в каталоге"))
-        if not raw.isdigit() or not 0 < int(raw) <= item.max_quantity:
+        if not raw.isdecimal() or not 0 < int(raw) <= item.max_quantity:
             raise ValidationError(_("«%(i)s»: количество — целое число от 1 до %(n)s",
                                     i=item.name, n=item.max_quantity))
         wanted[item] = int(raw)
@@ -133,3 +142,89 @@ def unregister(session, user_id: int, seminar: Seminar, now: dt.datetime | None 
         raise ValidationError(_("Семинар уже начался: запись не отменяется"))
     session.delete(registration)
     session.flush()
+
+
+def addon_visit(session, rights, voucher_id, today: dt.date | None = None) -> Voucher:
+    """Return the visit `voucher_id` if an office in the user's scope sent it and its
+    samples are still kept.
+
+    Raises ValidationError otherwise (a visit outside the scope is not named).
+    """
+    today = today or dt.date.today()
+    visit = session.scalar(select(Voucher).where(
+        Voucher.id == voucher_id, Voucher.referring_unit_id.is_not(None),
+        rights.scope.clause(Voucher.referring_unit_id))) \
+        if isinstance(voucher_id, int) else None
+    if visit is None:
+        raise ValidationError(_("Визит не найден"), field="voucher")
+    if (today - visit.service_date).days > ADDON_DAYS:
+        raise ValidationError(_("Пробы хранятся %(n)s дн.: к визиту от %(d)s тесты не "
+                                "дозаказываются", n=ADDON_DAYS,
+                                d=visit.service_date.strftime("%d.%m.%Y")), field="voucher")
+    return visit
+
+
+def addon_services(session, visit: Voucher, today: dt.date | None = None
+                   ) -> list[tuple[Service, object]]:
+    """Return the (service, price) pairs the visit's branch price list offers today."""
+    paid = paid_price_type(session)
+    category = category_for(session, paid.id, visit.branch_id) if paid else None
+    if category is None:
+        return []
+    today = today or dt.date.today()
+    return list(session.execute(
+        select(Service, Price.amount).join(Price, Price.service_id == Service.id)
+        .where(Price.category_id == category.id, Price.valid_from <= today,
+               (Price.valid_to.is_(None)) | (Price.valid_to >= today),
+               Service.active.is_(True))
+        .order_by(Service.name)).tuples())
+
+
+def order_addon(session, rights, user_id: int | None, *, voucher_id, service_ids,
+                note: str = "", today: dt.date | None = None) -> AddonOrder:
+    """Order more tests on a visit's sample. Returns the order.
+
+    Raises ValidationError without «Дозаказ тестов», for a visit outside the scope or
+    too old, no test chosen, or a test the price list does not offer.
+    """
+    if not (rights.is_admin or rights.flag("cabinet.test_reorders")):
+        raise ValidationError(_("Тесты дозаказывает пользователь с правом «Дозаказ тестов»"))
+    visit = addon_visit(session, rights, voucher_id, today)
+    offered = {service.id: price for service, price in addon_services(session, visit, today)}
+    chosen = list(dict.fromkeys(service_ids))
+    if not chosen:
+        raise ValidationError(_("Выберите хотя бы один тест"), field="services")
+    missing = [sid for sid in chosen if sid not in offered]
+    if missing:
+        raise ValidationError(_("Этого теста нет в прейскуранте для дозаказа"),
+                              field="services")
+    order = AddonOrder(unit_id=visit.referring_unit_id, voucher=visit, state="new",
+                       note=text_field(note, _("Комментарий"), 500, False),
+                       created_by_id=user_id,
+                       lines=[AddonOrderLine(service_id=sid, price=offered[sid])
+                              for sid in chosen])
+    session.add(order)
+    session.flush()
+    return order
+
+
+def move_addon(session, order: AddonOrder, state: str, rights, staff_note: str = ""
+               ) -> AddonOrder:
+    """Move an add-on order as the client (cancel a new one) or the lab (accept,
+    carry out, reject). Returns it.
+
+    Raises ValidationError for a move the user's side may not make.
+    """
+    allowed = set(CLIENT_MOVES.get(order.state, ()))
+    if is_lab(rights):
+        allowed |= set(ADDON_LAB_MOVES.get(order.state, ()))
+    if state not in allowed:
+        raise ValidationError(_("Дозаказ в состоянии «%(a)s» нельзя перевести в «%(b)s»",
+                                a=ADDON_STATES.get(order.state, order.state),
+                                b=ADDON_STATES.get(state, state)))
+    order.state = state
+    if is_lab(rights):
+        order.staff_note = text_field(staff_note, _("Ответ лаборатории"), 500, False) \
+            or order.staff_note
+    session.flush()
+    return order

@@ -210,6 +210,7 @@ COVERED_ELSEWHERE = {
     "CourierView": "tests/test_cabinet_requests.py",
     "QuestionsView": "tests/test_cabinet_requests.py",
     "ConsumablesView": "tests/test_cabinet_orders.py",
+    "AddonOrdersView": "tests/test_cabinet_addons.py",
     "ManagerProfileView": "tests/test_cabinet_manager.py",
     "ManagerCabinetView": "tests/test_cabinet_manager.py",
     "SeminarsView": "tests/test_cabinet_orders.py",

@@ -172,7 +172,7 @@ class UchetModelView(ScopedMixin, FieldScopeViewMixin, ModelView):
         name = type(self).__name__
         for key in (f"page_{name}", f"psize_{name}"):
             raw = request.args.get(key)
-            if raw is not None and not (raw.isdigit() and int(raw) <= 100_000):
+            if raw is not None and not (raw.isdecimal() and int(raw) <= 100_000):
                 abort(400, description=_("Некорректный номер или размер страницы"))
         if int(request.args.get(f"psize_{name}", "0") or 0) > self.MAX_PAGE_SIZE:
             abort(400, description=_("Не больше %(n)s записей на странице", n=self.MAX_PAGE_SIZE))

@@ -51,7 +51,7 @@ def _query() -> dict:
     end = _day("end", today)
     grouping = request.args.get("grouping", "day")
     unit = request.args.get("unit", "").strip()
-    if unit and not (unit.isdigit() and len(unit) < 10):
+    if unit and not (unit.isdecimal() and len(unit) < 10):
         raise ValidationError(_("Подразделение не найдено"))
     return {"start": start, "end": end, "grouping": grouping,
             "unit_id": int(unit) if unit else None}

@@ -1,6 +1,7 @@
-"""Личный кабинет / Заказ расходных материалов and Программа семинаров: the client's
-office orders from the catalogue and registers for seminars; the personal manager
-moves orders along on the same page. The lab's managers keep both catalogues
+"""Личный кабинет / Заказ расходных материалов, Программа семинаров and Дозаказ
+тестов: the client's office orders from the catalogue, registers for seminars and
+orders more tests on a recent visit; the personal manager moves orders along on the
+same pages. The lab's managers keep both catalogues
 («Кабинет менеджера»). Rules: services.cabinet_orders.
 """
 
@@ -15,15 +16,21 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from models.cabinet_orders import (
+    ADDON_STATES,
     ORDER_STATES,
+    AddonOrder,
     Consumable,
     ConsumableOrder,
     Seminar,
     SeminarRegistration,
 )
+from models.vouchers import Voucher
 from security.effective import current
 from services import cabinet_orders as rules
 from services.cabinet_requests import is_lab
+from services.cabinet_stats import COST_RIGHT
+from services.contracts import money
+from services.errors import UchetError
 from views.cabinet_requests import CabinetPage, _form_int
 from views.refbook import RefBook, register_refbook
 from views.registry import register
@@ -61,7 +68,7 @@ class ConsumablesView(CabinetPage):
     def create(self):
         """Place an order (all its lines or none)."""
         quantities = {int(key[4:]): value for key, value in request.form.items()
-                      if key.startswith("qty_") and key[4:].isdigit() and len(key) < 14}
+                      if key.startswith("qty_") and key[4:].isdecimal() and len(key) < 14}
         return self._save(lambda session, rights: rules.order_consumables(
             session, rights, rights.user_id, unit_id=_form_int("unit"),
             address=request.form.get("address", ""), quantities=quantities,
@@ -146,3 +153,81 @@ register_refbook(RefBook(
     ("starts_on", "title", "place", "seats", "active"),
     edit_columns=("title", "starts_on", "place", "description", "seats", "active"),
     order=("starts_on", "desc"), icon="fa-calendar"))
+
+
+class AddonOrdersView(CabinetPage):
+    """Дозаказ тестов: choose a recent visit, then tests from the price list; orders."""
+
+    route_base = "/cabinet/addons"
+    governing_right = "cabinet.test_reorders"
+    model = AddonOrder
+    template = "uchet/cabinet_addons.html"
+
+    def _page(self, status: int = 200, **extra):
+        session = self.appbuilder.session
+        rights = current()
+        since = dt.date.today() - dt.timedelta(days=rules.ADDON_DAYS)
+        visits = session.scalars(select(Voucher).where(
+            Voucher.referring_unit_id.is_not(None), Voucher.service_date >= since,
+            rights.scope.clause(Voucher.referring_unit_id))
+            .order_by(Voucher.service_date.desc(), Voucher.id.desc()).limit(200)).all()
+        if "chosen" not in extra and request.method == "POST":
+            # A refused order shows its visit and ticks again: the typing stays.
+            extra["chosen"] = session.scalar(select(Voucher).where(
+                Voucher.id == (_form_int("visit") if isinstance(_form_int("visit"), int)
+                               else None),
+                rights.scope.clause(Voucher.referring_unit_id)))
+            extra["offered"] = rules.addon_services(session, extra["chosen"]) \
+                if extra["chosen"] is not None else []
+        extra.setdefault("chosen", None)
+        extra.setdefault("offered", [])
+        extra.setdefault("error", None)
+        return super()._page(status, visits=visits, states=ADDON_STATES,
+                             moves=_addon_moves(), money=money,
+                             with_cost=rights.is_admin or rights.flag(COST_RIGHT), **extra)
+
+    @expose("/", methods=["GET"])
+    @has_access
+    def show(self):
+        """Recent visits to order on, the tests offered for the chosen one, the orders."""
+        chosen, offered, error = None, [], None
+        raw = request.args.get("visit", "")
+        if raw:
+            try:
+                chosen = rules.addon_visit(self.appbuilder.session, current(),
+                                           int(raw) if raw.isdecimal() and len(raw) < 10
+                                           else None)
+                offered = rules.addon_services(self.appbuilder.session, chosen)
+            except UchetError as exc:
+                error = str(exc)
+        return self._page(400 if error else 200, chosen=chosen, offered=offered, error=error)
+
+    @expose("/", methods=["POST"])
+    @has_access
+    @permission_name("show")
+    def create(self):
+        """Send the order to the lab."""
+        ids = [int(v) for v in request.form.getlist("service") if v.isdecimal() and len(v) < 10]
+        return self._save(lambda session, rights: rules.order_addon(
+            session, rights, rights.user_id, voucher_id=_form_int("visit"), service_ids=ids,
+            note=request.form.get("note", "")), _("Дозаказ отправлен в лабораторию"))
+
+    @expose("/<int:pk>/state", methods=["POST"])
+    @has_access
+    @permission_name("show")
+    def move(self, pk: int):
+        """Cancel (client) or accept, carry out, reject (lab) an add-on order."""
+        order = self._row(pk)
+        return self._save(lambda session, rights: rules.move_addon(
+            session, order, request.form.get("state", ""), rights,
+            request.form.get("staff_note", "")), _("Состояние дозаказа изменено"))
+
+
+def _addon_moves() -> dict[str, list[tuple[str, str]]]:
+    table = rules.ADDON_LAB_MOVES if is_lab(current()) else rules.CLIENT_MOVES
+    return {state: [(to, str(ADDON_STATES[to])) for to in targets]
+            for state, targets in table.items()}
+
+
+register(AddonOrdersView, name="CabinetAddons", label=_l("Дозаказ тестов"),
+         category="cabinet", icon="fa-plus-square")

@@ -26,7 +26,7 @@ PAGE = 50
 
 def _form_int(name: str):
     raw = request.form.get(name, "").strip()
-    if raw.lstrip("-").isdigit() and len(raw) < 10:
+    if raw.lstrip("-").isdecimal() and len(raw) < 10:
         return int(raw)
     return raw or None  # a word stays a word: the rule refuses it
 

@@ -105,7 +105,7 @@ def _is_number(value) -> bool:
 
 def _is_key(value) -> bool:
     return (isinstance(value, int) and not isinstance(value, bool)) or (
-        isinstance(value, str) and value.strip().lstrip("-").isdigit()
+        isinstance(value, str) and value.strip().lstrip("-").isdecimal()
         and abs(int(value)) <= MAX_KEY)
 
 

@@ -88,7 +88,7 @@ class RemoteSelectField(Field):
             return
         from app.extensions import db
 
-        row = db.session.get(self.model, int(raw)) if raw.isdigit() else None
+        row = db.session.get(self.model, int(raw)) if raw.isdecimal() else None
         if row is None:
             self.data = None
             raise ValueError(_("Выберите запись из списка"))

@@ -85,7 +85,7 @@ def _diagnosis_where(words: list[str], _dates) -> list:
 def _voucher_where(words: list[str], _dates) -> list:
     """The voucher whose number (id) is typed, if the user may see it."""
     number = words[0].lstrip("№") if words else ""
-    if not (number.isdigit() and len(number) < 18):
+    if not (number.isdecimal() and len(number) < 18):
         return [false()]
     visible = visible_vouchers(current())
     return [Voucher.id == int(number), *([] if visible is None else [visible])]
