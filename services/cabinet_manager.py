@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from models.org import Unit, UnitClosure
 from models.user import AppUser, manager_client
 from models.vouchers import Voucher
+from security.users import check_manageable
 from services.cabinet_requests import text_field
 from services.errors import ValidationError
 
@@ -46,23 +47,28 @@ def managers_of(session, clients: list[Unit]) -> list[AppUser]:
         .distinct().order_by(AppUser.last_name, AppUser.first_name)))
 
 
-def served_by(user: AppUser) -> list[Unit]:
-    """Return the clients a manager serves (an assistant: his manager's)."""
-    owner = user.manager if user.manager is not None and not user.served_clients else user
-    return list(owner.served_clients)
+def served_clients(session, rights) -> list[Unit]:
+    """Return the client organisations in the user's data scope (a manager's and his
+    assistant's scope is the clients the manager serves), by name."""
+    return list(session.scalars(select(Unit).where(
+        Unit.kind == "client", rights.scope.clause(Unit.id)).order_by(Unit.name)))
 
 
-def client_overview(session, client: Unit, today: dt.date | None = None) -> dict:
-    """Return a client's offices, users, this month's visits and cost, and its ten
-    latest visits, for the manager's cabinet."""
+def client_overview(session, client: Unit, with_cost: bool,
+                    today: dt.date | None = None) -> dict:
+    """Return a client's offices, users, this month's visits (and cost, only
+    `with_cost`: «Просмотр информации о стоимости»), and its ten latest visits."""
     today = today or dt.date.today()
     subtree = select(UnitClosure.descendant_id).where(UnitClosure.ancestor_id == client.id)
     offices = session.scalars(select(Unit).where(Unit.id.in_(subtree), Unit.id != client.id)
                               .order_by(Unit.name)).all()
     users = session.scalars(select(AppUser).where(AppUser.home_unit_id.in_(subtree))
                             .order_by(AppUser.last_name, AppUser.first_name)).all()
+    measures = [func.count(Voucher.id)]
+    if with_cost:  # the sum is not read at all without the right
+        measures.append(func.coalesce(func.sum(Voucher.total), 0))
     month = session.execute(
-        select(func.count(Voucher.id), func.coalesce(func.sum(Voucher.total), 0))
+        select(*measures)
         .where(Voucher.referring_unit_id.in_(subtree),
                Voucher.service_date >= today.replace(day=1),
                Voucher.service_date <= today)).one()
@@ -70,7 +76,7 @@ def client_overview(session, client: Unit, today: dt.date | None = None) -> dict
                              .order_by(Voucher.service_date.desc(), Voucher.id.desc())
                              .limit(10)).all()
     return {"client": client, "offices": offices, "users": users, "visits": month[0],
-            "cost": month[1], "latest": latest}
+            "cost": month[1] if with_cost else None, "latest": latest}
 
 
 def edit_client_user(session, rights, target: AppUser, *, position: str, phone: str,
@@ -88,11 +94,14 @@ def edit_client_user(session, rights, target: AppUser, *, position: str, phone: 
             session.scalar(select(Unit.id).where(Unit.id == home.id,
                                                  rights.scope.clause(Unit.id))) is None:
         raise ValidationError(_("Это не пользователь ваших клиентов"))
+    # A client's office may hold an account with more rights than the manager's (an
+    # administrator placed there): such an account is the rights administrator's.
+    check_manageable(session, target)
     phone = (phone or "").strip()
     if phone and not PHONE.fullmatch(phone):
         raise ValidationError(_("Телефон — цифры, пробелы, скобки, «+» и «-»"), field="phone")
     email = (email or "").strip()
-    if not EMAIL.fullmatch(email):
+    if not EMAIL.fullmatch(email) or len(email) > 254:
         raise ValidationError(_("Укажите адрес электронной почты"), field="email")
     clash = session.scalar(select(AppUser.id).where(func.lower(AppUser.email) == email.lower(),
                                                     AppUser.id != target.id))

@@ -228,3 +228,25 @@ def move_addon(session, order: AddonOrder, state: str, rights, staff_note: str =
             or order.staff_note
     session.flush()
     return order
+
+
+def check_consumable(session, item: Consumable) -> None:
+    """Save rule of a catalogue item: an order limit of at least one.
+
+    Raises ValidationError.
+    """
+    if item.max_quantity is None or item.max_quantity < 1:
+        raise ValidationError(_("«Не больше за заказ» — целое число от 1"),
+                              field="max_quantity")
+
+
+def check_seminar(session, seminar: Seminar) -> None:
+    """Save rule of a seminar: a start, and seats either unlimited (empty) or positive.
+
+    Raises ValidationError.
+    """
+    if seminar.starts_on is None:
+        raise ValidationError(_("Укажите начало семинара"), field="starts_on")
+    if seminar.seats is not None and seminar.seats < 1:
+        raise ValidationError(_("Мест — не меньше одного (пусто — без ограничения)"),
+                              field="seats")

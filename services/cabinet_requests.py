@@ -19,6 +19,8 @@ from models.org import Unit
 from services.errors import ValidationError
 
 MANAGER_RIGHT = "cabinet.manager_cabinet"
+#: How far ahead a courier is booked.
+MAX_DAYS_AHEAD = 60
 #: Units that ask: the corporate client, its head office and branches.
 OFFICE_KINDS = ("client", "head_unit", "client_branch")
 #: state -> states the client (author's office) may move a call to
@@ -85,6 +87,9 @@ def call_courier(session, rights, user_id: int | None, *, unit_id, kind: str,
         raise ValidationError(_("Укажите дату и время: с и до"), field="visit_date")
     if time_from >= time_to:
         raise ValidationError(_("Время «до» должно быть позже времени «с»"), field="time_to")
+    if visit_date > now.date() + dt.timedelta(days=MAX_DAYS_AHEAD):
+        raise ValidationError(_("Курьера вызывают не дальше чем на %(n)s дн. вперёд",
+                                n=MAX_DAYS_AHEAD), field="visit_date")
     if visit_date < now.date() or (visit_date == now.date() and time_to <= now.time()):
         raise ValidationError(_("Это время уже прошло: выберите время в будущем"),
                               field="visit_date")

@@ -64,7 +64,7 @@ def test_the_manager_corrects_a_client_users_contacts(session, login):
     assert "Этот адрес почты уже занят другим пользователем" in flashes(taken, "danger")
     saved = manager.post(f"/cabinet/clients/user/{target.id}", data={
         "position": "Директор филиала", "phone": "+7 (495) 765-43-21",
-        "email": "fedorov@dobromed.ru"})  # no "active": his sign-in is closed
+        "email": "fedorov@dobromed.ru", "active_shown": "1"})  # the box left unticked
     assert saved.status_code == 302
     changed = user(session, "client_branch")
     assert (changed.phone, changed.email, changed.active) == (
@@ -84,3 +84,45 @@ def test_only_the_managers_clients_users_and_only_with_the_right(session, login)
             "«Редактирование данных закреплённых пользователей»") in flashes(refused, "danger")
     assert user(session, "client_user").email == "client_user@demo.uchet.local"
     assert login("client_head").get("/cabinet/clients/").status_code in (302, 403)
+
+
+def test_a_post_without_the_box_leaves_the_sign_in_alone(session, login):
+    target = user(session, "client_user")
+    assert login("manager").post(f"/cabinet/clients/user/{target.id}", data={
+        "email": "egorova@dobromed.ru"}).status_code == 302
+    assert user(session, "client_user").active is True
+
+
+def test_an_account_with_more_rights_than_the_manager_is_not_his(session, login):
+    from tests.support import unit
+
+    admin_role = session.scalar(select(AppUser).where(AppUser.username == "admin")).roles
+    from tests.support import make_user
+
+    placed = make_user(session, "admin_at_client", roles=list(admin_role),
+                       home_unit=unit(session, "CL1-B1"))
+    session.commit()
+    refused = login("manager").post(f"/cabinet/clients/user/{placed.id}", data={
+        "email": "attacker@evil.example", "active_shown": "1"})
+    assert refused.status_code == 400
+    assert any("изменить его может только администратор прав" in text
+               for text in flashes(refused, "danger"))
+    changed = user(session, "admin_at_client")
+    assert changed.active and changed.email != "attacker@evil.example"
+
+
+def test_the_managers_cabinet_shows_no_cost_without_the_right(session, login):
+    from tests.support import make_role, make_user, unit
+
+    role = make_role(session, "Менеджер без стоимости", {
+        "scope.data": "manager_clients", "cabinet.manager_cabinet": "yes",
+        "cabinet.see_cost": "no"})
+    blind = make_user(session, "manager_no_cost", roles=[role], home_unit=unit(session, "NET"))
+    blind.served_clients = [unit(session, "CL1")]
+    session.commit()
+    cabinet = page(login(blind.username).get("/cabinet/clients/"))
+    assert "Медицинский центр «Добромед»" in cabinet and "за этот месяц: визитов" in cabinet
+    assert "на сумму" not in cabinet
+    assert "Городская поликлиника № 12" not in cabinet  # not among his served clients
+    full = page(login("manager").get("/cabinet/clients/"))
+    assert "на сумму" in full

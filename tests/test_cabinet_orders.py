@@ -148,3 +148,20 @@ def test_the_catalogues_are_kept_by_the_labs_managers(login):
     assert login("manager").get("/consumableview/list/").status_code == 200
     for user in ("client_head", "registrar"):
         assert login(user).get("/consumableview/list/").status_code in (302, 403), user
+
+
+def test_catalogue_limits_are_checked_in_russian(login):
+    manager = login("manager")
+    seats = manager.post("/api/v1/seminars/", json={
+        "title": "Семинар без мест", "starts_on": "2030-01-10 10:00:00", "place": "Зал",
+        "seats": 0, "active": True})
+    assert seats.status_code == 400
+    assert seats.get_json()["message"] == "Мест — не меньше одного (пусто — без ограничения)"
+    limit = manager.post("/api/v1/consumables/", json={
+        "code": "T-ZERO", "name": "Нулевой", "measure": "шт.", "max_quantity": 0,
+        "active": True})
+    assert limit.status_code == 400
+    assert limit.get_json()["message"] == "«Не больше за заказ» — целое число от 1"
+    assert manager.post("/api/v1/seminars/", json={
+        "title": "Семинар", "starts_on": "2030-01-10 10:00:00", "place": "Зал",
+        "seats": None, "active": True}).status_code == 201

@@ -78,6 +78,10 @@ def test_a_client_cancels_his_new_call(session, login):
     ({"samples": "много"}, "Число проб — целое, от 0 до 10 000"),
     ({"visit_date": "31.12"}, "Укажите дату и время: с и до"),
     ({"kind": "taxi"}, "Выберите, кого вызвать"),
+    ({"time_from": "09:00+03:00"}, "Укажите дату и время: с и до"),
+    ({"visit_date": (TOMORROW + dt.timedelta(days=400)).isoformat()},
+     "Курьера вызывают не дальше чем на 60 дн. вперёд"),
+    ({"unit": "²"}, "Выберите подразделение из списка"),
 ])
 def test_a_bad_call_is_refused_and_keeps_the_typing(session, login, change, said):
     client = login("client_user")

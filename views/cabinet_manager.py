@@ -14,6 +14,7 @@ from sqlalchemy import select
 from models.user import AppUser
 from security.effective import current
 from services import cabinet_manager as rules
+from services.cabinet_stats import COST_RIGHT
 from services.contracts import money
 from services.errors import UchetError
 from views.registry import register
@@ -59,11 +60,15 @@ class ManagerCabinetView(BaseView):
     def show(self):
         """Each client: offices, users, this month's figures, the latest visits."""
         session = self.appbuilder.session
-        me = session.get(AppUser, current().user_id)
-        overviews = [rules.client_overview(session, client) for client in rules.served_by(me)]
+        rights = current()
+        me = session.get(AppUser, rights.user_id)
+        with_cost = rights.is_admin or rights.flag(COST_RIGHT)
+        overviews = [rules.client_overview(session, client, with_cost)
+                     for client in rules.served_clients(session, rights)]
         owner = me.manager or me
         return self.render_template(
             "uchet/cabinet_clients.html", overviews=overviews, money=money,
+            with_cost=with_cost,
             assistants=owner.assistants, manager=owner,
             may_edit=current().is_admin or current().flag(rules.EDIT_RIGHT))
 
@@ -82,7 +87,10 @@ class ManagerCabinetView(BaseView):
                                        position=form.get("position", ""),
                                        phone=form.get("phone", ""),
                                        email=form.get("email", ""),
-                                       active=form.get("active") == "on")
+                                       # An unticked box sends nothing: only the page's
+                                       # own form (which says so) closes the sign-in.
+                                       active=form.get("active") == "on"
+                                       if form.get("active_shown") else target.active)
                 session.commit()
             except UchetError as exc:
                 session.rollback()

@@ -31,14 +31,14 @@ from services.cabinet_requests import is_lab
 from services.cabinet_stats import COST_RIGHT
 from services.contracts import money
 from services.errors import UchetError
-from views.cabinet_requests import CabinetPage, _form_int
+from views.cabinet_requests import VERBS, CabinetPage, _form_int
 from views.refbook import RefBook, register_refbook
 from views.registry import register
 
 
 def _moves() -> dict[str, list[tuple[str, str]]]:
     table = rules.LAB_MOVES if is_lab(current()) else rules.CLIENT_MOVES
-    return {state: [(to, str(ORDER_STATES[to])) for to in targets]
+    return {state: [(to, str(VERBS[to])) for to in targets]
             for state, targets in table.items()}
 
 
@@ -147,12 +147,13 @@ register(SeminarsView, name="CabinetSeminars", label=_l("Программа се
 # The catalogues, kept by the lab's managers.
 register_refbook(RefBook(
     Consumable, "cabinet.manager_cabinet", "Consumables", "cabinet",
-    ("code", "name", "measure", "max_quantity", "active"), icon="fa-cubes"))
+    ("code", "name", "measure", "max_quantity", "active"), icon="fa-cubes",
+    validate=rules.check_consumable))
 register_refbook(RefBook(
     Seminar, "cabinet.manager_cabinet", "Seminars", "cabinet",
     ("starts_on", "title", "place", "seats", "active"),
     edit_columns=("title", "starts_on", "place", "description", "seats", "active"),
-    order=("starts_on", "desc"), icon="fa-calendar"))
+    order=("starts_on", "desc"), icon="fa-calendar", validate=rules.check_seminar))
 
 
 class AddonOrdersView(CabinetPage):
@@ -225,7 +226,7 @@ class AddonOrdersView(CabinetPage):
 
 def _addon_moves() -> dict[str, list[tuple[str, str]]]:
     table = rules.ADDON_LAB_MOVES if is_lab(current()) else rules.CLIENT_MOVES
-    return {state: [(to, str(ADDON_STATES[to])) for to in targets]
+    return {state: [(to, str(VERBS[to])) for to in targets]
             for state, targets in table.items()}
 
 

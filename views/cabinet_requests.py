@@ -22,6 +22,10 @@ from views.registry import register
 
 #: The newest requests a page lists (older ones are the lab's archive).
 PAGE = 50
+#: The button that moves a request to a state.
+VERBS = {"accepted": _l("Принять"), "done": _l("Выполнено"), "cancelled": _l("Отменить"),
+         "shipped": _l("Отправлено"), "delivered": _l("Доставлено"),
+         "rejected": _l("Отклонить")}
 
 
 def _form_int(name: str):
@@ -39,10 +43,13 @@ def _form_date(name: str) -> dt.date | None:
 
 
 def _form_time(name: str) -> dt.time | None:
+    """Return the typed local time (None for anything else, a time zone included:
+    the window is the office's wall-clock time)."""
     try:
-        return dt.time.fromisoformat(request.form.get(name, "").strip())
+        value = dt.time.fromisoformat(request.form.get(name, "").strip())
     except ValueError:
         return None
+    return value if value.tzinfo is None else None
 
 
 class CabinetPage(BaseView):
@@ -138,7 +145,7 @@ def _moves() -> dict[str, list[tuple[str, str]]]:
     """Return, per state, the moves the user's side may offer: (state, button text)."""
     rights = current()
     table = rules.LAB_MOVES if rules.is_lab(rights) else rules.CLIENT_MOVES
-    return {state: [(to, str(CALL_STATES[to])) for to in targets]
+    return {state: [(to, str(VERBS[to])) for to in targets]
             for state, targets in table.items()}
 
 
