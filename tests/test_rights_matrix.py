@@ -211,6 +211,7 @@ COVERED_ELSEWHERE = {
     "QuestionsView": "tests/test_cabinet_requests.py",
     "ConsumablesView": "tests/test_cabinet_orders.py",
     "AddonOrdersView": "tests/test_cabinet_addons.py",
+    "ReferralFormsView": "tests/test_cabinet_forms.py",
     "ManagerProfileView": "tests/test_cabinet_manager.py",
     "ManagerCabinetView": "tests/test_cabinet_manager.py",
     "SeminarsView": "tests/test_cabinet_orders.py",

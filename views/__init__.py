@@ -19,6 +19,7 @@ MODULES = (
     "views.cabinet_requests",
     "views.cabinet_orders",
     "views.cabinet_manager",
+    "views.cabinet_forms",
     "views.org",
     "views.security",
     "views.rights",
