@@ -150,7 +150,7 @@ def load_demo(session: Session) -> dict[str, int]:
     staff = load_staff(session, units)
     vouchers = load_vouchers(session, units)
     referrals = load_referrals(session, units)
-    cabinet = load_cabinet(session)
+    cabinet = load_cabinet(session, units)
     session.commit()
     return {"units": len(units), "users": len(users), "roles": len(roles), **refbooks,
             **contracts, **staff, **vouchers, **referrals, **cabinet}

@@ -212,6 +212,7 @@ COVERED_ELSEWHERE = {
     "ConsumablesView": "tests/test_cabinet_orders.py",
     "AddonOrdersView": "tests/test_cabinet_addons.py",
     "ReferralFormsView": "tests/test_cabinet_forms.py",
+    "DocumentsView": "tests/test_cabinet_documents.py",
     "ManagerProfileView": "tests/test_cabinet_manager.py",
     "ManagerCabinetView": "tests/test_cabinet_manager.py",
     "SeminarsView": "tests/test_cabinet_orders.py",

@@ -20,6 +20,7 @@ MODULES = (
     "views.cabinet_orders",
     "views.cabinet_manager",
     "views.cabinet_forms",
+    "views.cabinet_documents",
     "views.org",
     "views.security",
     "views.rights",
