@@ -122,3 +122,18 @@ def test_back_office_and_cabinet_stay_apart(login):
     cabinet = login("client_user")
     for url in ("/voucherview/list/", "/api/v1/vouchers/", "/patientview/list/"):
         assert cabinet.get(url).status_code in (302, 401, 403), url
+
+
+def test_a_head_with_delegated_offices_sees_exactly_those(session, login):
+    from tests.support import make_role, make_user
+
+    role = make_role(session, "Руководитель с делегированными офисами", {
+        "scope.data": "delegated", "cabinet.statistics": "yes", "cabinet.see_cost": "yes"})
+    delegated = [unit(session, "CL1-B1"), unit(session, "CL2-B1")]
+    make_user(session, "delegated_head", roles=[role], home_unit=unit(session, "CL1-B1"),
+              extra_units=delegated)
+    expected_names = set(expected(session, {u.id for u in delegated}))
+    body = login("delegated_head").get("/cabinet/statistics/data",
+                                       query_string=PERIOD).get_json()
+    assert {row["label"] for row in body["by_unit"]} == expected_names
+    assert expected_names == {u.name for u in delegated}
