@@ -12,7 +12,7 @@ from security.effective import current
 from services import cabinet_requests
 from services.errors import UchetError
 from services.referral_forms import FORMS, SEXES, check, render
-from views.cabinet_requests import _form_int
+from views.cabinet_requests import form_int
 from views.registry import register
 
 PDF_MIME = "application/pdf"
@@ -62,7 +62,7 @@ class ReferralFormsView(BaseView):
         offices = cabinet_requests.offices(session, current())
         if request.method == "POST":
             try:
-                office = cabinet_requests.office(session, current(), _form_int("unit"))
+                office = cabinet_requests.office(session, current(), form_int("unit"))
                 filled = check(form, request.form, office.name)
                 return _pdf(render(form, filled), f"referral_{code}.pdf", inline=True)
             except UchetError as exc:

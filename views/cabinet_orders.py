@@ -31,7 +31,7 @@ from services.cabinet_requests import is_lab
 from services.cabinet_stats import COST_RIGHT
 from services.contracts import money
 from services.errors import UchetError
-from views.cabinet_requests import VERBS, CabinetPage, _form_int
+from views.cabinet_requests import VERBS, CabinetPage, form_int
 from views.refbook import RefBook, register_refbook
 from views.registry import register
 
@@ -70,7 +70,7 @@ class ConsumablesView(CabinetPage):
         quantities = {int(key[4:]): value for key, value in request.form.items()
                       if key.startswith("qty_") and key[4:].isdecimal() and len(key) < 14}
         return self._save(lambda session, rights: rules.order_consumables(
-            session, rights, rights.user_id, unit_id=_form_int("unit"),
+            session, rights, rights.user_id, unit_id=form_int("unit"),
             address=request.form.get("address", ""), quantities=quantities,
             note=request.form.get("note", "")), _("Заказ отправлен в лабораторию"))
 
@@ -126,7 +126,7 @@ class SeminarsView(CabinetPage):
         """Register the user for the seminar."""
         seminar = self._seminar(pk)
         return self._save(lambda session, rights: rules.register(
-            session, rights, rights.user_id, seminar, _form_int("unit")),
+            session, rights, rights.user_id, seminar, form_int("unit")),
             _("Вы записаны на семинар «%(s)s»", s=seminar.title))
 
     @expose("/<int:pk>/cancel", methods=["POST"])
@@ -175,7 +175,7 @@ class AddonOrdersView(CabinetPage):
         if "chosen" not in extra and request.method == "POST":
             # A refused order shows its visit and ticks again: the typing stays.
             extra["chosen"] = session.scalar(select(Voucher).where(
-                Voucher.id == (_form_int("visit") if isinstance(_form_int("visit"), int)
+                Voucher.id == (form_int("visit") if isinstance(form_int("visit"), int)
                                else None),
                 rights.scope.clause(Voucher.referring_unit_id)))
             extra["offered"] = rules.addon_services(session, extra["chosen"]) \
@@ -210,7 +210,7 @@ class AddonOrdersView(CabinetPage):
         """Send the order to the lab."""
         ids = [int(v) for v in request.form.getlist("service") if v.isdecimal() and len(v) < 10]
         return self._save(lambda session, rights: rules.order_addon(
-            session, rights, rights.user_id, voucher_id=_form_int("visit"), service_ids=ids,
+            session, rights, rights.user_id, voucher_id=form_int("visit"), service_ids=ids,
             note=request.form.get("note", "")), _("Дозаказ отправлен в лабораторию"))
 
     @expose("/<int:pk>/state", methods=["POST"])

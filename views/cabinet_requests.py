@@ -28,7 +28,9 @@ VERBS = {"accepted": _l("Принять"), "done": _l("Выполнено"), "ca
          "rejected": _l("Отклонить")}
 
 
-def _form_int(name: str):
+def form_int(name: str):
+    """Return the form field as an int, None when empty, or the text itself when it is
+    not a number (the rule it reaches refuses it in Russian)."""
     raw = request.form.get(name, "").strip()
     if raw.lstrip("-").isdecimal() and len(raw) < 10:
         return int(raw)
@@ -117,10 +119,10 @@ class CourierView(CabinetPage):
         """Call a courier or a phlebotomy team."""
         form = request.form
         return self._save(lambda session, rights: rules.call_courier(
-            session, rights, rights.user_id, unit_id=_form_int("unit"),
+            session, rights, rights.user_id, unit_id=form_int("unit"),
             kind=form.get("kind", ""), visit_date=_form_date("visit_date"),
             time_from=_form_time("time_from"), time_to=_form_time("time_to"),
-            address=form.get("address", ""), samples=_form_int("samples") or 0,
+            address=form.get("address", ""), samples=form_int("samples") or 0,
             phone=form.get("phone", ""), note=form.get("note", "")),
             _("Заявка отправлена в лабораторию"))
 
@@ -175,7 +177,7 @@ class QuestionsView(CabinetPage):
         """Ask a question."""
         form = request.form
         return self._save(lambda session, rights: rules.ask(
-            session, rights, rights.user_id, unit_id=_form_int("unit"),
+            session, rights, rights.user_id, unit_id=form_int("unit"),
             addressee=form.get("addressee", ""), subject=form.get("subject", ""),
             text=form.get("text", "")), _("Вопрос отправлен"))
 
