@@ -154,3 +154,24 @@ def patients(session, rights, start: dt.date, end: dt.date, unit_id: int) -> lis
         .order_by(Patient.last_name, Patient.first_name, Patient.id)).all()
     return [_figures(row[0], " ".join(p for p in row[1:4] if p), row[4:], with_cost)
             for row in rows]
+
+
+def patient_visits(session, rights, patient_id: int, start: dt.date, end: dt.date
+                   ) -> list[Voucher]:
+    """Return the patient's visits in the period that offices in the user's scope sent,
+    newest first, with their lines loaded (an empty list for anyone else's patient).
+
+    Raises ValidationError for a bad period.
+    """
+    from sqlalchemy.orm import selectinload
+
+    from models.vouchers import VoucherLine
+
+    start, end = check_period(start, end)
+    return list(session.scalars(
+        select(Voucher).where(Voucher.patient_id == patient_id,
+                              Voucher.service_date >= start, Voucher.service_date <= end,
+                              Voucher.referring_unit_id.is_not(None),
+                              rights.scope.clause(Voucher.referring_unit_id))
+        .options(selectinload(Voucher.lines).joinedload(VoucherLine.service))
+        .order_by(Voucher.service_date.desc(), Voucher.id.desc())))

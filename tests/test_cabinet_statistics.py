@@ -137,3 +137,28 @@ def test_a_head_with_delegated_offices_sees_exactly_those(session, login):
                                        query_string=PERIOD).get_json()
     assert {row["label"] for row in body["by_unit"]} == expected_names
     assert expected_names == {u.name for u in delegated}
+
+
+def test_the_drill_down_reaches_a_patients_visits_and_tests(session, login):
+    from services.contracts import money
+
+    b1, b2 = unit(session, "CL1-B1").id, unit(session, "CL1-B2").id
+    own = session.scalars(select(Voucher).where(
+        Voucher.referring_unit_id == b1, Voucher.service_date >= START,
+        Voucher.line_count > 0).order_by(Voucher.id)).first()
+    client = login("client_branch")
+    page = client.get(f"/cabinet/statistics/patient/{own.patient_id}", query_string=PERIOD)
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert all(line.service.name in body for line in own.lines if line.state != "cancelled")
+    # A patient only CL1-B2 sent is not CL1-B1's to look at.
+    sent_by_b1 = select(Voucher.patient_id).where(Voucher.referring_unit_id == b1)
+    foreign = session.scalars(select(Voucher).where(
+        Voucher.referring_unit_id == b2, Voucher.service_date >= START,
+        Voucher.patient_id.not_in(sent_by_b1))).first()
+    assert client.get(f"/cabinet/statistics/patient/{foreign.patient_id}",
+                      query_string=PERIOD).status_code == 404
+    doctor = login("client_user")  # CL1-B2, no cost
+    seen = doctor.get(f"/cabinet/statistics/patient/{foreign.patient_id}", query_string=PERIOD)
+    assert seen.status_code == 200
+    assert money(foreign.total) not in seen.get_data(as_text=True)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from models.org import Unit
 from security.effective import current
-from services.cabinet_stats import GROUPINGS, patients, statistics
+from services.cabinet_stats import GROUPINGS, patient_visits, patients, statistics
 from services.contracts import money
 from services.errors import UchetError, ValidationError
 from views.refbook import XLSX_MIME, _xlsx
@@ -150,6 +150,26 @@ class CabinetStatisticsView(BaseView):
         return self.render_template("uchet/cabinet_patients.html", office=office, rows=rows,
                                     with_cost=with_cost, start=query["start"],
                                     end=query["end"], money=money)
+
+    @expose("/patient/<int:patient_id>", methods=["GET"])
+    @has_access
+    @permission_name("show")
+    def patient(self, patient_id: int):
+        """One patient's visits and tests sent by the user's offices; 404 when none of
+        his visits in the period came from them."""
+        rights = current()
+        try:
+            query = _query()
+            visits = patient_visits(self.appbuilder.session, rights, patient_id,
+                                    query["start"], query["end"])
+        except UchetError as exc:
+            return self._refused(exc)
+        if not visits:
+            abort(404)
+        return self.render_template(
+            "uchet/cabinet_patient.html", patient=visits[0].patient, visits=visits,
+            with_cost=rights.is_admin or rights.flag("cabinet.see_cost"), money=money,
+            start=query["start"], end=query["end"])
 
 
 def _cells(row, with_cost: bool) -> list:
