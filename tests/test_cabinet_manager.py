@@ -126,3 +126,9 @@ def test_the_managers_cabinet_shows_no_cost_without_the_right(session, login):
     assert "Городская поликлиника № 12" not in cabinet  # not among his served clients
     full = page(login("manager").get("/cabinet/clients/"))
     assert "на сумму" in full
+
+
+def test_the_manager_opening_the_profile_is_sent_to_his_cabinet(login):
+    profile = page(login("manager").get("/cabinet/manager/"))
+    assert "Вы работаете на стороне лаборатории" in profile
+    assert "Персональный менеджер пока не назначен" not in profile

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from models.user import AppUser
 from security.effective import current
 from services import cabinet_manager as rules
+from services.cabinet_requests import is_lab
 from services.cabinet_stats import COST_RIGHT
 from services.contracts import money
 from services.errors import UchetError
@@ -36,7 +37,8 @@ class ManagerProfileView(BaseView):
         user = session.get(AppUser, current().user_id)
         clients = rules.clients_of_user(session, user)
         return self.render_template("uchet/cabinet_manager_profile.html", clients=clients,
-                                    managers=rules.managers_of(session, clients))
+                                    managers=rules.managers_of(session, clients),
+                                    lab=is_lab(current()))
 
 
 class ManagerCabinetView(BaseView):
