@@ -28,11 +28,10 @@ from models.cabinet_orders import (
 )
 from models.pricelist import Price, Service
 from models.vouchers import Voucher
-from services.cabinet_requests import is_lab, office, text_field
+from services.cabinet_requests import move, office, text_field
 from services.errors import ValidationError
 from services.pricing import category_for, paid_price_type
 
-CLIENT_MOVES = {"new": ("cancelled",)}
 #: How long the lab keeps a visit's samples: tests are added to visits this recent.
 ADDON_DAYS = 7
 ADDON_LAB_MOVES = {"new": ("accepted", "rejected"), "accepted": ("done", "rejected")}
@@ -79,24 +78,14 @@ def order_consumables(session, rights, user_id: int | None, *, unit_id, address:
 
 def move_order(session, order: ConsumableOrder, state: str, rights, staff_note: str = ""
                ) -> ConsumableOrder:
-    """Move an order as the client (cancel a new one) or the lab (accept, ship,
-    deliver, cancel). Returns the order.
+    """Move a consumables order (see cabinet_requests.move): the lab accepts, ships,
+    delivers or cancels it.
 
     Raises ValidationError for a move the user's side may not make.
     """
-    allowed = set(CLIENT_MOVES.get(order.state, ()))
-    if is_lab(rights):
-        allowed |= set(LAB_MOVES.get(order.state, ()))
-    if state not in allowed:
-        raise ValidationError(_("Заказ в состоянии «%(a)s» нельзя перевести в «%(b)s»",
-                                a=ORDER_STATES.get(order.state, order.state),
-                                b=ORDER_STATES.get(state, state)))
-    order.state = state
-    if is_lab(rights):
-        order.staff_note = text_field(staff_note, _("Ответ лаборатории"), 500, False) \
-            or order.staff_note
-    session.flush()
-    return order
+    return move(session, order, state, rights, staff_note, lab_moves=LAB_MOVES,
+                states=ORDER_STATES,
+                refusal=_("Заказ в состоянии «%(a)s» нельзя перевести в «%(b)s»"))
 
 
 def register(session, rights, user_id: int, seminar: Seminar, unit_id,
@@ -210,24 +199,14 @@ def order_addon(session, rights, user_id: int | None, *, voucher_id, service_ids
 
 def move_addon(session, order: AddonOrder, state: str, rights, staff_note: str = ""
                ) -> AddonOrder:
-    """Move an add-on order as the client (cancel a new one) or the lab (accept,
-    carry out, reject). Returns it.
+    """Move an add-on order (see cabinet_requests.move): the lab accepts, carries out
+    or rejects it.
 
     Raises ValidationError for a move the user's side may not make.
     """
-    allowed = set(CLIENT_MOVES.get(order.state, ()))
-    if is_lab(rights):
-        allowed |= set(ADDON_LAB_MOVES.get(order.state, ()))
-    if state not in allowed:
-        raise ValidationError(_("Дозаказ в состоянии «%(a)s» нельзя перевести в «%(b)s»",
-                                a=ADDON_STATES.get(order.state, order.state),
-                                b=ADDON_STATES.get(state, state)))
-    order.state = state
-    if is_lab(rights):
-        order.staff_note = text_field(staff_note, _("Ответ лаборатории"), 500, False) \
-            or order.staff_note
-    session.flush()
-    return order
+    return move(session, order, state, rights, staff_note, lab_moves=ADDON_LAB_MOVES,
+                states=ADDON_STATES,
+                refusal=_("Дозаказ в состоянии «%(a)s» нельзя перевести в «%(b)s»"))
 
 
 def check_consumable(session, item: Consumable) -> None:

@@ -107,26 +107,37 @@ def call_courier(session, rights, user_id: int | None, *, unit_id, kind: str,
     return call
 
 
+def move(session, row, state: str, rights, staff_note: str, *, lab_moves: dict,
+         states: dict, refusal: str):
+    """Move a request (a call, an order) to `state` as the client (cancel a new one,
+    CLIENT_MOVES) or the lab (`lab_moves`); the lab's comment is kept. Returns the row.
+
+    Raises ValidationError with `refusal` (which names %(a)s and %(b)s, the states)
+    for a move the user's side may not make.
+    """
+    allowed = set(CLIENT_MOVES.get(row.state, ()))
+    if is_lab(rights):
+        allowed |= set(lab_moves.get(row.state, ()))
+    if state not in allowed:
+        raise ValidationError(refusal % {"a": states.get(row.state, row.state),
+                                         "b": states.get(state, state)})
+    row.state = state
+    if is_lab(rights):
+        row.staff_note = text_field(staff_note, _("Ответ лаборатории"), 500, False) \
+            or row.staff_note
+    session.flush()
+    return row
+
+
 def move_call(session, call: CourierCall, state: str, rights, staff_note: str = ""
               ) -> CourierCall:
-    """Move a call to `state` as the client (cancel a new call) or the lab (accept,
-    close, cancel). Returns the call.
+    """Move a courier call (see `move`): the lab accepts, closes or cancels it.
 
     Raises ValidationError for a move the user's side may not make.
     """
-    allowed = set(CLIENT_MOVES.get(call.state, ()))
-    if is_lab(rights):
-        allowed |= set(LAB_MOVES.get(call.state, ()))
-    if state not in allowed:
-        raise ValidationError(_("Заявку в состоянии «%(a)s» нельзя перевести в «%(b)s»",
-                                a=CALL_STATES.get(call.state, call.state),
-                                b=CALL_STATES.get(state, state)))
-    call.state = state
-    if is_lab(rights):
-        call.staff_note = text_field(staff_note, _("Ответ лаборатории"), 500, False) \
-            or call.staff_note
-    session.flush()
-    return call
+    return move(session, call, state, rights, staff_note, lab_moves=LAB_MOVES,
+                states=CALL_STATES,
+                refusal=_("Заявку в состоянии «%(a)s» нельзя перевести в «%(b)s»"))
 
 
 def ask(session, rights, user_id: int | None, *, unit_id, addressee: str, subject: str,

@@ -27,19 +27,16 @@ from models.cabinet_orders import (
 from models.vouchers import Voucher
 from security.effective import current
 from services import cabinet_orders as rules
-from services.cabinet_requests import is_lab
 from services.cabinet_stats import COST_RIGHT
 from services.contracts import money
 from services.errors import UchetError
-from views.cabinet_requests import VERBS, CabinetPage, form_int
+from views.cabinet_requests import CabinetPage, form_int, moves_for
 from views.refbook import RefBook, register_refbook
 from views.registry import register
 
 
 def _moves() -> dict[str, list[tuple[str, str]]]:
-    table = rules.LAB_MOVES if is_lab(current()) else rules.CLIENT_MOVES
-    return {state: [(to, str(VERBS[to])) for to in targets]
-            for state, targets in table.items()}
+    return moves_for(rules.LAB_MOVES)
 
 
 class ConsumablesView(CabinetPage):
@@ -225,9 +222,7 @@ class AddonOrdersView(CabinetPage):
 
 
 def _addon_moves() -> dict[str, list[tuple[str, str]]]:
-    table = rules.ADDON_LAB_MOVES if is_lab(current()) else rules.CLIENT_MOVES
-    return {state: [(to, str(VERBS[to])) for to in targets]
-            for state, targets in table.items()}
+    return moves_for(rules.ADDON_LAB_MOVES)
 
 
 register(AddonOrdersView, name="CabinetAddons", label=_l("Дозаказ тестов"),

@@ -143,12 +143,16 @@ class CourierView(CabinetPage):
         return super()._page(status, **extra)
 
 
-def _moves() -> dict[str, list[tuple[str, str]]]:
-    """Return, per state, the moves the user's side may offer: (state, button text)."""
-    rights = current()
-    table = rules.LAB_MOVES if rules.is_lab(rights) else rules.CLIENT_MOVES
+def moves_for(lab_moves: dict) -> dict[str, list[tuple[str, str]]]:
+    """Return, per state, the buttons the user's side offers: (state, verb). The lab
+    moves along `lab_moves`; a client's user may only cancel a new request."""
+    table = lab_moves if rules.is_lab(current()) else rules.CLIENT_MOVES
     return {state: [(to, str(VERBS[to])) for to in targets]
             for state, targets in table.items()}
+
+
+def _moves() -> dict[str, list[tuple[str, str]]]:
+    return moves_for(rules.LAB_MOVES)
 
 
 class QuestionsView(CabinetPage):
