@@ -25,8 +25,7 @@ import statistics
 
 from sqlalchemy import text
 
-from bench.common import PG_SERVER, _pg_version, migrated_app, postgres_database
-from bench.vouchers import SECURITY_TABLES, Recorder, _login, _median_ms, generate
+from bench.vouchers import SECURITY_TABLES, Recorder, _login, _median_ms, loaded_app
 
 MEASURES = """count(v.id), count(DISTINCT v.patient_id), coalesce(sum(v.line_count), 0),
        coalesce(sum(v.total), 0)"""
@@ -44,64 +43,54 @@ RAW = [
 
 def run(lines: int, repeat: int) -> None:
     """Build the data set and print the figures."""
-    with postgres_database(PG_SERVER) as url:
-        if url is None:
+    with loaded_app(lines) as app:
+        if app is None:
             return
-        print(_pg_version(url))
-        with migrated_app(url) as app:
-            from app.extensions import db
-            from security.sync import sync_all
-            from services.demo import load_demo
+        from app.extensions import db
 
-            session = db.session
-            sync_all(session, app.appbuilder)
-            session.commit()
-            load_demo(session)
-            added, seconds = generate(session, lines)
-            total = session.scalar(text("SELECT count(*) FROM vch_line"))
-            print(f"generated {added:,} lines in {seconds:.1f} s; {total:,} voucher lines")
-            head = session.scalar(text("SELECT id FROM org_unit WHERE code = 'CL1-HQ'"))
-            offices = list(session.scalars(text(
-                "SELECT descendant_id FROM org_unit_closure WHERE ancestor_id = :id"),
-                {"id": head}))
-            end = dt.date.today()
-            start = end - dt.timedelta(days=364)
-            params = {"start": start, "end": end, "offices": offices}
-            visits = session.scalar(text(f"SELECT count(*) FROM vch_voucher v WHERE {WHERE}"),
-                                    params)
-            session.remove()
-            engine = db.engine
-            client = app.test_client()
-            _login(client, "client_head")
-            query = f"?start={start.isoformat()}&end={end.isoformat()}&grouping=month"
-            urls = {"page": f"/cabinet/statistics/{query}",
-                    "JSON": f"/cabinet/statistics/data{query}"}
-            for url_ in urls.values():
-                assert client.get(url_).status_code == 200, url_
+        session = db.session
+        head = session.scalar(text("SELECT id FROM org_unit WHERE code = 'CL1-HQ'"))
+        offices = list(session.scalars(text(
+            "SELECT descendant_id FROM org_unit_closure WHERE ancestor_id = :id"),
+            {"id": head}))
+        end = dt.date.today()
+        start = end - dt.timedelta(days=364)
+        params = {"start": start, "end": end, "offices": offices}
+        visits = session.scalar(text(f"SELECT count(*) FROM vch_voucher v WHERE {WHERE}"),
+                                params)
+        session.remove()
+        engine = db.engine
+        client = app.test_client()
+        _login(client, "client_head")
+        query = f"?start={start.isoformat()}&end={end.isoformat()}&grouping=month"
+        urls = {"page": f"/cabinet/statistics/{query}",
+                "JSON": f"/cabinet/statistics/data{query}"}
+        for url_ in urls.values():
+            assert client.get(url_).status_code == 200, url_
 
-            def raw():
-                with engine.connect() as conn:
-                    return [conn.execute(text(sql), params).all() for sql in RAW]
+        def raw():
+            with engine.connect() as conn:
+                return [conn.execute(text(sql), params).all() for sql in RAW]
 
-            raw_ms = _median_ms(raw, repeat)
-            print(f"client_head (CL1-HQ and its {len(offices) - 1} branches), "
-                  f"{start:%d.%m.%Y}–{end:%d.%m.%Y} by month: {visits:,} visits")
-            print(f"{'request':<10}{'HTTP ms':>10}{'its SQL ms':>12}{'raw SQL ms':>12}"
-                  f"{'SQL/raw':>9}{'HTTP/raw':>10}{'queries':>9}{'security':>10}")
-            for name, url_ in urls.items():
-                page_ms = _median_ms(lambda u=url_: client.get(u), repeat)
-                runs = []
-                for _ in range(repeat):
-                    with Recorder(engine) as recorder:
-                        client.get(url_)
-                    runs.append(recorder)
-                db_ms = statistics.median(r.db_ms for r in runs)
-                security = max(sum(any(t in s for t in SECURITY_TABLES) for s in r.statements)
-                               for r in runs)
-                queries = max(len(r.statements) for r in runs)
-                print(f"{name:<10}{page_ms:>10.2f}{db_ms:>12.2f}{raw_ms:>12.2f}"
-                      f"{db_ms / raw_ms:>9.2f}{page_ms / raw_ms:>10.2f}{queries:>9}"
-                      f"{security:>10}")
+        raw_ms = _median_ms(raw, repeat)
+        print(f"client_head (CL1-HQ and its {len(offices) - 1} branches), "
+              f"{start:%d.%m.%Y}–{end:%d.%m.%Y} by month: {visits:,} visits")
+        print(f"{'request':<10}{'HTTP ms':>10}{'its SQL ms':>12}{'raw SQL ms':>12}"
+              f"{'SQL/raw':>9}{'HTTP/raw':>10}{'queries':>9}{'security':>10}")
+        for name, url_ in urls.items():
+            page_ms = _median_ms(lambda u=url_: client.get(u), repeat)
+            runs = []
+            for _ in range(repeat):
+                with Recorder(engine) as recorder:
+                    client.get(url_)
+                runs.append(recorder)
+            db_ms = statistics.median(r.db_ms for r in runs)
+            security = max(sum(any(t in s for t in SECURITY_TABLES) for s in r.statements)
+                           for r in runs)
+            queries = max(len(r.statements) for r in runs)
+            print(f"{name:<10}{page_ms:>10.2f}{db_ms:>12.2f}{raw_ms:>12.2f}"
+                  f"{db_ms / raw_ms:>9.2f}{page_ms / raw_ms:>10.2f}{queries:>9}"
+                  f"{security:>10}")
 
 
 def main() -> None:

@@ -23,6 +23,8 @@ import argparse
 import datetime as dt
 import statistics
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import event, text
 
@@ -147,10 +149,14 @@ def _login(client, username: str) -> None:
     assert response.status_code in (200, 302), response.status_code
 
 
-def run(lines: int, repeat: int, show_statements: bool = False) -> None:
-    """Build the data set and print the figures."""
+@contextmanager
+def loaded_app(lines: int) -> Iterator:
+    """Yield the app on a fresh PostgreSQL database holding the demo data and about
+    `lines` generated voucher lines (None when PostgreSQL is not reachable); print
+    what was generated. The database is dropped afterwards."""
     with postgres_database(PG_SERVER) as url:
         if url is None:
+            yield None
             return
         print(_pg_version(url))
         with migrated_app(url) as app:
@@ -167,56 +173,67 @@ def run(lines: int, repeat: int, show_statements: bool = False) -> None:
             vouchers = session.scalar(text("SELECT count(*) FROM vch_voucher"))
             print(f"generated {added:,} lines in {seconds:.1f} s; "
                   f"{total:,} voucher lines, {vouchers:,} vouchers")
-            branch = session.scalar(text("SELECT id FROM org_unit WHERE code = 'MSK-TVR'"))
-            since = dt.date.today() - dt.timedelta(days=30)
-            params = {"branch": branch, "since": since}
-            voucher_id = session.scalar(text(
-                "SELECT id FROM vch_voucher WHERE branch_id = :branch ORDER BY id DESC LIMIT 1"),
-                {"branch": branch})
-            matching = session.scalar(text(RAW_COUNT), params)
-            session.remove()
-            engine = db.engine
-            client = app.test_client()
-            _login(client, "registrar")
-            list_url = f"/voucherview/list/?_flt_1_service_date={since.isoformat()}"
-            show_url = f"/voucherview/show/{voucher_id}"
-            for url_ in (list_url, show_url):
-                assert client.get(url_).status_code == 200, url_
+            yield app
 
-            def raw(sql, values):
-                with engine.connect() as conn:
-                    return conn.execute(text(sql), values).all()
 
-            figures = {}
-            for name, url_, baseline in (
-                    ("list", list_url, lambda: raw(RAW_LIST, params)),
-                    ("list + exact count", list_url,
-                     lambda: (raw(RAW_LIST, params), raw(RAW_COUNT, params))),
-                    ("show", show_url, lambda: raw(RAW_SHOW, {"id": voucher_id}))):
-                page_ms = _median_ms(lambda u=url_: client.get(u), repeat)
-                db_runs = []
-                for _ in range(repeat):
-                    with Recorder(engine) as recorder:
-                        client.get(url_)
-                    db_runs.append(recorder)
-                db_ms = statistics.median(r.db_ms for r in db_runs)
-                security = max(sum(any(t in s for t in SECURITY_TABLES) for s in r.statements)
-                               for r in db_runs)
-                queries = max(len(r.statements) for r in db_runs)
-                raw_ms = _median_ms(baseline, repeat)
-                figures[name] = (page_ms, db_ms, raw_ms, queries, security)
-                if show_statements:
-                    print(f"-- {name}: the request's statements, slowest first")
-                    for spent, statement in sorted(db_runs[-1].timings, reverse=True)[:6]:
-                        print(f"{spent:8.2f} ms  {' '.join(statement.split())[:300]}")
-            print(f"registrar, branch MSK-TVR, vouchers since {since:%d.%m.%Y}: "
-                  f"{matching:,} match; page size 25, count capped at 10 000")
-            print(f"{'request':<20}{'HTTP ms':>10}{'its SQL ms':>12}{'raw SQL ms':>12}"
-                  f"{'SQL/raw':>9}{'HTTP/raw':>10}{'queries':>9}{'security':>10}")
-            for name, (page_ms, db_ms, raw_ms, queries, security) in figures.items():
-                print(f"{name:<20}{page_ms:>10.2f}{db_ms:>12.2f}{raw_ms:>12.2f}"
-                      f"{db_ms / raw_ms:>9.2f}{page_ms / raw_ms:>10.2f}{queries:>9}"
-                      f"{security:>10}")
+def run(lines: int, repeat: int, show_statements: bool = False) -> None:
+    """Build the data set and print the figures."""
+    with loaded_app(lines) as app:
+        if app is None:
+            return
+        from app.extensions import db
+
+        session = db.session
+        branch = session.scalar(text("SELECT id FROM org_unit WHERE code = 'MSK-TVR'"))
+        since = dt.date.today() - dt.timedelta(days=30)
+        params = {"branch": branch, "since": since}
+        voucher_id = session.scalar(text(
+            "SELECT id FROM vch_voucher WHERE branch_id = :branch ORDER BY id DESC LIMIT 1"),
+            {"branch": branch})
+        matching = session.scalar(text(RAW_COUNT), params)
+        session.remove()
+        engine = db.engine
+        client = app.test_client()
+        _login(client, "registrar")
+        list_url = f"/voucherview/list/?_flt_1_service_date={since.isoformat()}"
+        show_url = f"/voucherview/show/{voucher_id}"
+        for url_ in (list_url, show_url):
+            assert client.get(url_).status_code == 200, url_
+
+        def raw(sql, values):
+            with engine.connect() as conn:
+                return conn.execute(text(sql), values).all()
+
+        figures = {}
+        for name, url_, baseline in (
+                ("list", list_url, lambda: raw(RAW_LIST, params)),
+                ("list + exact count", list_url,
+                 lambda: (raw(RAW_LIST, params), raw(RAW_COUNT, params))),
+                ("show", show_url, lambda: raw(RAW_SHOW, {"id": voucher_id}))):
+            page_ms = _median_ms(lambda u=url_: client.get(u), repeat)
+            db_runs = []
+            for _ in range(repeat):
+                with Recorder(engine) as recorder:
+                    client.get(url_)
+                db_runs.append(recorder)
+            db_ms = statistics.median(r.db_ms for r in db_runs)
+            security = max(sum(any(t in s for t in SECURITY_TABLES) for s in r.statements)
+                           for r in db_runs)
+            queries = max(len(r.statements) for r in db_runs)
+            raw_ms = _median_ms(baseline, repeat)
+            figures[name] = (page_ms, db_ms, raw_ms, queries, security)
+            if show_statements:
+                print(f"-- {name}: the request's statements, slowest first")
+                for spent, statement in sorted(db_runs[-1].timings, reverse=True)[:6]:
+                    print(f"{spent:8.2f} ms  {' '.join(statement.split())[:300]}")
+        print(f"registrar, branch MSK-TVR, vouchers since {since:%d.%m.%Y}: "
+              f"{matching:,} match; page size 25, count capped at 10 000")
+        print(f"{'request':<20}{'HTTP ms':>10}{'its SQL ms':>12}{'raw SQL ms':>12}"
+              f"{'SQL/raw':>9}{'HTTP/raw':>10}{'queries':>9}{'security':>10}")
+        for name, (page_ms, db_ms, raw_ms, queries, security) in figures.items():
+            print(f"{name:<20}{page_ms:>10.2f}{db_ms:>12.2f}{raw_ms:>12.2f}"
+                  f"{db_ms / raw_ms:>9.2f}{page_ms / raw_ms:>10.2f}{queries:>9}"
+                  f"{security:>10}")
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ from sqlalchemy import (
     Time,
     func,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from models.base import label
 from models.org import Unit
@@ -34,34 +34,15 @@ CALL_STATES = {"new": _l("Новая"), "accepted": _l("Принята"), "done"
 ADDRESSEES = {"doctor": _l("Врачу лаборатории"), "manager": _l("Персональному менеджеру")}
 
 
-class CourierCall(Model):
-    """Вызов курьера: when and where to pick up samples (or to send a team)."""
+class ClientRequest:
+    """What every request of a client's office carries: the office (its scope), the
+    client's comment, the state the lab moves it through with its reply, and who
+    asked when. Each request declares its own states in a CHECK constraint."""
 
-    __tablename__ = "cab_courier_call"
-    __label__ = _l("Вызовы курьера")
     __scope_column__ = "unit_id"
-    __table_args__ = (
-        Index("ix_cab_courier_call_unit_date", "unit_id", "visit_date"),
-        CheckConstraint("kind IN ('courier', 'phlebotomy')", name="ck_courier_call_kind"),
-        CheckConstraint("state IN ('new', 'accepted', 'done', 'cancelled')",
-                        name="ck_courier_call_state"),
-        CheckConstraint("samples >= 0", name="ck_courier_call_samples"),
-        CheckConstraint("time_from < time_to", name="ck_courier_call_window"),
-    )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"),
                                          nullable=False)
-    kind: Mapped[str] = mapped_column(String(12), nullable=False, default="courier",
-                                      info=label(_l("Кого вызвать")))
-    visit_date: Mapped[dt.date] = mapped_column(Date, nullable=False, info=label(_l("Дата")))
-    time_from: Mapped[dt.time] = mapped_column(Time, nullable=False, info=label(_l("С")))
-    time_to: Mapped[dt.time] = mapped_column(Time, nullable=False, info=label(_l("До")))
-    address: Mapped[str] = mapped_column(String(300), nullable=False,
-                                         info=label(_l("Адрес")))
-    samples: Mapped[int] = mapped_column(Integer, nullable=False, default=0,
-                                         info=label(_l("Проб")))
-    phone: Mapped[str | None] = mapped_column(String(40), info=label(_l("Телефон")))
     note: Mapped[str | None] = mapped_column(String(500), info=label(_l("Комментарий")))
     state: Mapped[str] = mapped_column(String(10), nullable=False, default="new",
                                        info=label(_l("Состояние")))
@@ -72,8 +53,40 @@ class CourierCall(Model):
     created_on: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False,
                                                     server_default=func.now())
 
-    unit: Mapped[Unit] = relationship(Unit, info=label(_l("Подразделение")))
-    created_by: Mapped[AppUser | None] = relationship(AppUser, info=label(_l("Автор")))
+    @declared_attr
+    def unit(cls) -> Mapped[Unit]:
+        return relationship(Unit, info=label(_l("Подразделение")))
+
+    @declared_attr
+    def created_by(cls) -> Mapped[AppUser | None]:
+        return relationship(AppUser, info=label(_l("Автор")))
+
+
+class CourierCall(ClientRequest, Model):
+    """Вызов курьера: when and where to pick up samples (or to send a team)."""
+
+    __tablename__ = "cab_courier_call"
+    __label__ = _l("Вызовы курьера")
+    __table_args__ = (
+        Index("ix_cab_courier_call_unit_date", "unit_id", "visit_date"),
+        CheckConstraint("kind IN ('courier', 'phlebotomy')", name="ck_courier_call_kind"),
+        CheckConstraint("state IN ('new', 'accepted', 'done', 'cancelled')",
+                        name="ck_courier_call_state"),
+        CheckConstraint("samples >= 0", name="ck_courier_call_samples"),
+        CheckConstraint("time_from < time_to", name="ck_courier_call_window"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12), nullable=False, default="courier",
+                                      info=label(_l("Кого вызвать")))
+    visit_date: Mapped[dt.date] = mapped_column(Date, nullable=False, info=label(_l("Дата")))
+    time_from: Mapped[dt.time] = mapped_column(Time, nullable=False, info=label(_l("С")))
+    time_to: Mapped[dt.time] = mapped_column(Time, nullable=False, info=label(_l("До")))
+    address: Mapped[str] = mapped_column(String(300), nullable=False,
+                                         info=label(_l("Адрес")))
+    samples: Mapped[int] = mapped_column(Integer, nullable=False, default=0,
+                                         info=label(_l("Проб")))
+    phone: Mapped[str | None] = mapped_column(String(40), info=label(_l("Телефон")))
 
 
 class Question(Model):

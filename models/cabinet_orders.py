@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import CodeNameMixin, label
+from models.cabinet import ClientRequest
 from models.org import Unit
 from models.pricelist import Service
 from models.user import AppUser
@@ -47,12 +48,11 @@ class Consumable(CodeNameMixin, Model):
                                               info=label(_l("Не больше за заказ")))
 
 
-class ConsumableOrder(Model):
+class ConsumableOrder(ClientRequest, Model):
     """Заказ расходных материалов: what an office wants delivered, and where."""
 
     __tablename__ = "cab_consumable_order"
     __label__ = _l("Заказы расходных материалов")
-    __scope_column__ = "unit_id"
     __table_args__ = (
         Index("ix_cab_consumable_order_unit", "unit_id", "id"),
         CheckConstraint("state IN ('new', 'accepted', 'shipped', 'delivered', 'cancelled')",
@@ -60,22 +60,9 @@ class ConsumableOrder(Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"),
-                                         nullable=False)
     address: Mapped[str] = mapped_column(String(300), nullable=False,
                                          info=label(_l("Адрес доставки")))
-    note: Mapped[str | None] = mapped_column(String(500), info=label(_l("Комментарий")))
-    state: Mapped[str] = mapped_column(String(10), nullable=False, default="new",
-                                       info=label(_l("Состояние")))
-    staff_note: Mapped[str | None] = mapped_column(String(500),
-                                                   info=label(_l("Ответ лаборатории")))
-    created_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("ab_user.id", ondelete="SET NULL"))
-    created_on: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False,
-                                                    server_default=func.now())
 
-    unit: Mapped[Unit] = relationship(Unit, info=label(_l("Подразделение")))
-    created_by: Mapped[AppUser | None] = relationship(AppUser, info=label(_l("Автор")))
     lines: Mapped[list[ConsumableOrderLine]] = relationship(
         "ConsumableOrderLine", back_populates="order", cascade="all, delete-orphan",
         order_by="ConsumableOrderLine.id")
@@ -149,15 +136,14 @@ class SeminarRegistration(Model):
 
 
 ADDON_STATES = {"new": _l("Новый"), "accepted": _l("Принят"), "done": _l("Выполнен"),
-                  "rejected": _l("Отклонён"), "cancelled": _l("Отменён")}
+                "rejected": _l("Отклонён"), "cancelled": _l("Отменён")}
 
 
-class AddonOrder(Model):
+class AddonOrder(ClientRequest, Model):
     """Дозаказ тестов: more tests on a visit's sample, asked by the office that sent it."""
 
     __tablename__ = "cab_addon_order"
     __label__ = _l("Дозаказы тестов")
-    __scope_column__ = "unit_id"
     __table_args__ = (
         Index("ix_cab_addon_order_unit", "unit_id", "id"),
         CheckConstraint("state IN ('new', 'accepted', 'done', 'rejected', 'cancelled')",
@@ -165,23 +151,10 @@ class AddonOrder(Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"),
-                                         nullable=False)
     voucher_id: Mapped[int] = mapped_column(ForeignKey("vch_voucher.id", ondelete="CASCADE"),
                                             nullable=False, index=True)
-    state: Mapped[str] = mapped_column(String(10), nullable=False, default="new",
-                                       info=label(_l("Состояние")))
-    note: Mapped[str | None] = mapped_column(String(500), info=label(_l("Комментарий")))
-    staff_note: Mapped[str | None] = mapped_column(String(500),
-                                                   info=label(_l("Ответ лаборатории")))
-    created_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("ab_user.id", ondelete="SET NULL"))
-    created_on: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False,
-                                                    server_default=func.now())
 
-    unit: Mapped[Unit] = relationship(Unit)
     voucher: Mapped[Voucher] = relationship(Voucher)
-    created_by: Mapped[AppUser | None] = relationship(AppUser)
     lines: Mapped[list[AddonOrderLine]] = relationship(
         "AddonOrderLine", back_populates="order", cascade="all, delete-orphan",
         order_by="AddonOrderLine.id")
