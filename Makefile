@@ -37,9 +37,9 @@ lint: install
 ## Re-extract the strings and merge them into both catalogues (then fill the new msgstr).
 i18n: install
 	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k _ -k _l -k gettext \
-		-k lazy_gettext -k ngettext:1,2 --no-wrap --sort-by-file --project=Uchet \
+		-k lazy_gettext -k ngettext:1,2 --no-wrap --no-location --sort-output --omit-header --project=Uchet \
 		--copyright-holder=Uchet --msgid-bugs-address="" -o translations/messages.pot .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-wrap -N
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-wrap --ignore-pot-creation-date -N
 
 ## Compile the ru and en catalogues (.mo files are built, not committed); docs/translations.md.
 ## Fuzzy (unreviewed) entries are not compiled; -q is an option of pybabel, not of compile.
