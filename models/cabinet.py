@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from models.base import label
 from models.org import Unit
+from models.scoping import ScopePath
 from models.user import AppUser
 
 CALL_KINDS = {"courier": _l("Курьер за биоматериалом"),
@@ -39,7 +40,7 @@ class ClientRequest:
     client's comment, the state the lab moves it through with its reply, and who
     asked when. Each request declares its own states in a CHECK constraint."""
 
-    __scope_column__ = "unit_id"
+    __scope__ = ScopePath(column="unit_id")
 
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"),
                                          nullable=False)
@@ -96,7 +97,7 @@ class Question(Model):
 
     __tablename__ = "cab_question"
     __label__ = _l("Вопросы клиентов")
-    __scope_column__ = "unit_id"
+    __scope__ = ScopePath(column="unit_id")
     __table_args__ = (
         Index("ix_cab_question_unit_created", "unit_id", "created_on"),
         CheckConstraint("addressee IN ('doctor', 'manager')", name="ck_question_addressee"),

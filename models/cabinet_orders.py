@@ -28,6 +28,7 @@ from models.base import CodeNameMixin, label
 from models.cabinet import ClientRequest
 from models.org import Unit
 from models.pricelist import Service
+from models.scoping import ScopePath
 from models.user import AppUser
 from models.vouchers import Voucher
 
@@ -117,7 +118,7 @@ class SeminarRegistration(Model):
     """A client's user registered for a seminar, from one of his offices."""
 
     __tablename__ = "cab_seminar_registration"
-    __scope_column__ = "unit_id"
+    __scope__ = ScopePath(column="unit_id")
     __table_args__ = (UniqueConstraint("seminar_id", "user_id", name="uq_seminar_user"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

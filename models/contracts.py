@@ -26,11 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    exists,
-    false,
-    or_,
     select,
-    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -41,6 +37,7 @@ from models.base import CodeNameMixin, ValidityMixin, label
 from models.org import Unit
 from models.parties import Individual, Insurer, Organisation, OwnedMixin
 from models.refbooks import PriceCategory
+from models.scoping import ScopePath
 
 CONTRACT_KINDS = {
     "oms": _l("ОМС"),
@@ -106,6 +103,8 @@ class PrepaymentSchemeStep(Model):
 
     __tablename__ = "ctr_prepayment_step"
     __label__ = _l("Этапы схем предоплат")
+    # Read with its scheme (shared below its unit), changed in the scheme owner's scope.
+    __scope__ = ScopePath(through="scheme")
     __table_args__ = (
         CheckConstraint("share > 0 AND share <= 100", name="ck_prepayment_step_share"),
         CheckConstraint("days_after_start >= 0", name="ck_prepayment_step_days"),
@@ -120,18 +119,6 @@ class PrepaymentSchemeStep(Model):
                                            info=label(_l("Доля, %")))
     scheme: Mapped[PrepaymentSchemeTemplate] = relationship(
         PrepaymentSchemeTemplate, back_populates="steps", info=label(_l("Схема")))
-
-    @classmethod
-    def __scope_clause__(cls, scope):
-        """Steps are read with their scheme."""
-        return cls.scheme_id.in_(select(PrepaymentSchemeTemplate.id).where(
-            scope.shared_clause(PrepaymentSchemeTemplate.unit_id)))
-
-    @classmethod
-    def __scope_write_clause__(cls, scope):
-        """Steps are changed with their scheme, in the scheme owner's scope."""
-        return cls.scheme_id.in_(select(PrepaymentSchemeTemplate.id).where(
-            scope.clause(PrepaymentSchemeTemplate.unit_id)))
 
     @property
     def scope_owner_unit_id(self) -> int | None:
@@ -150,11 +137,24 @@ contract_branch = Table(
 )
 
 
+def _client_contracts(scope):
+    """The client cabinet reads the contracts paid by a client organisation at or
+    above the user's offices (the organisation carries the client's INN)."""
+    clients = select(Unit.inn).where(Unit.kind == "client", Unit.inn.is_not(None),
+                                     scope.shared_clause(Unit.id))
+    return Contract.organisation_id.in_(
+        select(Organisation.id).where(Organisation.inn.in_(clients)))
+
+
 class Contract(ValidityMixin, Model):
     """Договор: who pays, for what, from when to when, through which branches."""
 
     __tablename__ = "ctr_contract"
     __label__ = _l("Договоры")
+    # The signing branch reads and writes it; the branches a network contract serves
+    # read it. The cabinet reads its client's contracts.
+    __scope__ = ScopePath(column="branch_id", readers="branches",
+                          cabinet=ScopePath(where=_client_contracts))
     __table_args__ = (
         CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="ck_contract_dates"),
         CheckConstraint("amount IS NULL OR amount > 0", name="ck_contract_amount"),
@@ -214,23 +214,6 @@ class Contract(ValidityMixin, Model):
         "InstalmentLine", back_populates="contract", cascade="all, delete-orphan",
         order_by="InstalmentLine.due_date", info=label(_l("Схема рассрочки оплат")))
 
-    @classmethod
-    def __scope_clause__(cls, scope):
-        """Rows of the user's branches, and network contracts one of them serves."""
-        if scope.all:
-            return true()
-        ids = scope.unit_ids()
-        if ids is None:
-            return false()
-        served = exists(select(contract_branch.c.contract_id).where(
-            contract_branch.c.contract_id == cls.id, contract_branch.c.unit_id.in_(ids)))
-        return or_(cls.branch_id.in_(ids), served)
-
-    @classmethod
-    def __scope_write_clause__(cls, scope):
-        """Only the signing branch's scope changes a contract (served branches read it)."""
-        return scope.clause(cls.branch_id)
-
     @property
     def scope_owner_unit_id(self) -> int | None:
         """Return the signing branch: only its scope may write the contract."""
@@ -245,21 +228,10 @@ class Contract(ValidityMixin, Model):
         return f"№ {self.number}"
 
 
-def _via_contract(cls, scope):
-    return cls.contract_id.in_(select(Contract.id).where(Contract.__scope_clause__(scope)))
-
-
 class ContractPart:
     """A row that lives under a contract and is read and written with it."""
 
-    @classmethod
-    def __scope_clause__(cls, scope):
-        return _via_contract(cls, scope)
-
-    @classmethod
-    def __scope_write_clause__(cls, scope):
-        return cls.contract_id.in_(
-            select(Contract.id).where(Contract.__scope_write_clause__(scope)))
+    __scope__ = ScopePath(through="contract")
 
     @property
     def scope_owner_unit_id(self) -> int | None:

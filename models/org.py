@@ -20,6 +20,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from models.scoping import ScopePath
+
 
 class UnitKind(enum.StrEnum):
     """Kinds of unit; the allowed parent of each kind is in PARENT_KINDS."""
@@ -69,7 +71,7 @@ class Unit(Model):
     )
 
     # The row scope places a unit by its own id (see security.rowscope).
-    __scope_column__ = "id"
+    __scope__ = ScopePath(column="id")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     parent_id: Mapped[int | None] = mapped_column(

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import label
 from models.org import Unit
+from models.scoping import ScopePath
 
 
 class ModuleParameters(Model):
@@ -20,8 +21,7 @@ class ModuleParameters(Model):
 
     __tablename__ = "sys_parameters"
     __label__ = _l("Параметры")
-    __scope_column__ = "unit_id"
-    __scope_shared__ = True  # every branch of the network reads its parameters
+    __scope__ = ScopePath(column="unit_id", shared=True)  # every branch reads the network's
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"),

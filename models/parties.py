@@ -3,7 +3,7 @@ organisations, insurers and individuals.
 
 Each row is owned by a unit (`unit_id`): what the network or a region registers
 is read by every branch below it and written only inside the writer's scope
-(`__scope_shared__`, see security.scope.row_clause).
+(`ScopePath(shared=True)`, see security.scope.scoped).
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from models.base import CodeNameMixin, label
 from models.org import Unit
+from models.scoping import ScopePath
 
 
 class OwnedMixin:
     """A row owned by an organisation unit and shared with the units below it."""
 
-    __scope_column__ = "unit_id"
-    __scope_shared__ = True
+    __scope__ = ScopePath(column="unit_id", shared=True)
 
     @declared_attr
     def unit_id(cls) -> Mapped[int]:

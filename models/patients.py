@@ -16,7 +16,6 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
-    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -24,6 +23,7 @@ from models.base import label
 from models.org import Unit
 from models.programmes import Programme
 from models.refbooks import PatientCategory
+from models.scoping import ScopePath
 
 SEXES = {"m": _l("Мужской"), "f": _l("Женский")}
 
@@ -39,7 +39,7 @@ class Patient(Model):
 
     __tablename__ = "pat_patient"
     __label__ = _l("Пациенты")
-    __scope_column__ = "home_branch_id"
+    __scope__ = ScopePath(column="home_branch_id")
     __table_args__ = (
         # Prefix search by name (LIKE 'иванов%') and the duplicate check (=): on
         # PostgreSQL only a pattern opclass serves LIKE under a non-C collation.
@@ -112,6 +112,8 @@ class Attachment(Model):
 
     __tablename__ = "pat_attachment"
     __label__ = _l("Прикрепления к медицинским программам")
+    # Read and written with the patient: attachments of the patients in scope.
+    __scope__ = ScopePath(through="patient")
     __table_args__ = (
         Index("ix_pat_attachment_patient_programme", "patient_id", "programme_id"),
         CheckConstraint("valid_to IS NULL OR valid_to >= valid_from",
@@ -137,11 +139,6 @@ class Attachment(Model):
                                                 info=label(_l("Медицинская программа")))
     branches: Mapped[list[Unit]] = relationship(
         Unit, secondary=attachment_branch, info=label(_l("Индивидуальные филиалы")))
-
-    @classmethod
-    def __scope_clause__(cls, scope):
-        """Read with the patient: attachments of the patients in the user's scope."""
-        return cls.patient_id.in_(select(Patient.id).where(scope.clause(Patient.home_branch_id)))
 
     @property
     def scope_owner_unit_id(self) -> int | None:

@@ -14,7 +14,6 @@ from sqlalchemy import (
     Numeric,
     String,
     UniqueConstraint,
-    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -23,6 +22,7 @@ from models.contracts import Contract, ContractPart
 from models.parties import OwnedMixin
 from models.pricelist import Service
 from models.refbooks import PriceType
+from models.scoping import ScopePath
 
 
 class ProgrammeCodeTemplate(OwnedMixin, CodeNameMixin, Model):
@@ -87,6 +87,8 @@ class ProgrammeService(Model):
 
     __tablename__ = "ctr_programme_service"
     __label__ = _l("Услуги медицинских программ")
+    # Read and changed with the programme (and so with its contract).
+    __scope__ = ScopePath(through="programme")
     __table_args__ = (
         UniqueConstraint("programme_id", "service_id", name="uq_programme_service"),
         CheckConstraint("max_count IS NULL OR max_count >= 0",
@@ -105,18 +107,6 @@ class ProgrammeService(Model):
     programme: Mapped[Programme] = relationship(Programme, back_populates="services",
                                                 info=label(_l("Медицинская программа")))
     service: Mapped[Service] = relationship(Service, info=label(_l("Услуга")))
-
-    @classmethod
-    def __scope_clause__(cls, scope):
-        """Read with the programme (and so with its contract)."""
-        return cls.programme_id.in_(
-            select(Programme.id).where(Programme.__scope_clause__(scope)))
-
-    @classmethod
-    def __scope_write_clause__(cls, scope):
-        """Changed with the programme, in its contract's signing branch."""
-        return cls.programme_id.in_(
-            select(Programme.id).where(Programme.__scope_write_clause__(scope)))
 
     @property
     def scope_owner_unit_id(self) -> int | None:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import CodeNameMixin, ValidityMixin, label
 from models.org import Unit
+from models.scoping import ScopePath
 
 
 class BaseDepartment(CodeNameMixin, Model):
@@ -45,7 +46,7 @@ class Department(CodeNameMixin, Model):
 
     __tablename__ = "ref_department"
     __label__ = _l("Отделения")
-    __scope_column__ = "branch_id"
+    __scope__ = ScopePath(column="branch_id")
     id: Mapped[int] = mapped_column(primary_key=True)
     branch_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"),
                                            nullable=False, index=True,

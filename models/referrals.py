@@ -16,6 +16,7 @@ from models.base import label
 from models.org import Unit
 from models.patients import Patient
 from models.pricelist import Service
+from models.scoping import ScopePath
 from models.staff import Diagnosis, Employee
 from models.user import AppUser
 from models.vouchers import Voucher
@@ -27,7 +28,7 @@ class Referral(Model):
 
     __tablename__ = "vch_referral"
     __label__ = _l("Направления")
-    __scope_column__ = "branch_id"
+    __scope__ = ScopePath(column="branch_id")
     __table_args__ = (
         Index("ix_vch_referral_branch_issued", "branch_id", "issued_on"),
         CheckConstraint("quantity > 0", name="ck_vch_referral_quantity"),

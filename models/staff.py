@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.base import label
 from models.org import Unit
 from models.refbooks import Department
+from models.scoping import ScopePath
 from models.user import AppUser
 
 
@@ -20,7 +21,7 @@ class Employee(Model):
 
     __tablename__ = "staff_employee"
     __label__ = _l("Сотрудники")
-    __scope_column__ = "branch_id"
+    __scope__ = ScopePath(column="branch_id")
     __table_args__ = (Index("ix_staff_employee_name", "last_name", "first_name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,6 +9,7 @@ from sqlalchemy import Column, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.org import Unit
+from models.scoping import ScopePath
 
 # Extra (delegated) units: a head may be given several offices and sees exactly those.
 user_extra_unit = Table(
@@ -36,7 +37,7 @@ class AppUser(User):
     __tablename__ = "ab_user"
     __label__ = _l("Пользователи")
     # A user belongs where his home unit is (see security.rowscope).
-    __scope_column__ = "home_unit_id"
+    __scope__ = ScopePath(column="home_unit_id")
 
     home_unit_id: Mapped[int | None] = mapped_column(
         ForeignKey("org_unit.id", ondelete="SET NULL"), nullable=True, index=True

@@ -19,7 +19,10 @@ from sqlalchemy import (
     Integer,
     Numeric,
     String,
+    and_,
     func,
+    or_,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -29,6 +32,7 @@ from models.org import Unit
 from models.patients import Attachment, Patient
 from models.pricelist import Service
 from models.refbooks import Department, PriceCategory, PriceType
+from models.scoping import ScopePath
 from models.staff import Diagnosis, Employee
 from models.user import AppUser
 
@@ -44,12 +48,37 @@ PAYER_KINDS = {"patient": _l("За счёт пациента"), "attachment": _l
                "contract": _l("По договору")}
 
 
+#: «Доступ к талонам других пользователей», «Редактирование талонов из ЭМК».
+OTHERS_RIGHT = "voucher.others_access"
+EMR_RIGHT = "voucher.emr_vouchers"
+
+
+def seen_by(rights):
+    """Return the WHERE clause keeping the vouchers a user sees within his branch
+    scope (None: all of them): without «Доступ к талонам других пользователей» those
+    he created or where he is the main doctor; without "view" of «Редактирование
+    талонов из ЭМК» none of those formed in the EMR."""
+    if rights.is_admin:
+        return None
+    clauses = []
+    if not rights.flag(OTHERS_RIGHT):
+        doctor_of = select(Employee.id).where(Employee.user_id == rights.user_id)
+        clauses.append(or_(Voucher.created_by_id == rights.user_id,
+                           Voucher.doctor_id.in_(doctor_of.scalar_subquery())))
+    if not rights.at_least(EMR_RIGHT, "view"):
+        clauses.append(Voucher.source != "emr")
+    return and_(*clauses) if clauses else None
+
+
 class Voucher(Model):
     """Талон: services rendered to one patient on one date in one branch."""
 
     __tablename__ = "vch_voucher"
     __label__ = _l("Талоны")
-    __scope_column__ = "branch_id"
+    # The back office: the branch, then who sees whose vouchers. The client cabinet:
+    # the office that referred the patient.
+    __scope__ = ScopePath(column="branch_id", rules=seen_by,
+                          cabinet=ScopePath(column="referring_unit_id"))
     __table_args__ = (
         # The list: a branch's vouchers by date, newest first (scope + date filter).
         Index("ix_vch_voucher_branch_date", "branch_id", "service_date", "id"),
@@ -129,7 +158,9 @@ class VoucherLine(Model):
 
     __tablename__ = "vch_line"
     __label__ = _l("Услуги талонов")
-    __scope_column__ = "branch_id"  # the voucher's branch, copied
+    # The voucher's branch, copied (the line list reads ix_vch_line_branch_date), and
+    # the voucher's rules: a line is seen when its voucher is.
+    __scope__ = ScopePath(column="branch_id", rules_of="voucher")
     __table_args__ = (
         # Programme limits: what a patient used under an attachment in a period.
         Index("ix_vch_line_attachment_date", "attachment_id", "service_date"),

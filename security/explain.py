@@ -17,7 +17,7 @@ from models.user import AppUser
 from security.catalogue import load_catalogue
 from security.effective import SCOPE_RIGHT, resolve
 from security.rowscope import scope_column
-from security.scope import is_scoped, row_clause, write_clause
+from security.scope import WRITE, is_scoped, scoped
 from security.sync import ACCESS_LEVEL_OF, governed_views, role_values
 
 #: Permissions that change a stored row (FAB's screen and API names).
@@ -111,12 +111,11 @@ def explain(session, username: str, view_name: str, permission: str,
     owner = getattr(row, "scope_owner_unit_id", None)
     unit_id = owner() if callable(owner) else (owner if owner is not None else getattr(row, column))
     unit = session.get(Unit, unit_id) if unit_id is not None else None
-    scope = rights.scope
     choices = rights.values.get(SCOPE_RIGHT)
     labels = ", ".join(catalogue.label(SCOPE_RIGHT, c) for c in sorted(choices or []))
     out.lines.append(_("Область данных: %(s)s", s=labels or _("нет")))
     visible = session.scalar(
-        select(model.id).where(model.id == row.id, row_clause(model, scope))) is not None
+        scoped(select(model.id).where(model.id == row.id), rights)) is not None
     out.lines.append(_("Запись относится к подразделению «%(u)s»: %(v)s",
                        u=unit.name if unit else _("не указано"),
                        v=_("в области данных") if visible else _("вне области данных (404)")))
@@ -125,7 +124,7 @@ def explain(session, username: str, view_name: str, permission: str,
         # Read scope is wider than write scope (a network's shared rows, a network
         # contract a branch serves): a change needs the row among the user's own.
         writable = session.scalar(
-            select(model.id).where(model.id == row.id, write_clause(model, scope))) is not None
+            scoped(select(model.id).where(model.id == row.id), rights, WRITE)) is not None
         if not writable:
             out.lines.append(_("Запись доступна только для чтения: она принадлежит "
                                "вышестоящему или другому подразделению"))

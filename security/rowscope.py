@@ -1,9 +1,10 @@
 """Save-time row scope: a row may only be written inside the writer's scope.
 
-The read side is `FilterInScope` (`security.scope.row_clause`) on every query;
-this is the write side, used by every view and API hook and by services. A row
-is written only in a unit of the writer's scope (its `__scope_column__`, or the
-unit `scope_owner_unit_id()` names), and may only link to rows he can read.
+The read side is `security.scope.scoped` (`FilterInScope` for FAB) on every
+query; this is the write side, used by every view and API hook and by services.
+A row is written only in a unit of the writer's scope (its path's unit column,
+or the unit `scope_owner_unit_id()` names), a stored row only when `scoped(...,
+WRITE)` keeps it, and a row may only link to rows he can read.
 """
 
 from __future__ import annotations
@@ -11,19 +12,20 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.inspection import inspect as sa_inspect
 
 from models.base import fk_value
 from models.org import Unit
 from security.effective import current
-from security.scope import is_scoped, row_clause, write_clause
+from security.scope import WRITE, is_scoped, path_of, scoped
 from services.errors import ScopeError, ValidationError
 
 
 def scope_column(model: type) -> str | None:
     """Return the name of the unit-id column that scopes `model`, or None."""
-    return getattr(model, "__scope_column__", None)
+    path = path_of(model)
+    return path.column if path is not None else None
 
 
 def related_scoped(model: type) -> dict[str, type]:
@@ -64,11 +66,11 @@ def _owner_unit_id(item: Any) -> int | None:
     return fk_value(item, scope_column(type(item)))
 
 
-def _visible_ids(session, target: type, ids: set[int], scope) -> set[int]:
-    """Return those of `ids` whose `target` rows the scope may read."""
+def _visible_ids(session, target: type, ids: set[int], rights) -> set[int]:
+    """Return those of `ids` whose `target` rows the user may read."""
     with session.no_autoflush:
-        return set(session.scalars(
-            select(target.id).where(target.id.in_(ids), row_clause(target, scope))))
+        return set(session.scalars(scoped(select(target.id).where(target.id.in_(ids)),
+                                          rights)))
 
 
 def check_links_exist(item: Any) -> None:
@@ -94,13 +96,13 @@ def check_stored_writable(session, item: Any) -> None:
 
     Raises ScopeError.
     """
-    scope = current().scope
+    rights = current()
     model = type(item)
-    if scope.all or not is_scoped(model) or not sa_inspect(item).persistent:
+    if rights.scope.all or not is_scoped(model) or not sa_inspect(item).persistent:
         return
     with session.no_autoflush:
-        stored = session.scalar(select(model.id).where(model.id == item.id,
-                                                       write_clause(model, scope)))
+        stored = session.scalar(scoped(select(model.id).where(model.id == item.id),
+                                       rights, WRITE))
     if stored is None:
         raise ScopeError(_("Запись выходит за пределы вашей области данных"))
 
@@ -111,8 +113,8 @@ def check_in_scope(session, item: Any) -> None:
     Raises ScopeError (a Russian message). A scoped row with no unit at all is
     only writable by users whose scope is everything.
     """
-    scope = current().scope
-    if scope.all:
+    rights = current()
+    if rights.scope.all:
         return
     check_stored_writable(session, item)
     if is_scoped(type(item)):
@@ -122,14 +124,13 @@ def check_in_scope(session, item: Any) -> None:
         # No autoflush: the row being checked is not in the session yet (FAB adds it
         # after pre_add), and flushing its parent would half-save it.
         with session.no_autoflush:
-            found = session.scalar(
-                select(func.count()).select_from(Unit)
-                .where(Unit.id == owner, scope.clause(Unit.id)))
-        if not found:
+            found = session.scalar(scoped(select(Unit.id).where(Unit.id == owner),
+                                          rights, WRITE))
+        if found is None:
             raise ScopeError(_("Запись выходит за пределы вашей области данных"))
     for key, target in related_scoped(type(item)).items():
         ids = {o.id for o in _linked(item, key)}
-        if ids and _visible_ids(session, target, ids, scope) != ids:
+        if ids and _visible_ids(session, target, ids, rights) != ids:
             raise ScopeError(_("Запись выходит за пределы вашей области данных"))
 
 
@@ -142,8 +143,8 @@ def restore_unseen_links(session, item: Any) -> None:
     user administrator edits his phone number.
     """
     state = sa_inspect(item)
-    scope = current().scope
-    if scope.all or not state.persistent:
+    rights = current()
+    if rights.scope.all or not state.persistent:
         return
     for key, target in related_scoped(type(item)).items():
         rel = state.mapper.relationships[key]
@@ -152,7 +153,7 @@ def restore_unseen_links(session, item: Any) -> None:
         dropped = [o for o in state.attrs[key].history.deleted if o is not None]
         if not dropped:
             continue
-        visible = _visible_ids(session, target, {o.id for o in dropped}, scope)
+        visible = _visible_ids(session, target, {o.id for o in dropped}, rights)
         collection = getattr(item, key)
         for obj in dropped:
             if obj.id not in visible and obj not in collection:

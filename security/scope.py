@@ -1,20 +1,35 @@
-"""The one row-scope mechanism: which organisation units a user may see.
+"""The one row-scope mechanism, NetBox `restrict()` style:
+`scoped(select(Model), rights, action)` keeps the rows of `Model` that the user
+may read (or write), by the path the model declares (`models.scoping.ScopePath`).
 
-Every view, API, export, dropdown and service narrows rows with
-`Scope.clause(column)` (through `FilterInScope` for FAB). Deny by default: a
-scope with no anchors matches nothing.
+Every screen, API, export, dropdown, lookup, cabinet page, PDF and statistic
+reads through `scoped()` (FAB through `FilterInScope`, which calls it); nothing
+else picks a unit column. Deny by default: a scope with no anchors matches
+nothing, and an anonymous request has no anchors.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask_appbuilder.models.filters import BaseFilter
-from sqlalchemy import false, select, true, union
+from sqlalchemy import and_, exists, false, or_, select, true, union
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.sql.elements import ColumnElement
 
 from models.org import Unit, UnitClosure
+from models.scoping import ScopePath
+
+# The one import of the tree query (it is to move next to the org model).
 from services.orgtree import subtree_ids_query
+
+#: What a user does with the rows: reading is wider than writing (shared rows of
+#: the units above him, network contracts his branch serves).
+READ, WRITE = "read", "write"
+#: Whose pages read: the back office's (by the branch a row is in) or the client
+#: cabinet's (a voucher by the office that referred it).
+BACK_OFFICE, CABINET = "back_office", "cabinet"
 
 
 @dataclass(frozen=True)
@@ -75,45 +90,113 @@ class Scope:
         return column.in_(select(UnitClosure.ancestor_id).where(UnitClosure.descendant_id.in_(ids)))
 
 
+def path_of(model: type) -> ScopePath | None:
+    """Return the scope path `model` declares, or None for a model outside the tree."""
+    return getattr(model, "__scope__", None)
+
+
 def is_scoped(model: type) -> bool:
     """Return True when rows of `model` are placed in the organisation tree."""
-    return hasattr(model, "__scope_column__") or hasattr(model, "__scope_clause__")
+    return path_of(model) is not None
 
 
-def row_clause(model: type, scope: Scope) -> ColumnElement:
-    """Return the WHERE clause keeping the rows of `model` that `scope` may read.
+def side_of(rights: Any) -> str:
+    """Return the side a user reads from when the page does not say: the cabinet's
+    for a user whose roles are all the client cabinet's, else the back office's."""
+    sides = getattr(rights, "sides", frozenset())
+    return CABINET if sides and sides <= {CABINET} else BACK_OFFICE
 
-    A model declares either `__scope_column__` (the unit-id column; with
-    `__scope_shared__ = True` rows of ancestor units are readable too) or a
-    `__scope_clause__(scope)` classmethod (rows placed through a parent, e.g. a
-    programme through its contract).
+
+def scoped(stmt, rights: Any, action: str = READ, *, model: type | None = None,
+           side: str | None = None):
+    """Return `stmt` (a SELECT or a FAB query) narrowed to the rows of its model that
+    `rights` may `action` (READ or WRITE), seen from `side` (default: `side_of`).
+
+    `model` defaults to the statement's first entity; pass it for an aggregate. A
+    model without a scope path is returned unnarrowed (permissions govern it).
     """
-    custom = getattr(model, "__scope_clause__", None)
-    if custom is not None:
-        return custom(scope)
-    column = getattr(model, model.__scope_column__)
-    if getattr(model, "__scope_shared__", False):
+    if model is None:
+        model = stmt.column_descriptions[0]["entity"]
+        if model is None:
+            raise TypeError("scoped(): pass model= for a statement without an entity")
+    if not is_scoped(model):
+        return stmt
+    return stmt.where(scope_clause(model, rights, action, side))
+
+
+def scope_clause(model: type, rights: Any, action: str = READ,
+                 side: str | None = None) -> ColumnElement:
+    """Return the WHERE clause of `scoped()`: the model's placement in the user's
+    scope, and its rules about who the user is."""
+    side = side or side_of(rights)
+    path = path_of(model)
+    if side == CABINET and path.cabinet is not None:
+        path = path.cabinet
+    placed = _placement(model, path, rights, action, side)
+    rules = _rules(model, path, rights)
+    return placed if rules is None else and_(placed, rules)
+
+
+def _placement(model: type, path: ScopePath, rights: Any, action: str,
+               side: str) -> ColumnElement:
+    scope: Scope = rights.scope
+    if path.where is not None:
+        return path.where(scope)
+    if path.through is not None:
+        parent, key = _parent(model, path.through)
+        return key.in_(select(parent.id).where(scope_clause(parent, rights, action, side)))
+    if path.column is None:
+        return true()
+    column = getattr(model, path.column)
+    if action == READ and path.shared:
         return scope.shared_clause(column)
+    if action == READ and path.readers is not None:
+        return _or_readers(model, column, path.readers, scope)
     return scope.clause(column)
 
 
-def write_clause(model: type, scope: Scope) -> ColumnElement:
-    """Return the WHERE clause keeping the stored rows of `model` that `scope` may
-    change or delete: its own units' rows, not the ones it only reads (a network's
-    insurer, a network contract it serves). A model may declare
-    `__scope_write_clause__(scope)`; by default the scope column decides."""
-    custom = getattr(model, "__scope_write_clause__", None)
-    if custom is not None:
-        return custom(scope)
-    if hasattr(model, "__scope_column__"):
-        return scope.clause(getattr(model, model.__scope_column__))
-    return row_clause(model, scope)
+def _or_readers(model: type, column, readers: str, scope: Scope) -> ColumnElement:
+    """Rows of the units in scope, and rows one of whose `readers` units is in scope."""
+    if scope.all:
+        return true()
+    ids = scope.unit_ids()
+    if ids is None:
+        return false()
+    rel = sa_inspect(model).relationships[readers]
+    (_own, row_key), = rel.synchronize_pairs
+    (_unit, unit_key), = rel.secondary_synchronize_pairs
+    read = exists(select(row_key).where(row_key == model.id, unit_key.in_(ids)))
+    return or_(column.in_(ids), read)
+
+
+def _rules(model: type, path: ScopePath, rights: Any) -> ColumnElement | None:
+    clauses = []
+    if path.rules is not None:
+        clauses.append(path.rules(rights))
+    if path.rules_of is not None:
+        parent, key = _parent(model, path.rules_of)
+        parent_rules = path_of(parent).rules
+        clause = parent_rules(rights) if parent_rules is not None else None
+        if clause is not None:
+            # Correlated: a page of rows probes its parents by key, instead of
+            # building the set of every visible parent first.
+            clauses.append(exists().where(parent.id == key, clause))
+    clauses = [c for c in clauses if c is not None]
+    return and_(*clauses) if clauses else None
+
+
+def _parent(model: type, key: str):
+    """Return (parent model, the model's foreign-key attribute) of relationship `key`."""
+    mapper = sa_inspect(model)
+    rel = mapper.relationships[key]
+    (column,) = rel.local_columns
+    return rel.mapper.class_, getattr(model, mapper.get_property_by_column(column).key)
 
 
 class FilterInScope(BaseFilter):
-    """FAB filter applying the current user's read scope to the filtered model
-    (`row_clause`); used in base_filters and related-field filters. The column
-    and the value are ignored."""
+    """FAB filter applying `scoped()` for the current user to the filtered model;
+    used in base_filters and related-field filters. The column and the value are
+    ignored."""
 
     name = "В области данных пользователя"
     arg_name = "uchet_scope"
@@ -121,4 +204,4 @@ class FilterInScope(BaseFilter):
     def apply(self, query, value):
         from security.effective import current
 
-        return query.filter(row_clause(self.model, current().scope))
+        return scoped(query, current(), model=self.model)

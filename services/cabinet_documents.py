@@ -17,9 +17,8 @@ from flask_babel import gettext as _
 from sqlalchemy import Date, cast, func, select
 
 from models.contracts import Contract
-from models.org import Unit
-from models.parties import Organisation
 from models.vouchers import Voucher
+from security.scope import CABINET, scoped
 from services.cabinet_stats import COST_RIGHT
 from services.contracts import money
 from services.errors import ValidationError
@@ -31,12 +30,9 @@ ACT_MONTHS = 12
 
 def client_contracts(session, rights) -> list[Contract]:
     """Return the contracts whose payer is a client organisation above the user's
-    offices (matched by INN), newest first."""
-    clients = select(Unit.inn).where(Unit.kind == "client", Unit.inn.is_not(None),
-                                     rights.scope.shared_clause(Unit.id))
-    return list(session.scalars(
-        select(Contract).join(Organisation, Organisation.id == Contract.organisation_id)
-        .where(Organisation.inn.in_(clients)).order_by(Contract.signed_on.desc())))
+    offices (matched by INN; the contract's cabinet scope path), newest first."""
+    return list(session.scalars(scoped(select(Contract).order_by(Contract.signed_on.desc()),
+                                       rights, side=CABINET)))
 
 
 @dataclass(frozen=True)
@@ -64,13 +60,12 @@ def acts(session, rights, today: dt.date | None = None) -> list[Act]:
     today = today or dt.date.today()
     start = (today.replace(day=1) - dt.timedelta(days=31 * (ACT_MONTHS - 1))).replace(day=1)
     month = _month_key(session).label("month")
-    rows = session.execute(
+    rows = session.execute(scoped(
         select(month, func.count(Voucher.id), func.coalesce(func.sum(Voucher.line_count), 0),
                func.coalesce(func.sum(Voucher.total), 0))
         .where(Voucher.service_date >= start, Voucher.service_date <= today,
-               Voucher.referring_unit_id.is_not(None),
-               rights.scope.clause(Voucher.referring_unit_id))
-        .group_by(month).order_by(month.desc())).all()
+               Voucher.referring_unit_id.is_not(None))
+        .group_by(month).order_by(month.desc()), rights, model=Voucher, side=CABINET)).all()
     return [Act(_as_date(row[0]), int(row[1]), int(row[2]), Decimal(row[3])) for row in rows]
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from models.org import Unit, UnitClosure
 from models.user import AppUser, manager_client
 from models.vouchers import Voucher
+from security.scope import scoped
 from security.users import check_manageable
 from services.cabinet_requests import text_field
 from services.errors import ValidationError
@@ -50,8 +51,8 @@ def managers_of(session, clients: list[Unit]) -> list[AppUser]:
 def served_clients(session, rights) -> list[Unit]:
     """Return the client organisations in the user's data scope (a manager's and his
     assistant's scope is the clients the manager serves), by name."""
-    return list(session.scalars(select(Unit).where(
-        Unit.kind == "client", rights.scope.clause(Unit.id)).order_by(Unit.name)))
+    return list(session.scalars(scoped(
+        select(Unit).where(Unit.kind == "client").order_by(Unit.name), rights)))
 
 
 def client_overview(session, client: Unit, with_cost: bool,
@@ -91,8 +92,7 @@ def edit_client_user(session, rights, target: AppUser, *, position: str, phone: 
                                 "правом «Редактирование данных закреплённых пользователей»"))
     home = target.home_unit
     if home is None or home.kind not in ("client", "head_unit", "client_branch") or \
-            session.scalar(select(Unit.id).where(Unit.id == home.id,
-                                                 rights.scope.clause(Unit.id))) is None:
+            session.scalar(scoped(select(Unit.id).where(Unit.id == home.id), rights)) is None:
         raise ValidationError(_("Это не пользователь ваших клиентов"))
     # A client's office may hold an account with more rights than the manager's (an
     # administrator placed there): such an account is the rights administrator's.

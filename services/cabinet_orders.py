@@ -28,6 +28,7 @@ from models.cabinet_orders import (
 )
 from models.pricelist import Price, Service
 from models.vouchers import Voucher
+from security.scope import CABINET, scoped
 from services.cabinet_requests import move, office, text_field
 from services.errors import ValidationError
 from services.pricing import category_for, paid_price_type
@@ -140,10 +141,9 @@ def addon_visit(session, rights, voucher_id, today: dt.date | None = None) -> Vo
     Raises ValidationError otherwise (a visit outside the scope is not named).
     """
     today = today or dt.date.today()
-    visit = session.scalar(select(Voucher).where(
-        Voucher.id == voucher_id, Voucher.referring_unit_id.is_not(None),
-        rights.scope.clause(Voucher.referring_unit_id))) \
-        if isinstance(voucher_id, int) else None
+    visit = session.scalar(scoped(select(Voucher).where(
+        Voucher.id == voucher_id, Voucher.referring_unit_id.is_not(None)),
+        rights, side=CABINET)) if isinstance(voucher_id, int) else None
     if visit is None:
         raise ValidationError(_("Визит не найден"), field="voucher")
     if (today - visit.service_date).days > ADDON_DAYS:

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from models.cabinet import ADDRESSEES, CALL_KINDS, CALL_STATES, CourierCall, Question
 from models.org import Unit
+from security.scope import scoped
 from services.errors import ValidationError
 
 MANAGER_RIGHT = "cabinet.manager_cabinet"
@@ -39,8 +40,8 @@ def office(session, rights, unit_id) -> Unit:
 
     Raises ValidationError otherwise (an office outside the scope is not named).
     """
-    found = session.scalar(select(Unit).where(
-        Unit.id == unit_id, Unit.kind.in_(OFFICE_KINDS), rights.scope.clause(Unit.id))) \
+    found = session.scalar(scoped(select(Unit).where(
+        Unit.id == unit_id, Unit.kind.in_(OFFICE_KINDS)), rights)) \
         if isinstance(unit_id, int) else None
     if found is None:
         raise ValidationError(_("Выберите подразделение из списка"), field="unit")
@@ -49,8 +50,8 @@ def office(session, rights, unit_id) -> Unit:
 
 def offices(session, rights) -> list[Unit]:
     """Return the client offices the user may ask for or process, by name."""
-    return list(session.scalars(select(Unit).where(
-        Unit.kind.in_(OFFICE_KINDS), rights.scope.clause(Unit.id)).order_by(Unit.name)))
+    return list(session.scalars(scoped(
+        select(Unit).where(Unit.kind.in_(OFFICE_KINDS)).order_by(Unit.name), rights)))
 
 
 def text_field(value, name: str, limit: int, required: bool = True) -> str | None:

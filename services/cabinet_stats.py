@@ -4,7 +4,8 @@ by day or month, and per patient for the drill-down.
 
 Every figure comes from `vch_voucher` filtered by the referring office and the date,
 which `ix_vch_voucher_referrer_date` answers (on PostgreSQL from the index alone).
-Which offices a user sees is his data scope (`Scope.clause` on the referring office);
+Which offices a user sees is his data scope (`scoped()`: the voucher's cabinet path
+is its referring office);
 the cost is read from the database only with «Просмотр информации о стоимости», so
 it cannot leak through any page, export or API built on these functions.
 """
@@ -21,6 +22,7 @@ from sqlalchemy import Date, cast, func, select
 from models.org import Unit
 from models.patients import Patient
 from models.vouchers import Voucher
+from security.scope import CABINET, scoped
 from services.errors import ValidationError
 
 COST_RIGHT = "cabinet.see_cost"
@@ -78,6 +80,11 @@ def _figures(key, label, row, with_cost: bool) -> Figures:
                    Decimal(row[3]) if with_cost else None)
 
 
+def _visits(stmt, rights):
+    """Return `stmt` over the vouchers that offices in the user's scope referred."""
+    return scoped(stmt, rights, model=Voucher, side=CABINET)
+
+
 def _period_key(grouping: str, dialect: str):
     """Return the SQL expression of a voucher's day or month (first day of the month)."""
     if grouping == "day":
@@ -100,19 +107,18 @@ def statistics(session, rights, start: dt.date, end: dt.date, grouping: str = "d
         raise ValidationError(_("Группировка — по дням или по месяцам"))
     with_cost = rights.is_admin or rights.flag(COST_RIGHT)
     where = [Voucher.service_date >= start, Voucher.service_date <= end,
-             Voucher.referring_unit_id.is_not(None),
-             rights.scope.clause(Voucher.referring_unit_id)]
+             Voucher.referring_unit_id.is_not(None)]
     if unit_id is not None:
         where.append(Voucher.referring_unit_id == unit_id)
     measures = _measures(with_cost)
-    units = session.execute(
+    units = session.execute(_visits(
         select(Voucher.referring_unit_id, Unit.name, *measures)
         .join(Unit, Unit.id == Voucher.referring_unit_id).where(*where)
-        .group_by(Voucher.referring_unit_id, Unit.name).order_by(Unit.name)).all()
+        .group_by(Voucher.referring_unit_id, Unit.name).order_by(Unit.name), rights)).all()
     period = _period_key(grouping, session.get_bind().dialect.name).label("period")
-    periods = session.execute(select(period, *measures).where(*where)
-                              .group_by(period).order_by(period)).all()
-    total = session.execute(select(*measures).where(*where)).one()
+    periods = session.execute(_visits(select(period, *measures).where(*where)
+                                      .group_by(period).order_by(period), rights)).all()
+    total = session.execute(_visits(select(*measures).where(*where), rights)).one()
     return Statistics(
         start, end, grouping, with_cost,
         [_figures(row[0], row[1], row[2:], with_cost) for row in units],
@@ -141,17 +147,16 @@ def patients(session, rights, start: dt.date, end: dt.date, unit_id: int) -> lis
     """
     start, end = check_period(start, end)
     with_cost = rights.is_admin or rights.flag(COST_RIGHT)
-    rows = session.execute(
+    rows = session.execute(_visits(
         select(Patient.id, Patient.last_name, Patient.first_name, Patient.middle_name,
                func.count(Voucher.id), func.count(func.distinct(Voucher.patient_id)),
                func.coalesce(func.sum(Voucher.line_count), 0),
                *([func.coalesce(func.sum(Voucher.total), 0)] if with_cost else []))
         .join(Patient, Patient.id == Voucher.patient_id)
         .where(Voucher.service_date >= start, Voucher.service_date <= end,
-               Voucher.referring_unit_id == unit_id,
-               rights.scope.clause(Voucher.referring_unit_id))
+               Voucher.referring_unit_id == unit_id)
         .group_by(Patient.id, Patient.last_name, Patient.first_name, Patient.middle_name)
-        .order_by(Patient.last_name, Patient.first_name, Patient.id)).all()
+        .order_by(Patient.last_name, Patient.first_name, Patient.id), rights)).all()
     return [_figures(row[0], " ".join(p for p in row[1:4] if p), row[4:], with_cost)
             for row in rows]
 
@@ -168,10 +173,9 @@ def patient_visits(session, rights, patient_id: int, start: dt.date, end: dt.dat
     from models.vouchers import VoucherLine
 
     start, end = check_period(start, end)
-    return list(session.scalars(
+    return list(session.scalars(_visits(
         select(Voucher).where(Voucher.patient_id == patient_id,
                               Voucher.service_date >= start, Voucher.service_date <= end,
-                              Voucher.referring_unit_id.is_not(None),
-                              rights.scope.clause(Voucher.referring_unit_id))
+                              Voucher.referring_unit_id.is_not(None))
         .options(selectinload(Voucher.lines).joinedload(VoucherLine.service))
-        .order_by(Voucher.service_date.desc(), Voucher.id.desc())))
+        .order_by(Voucher.service_date.desc(), Voucher.id.desc()), rights)))

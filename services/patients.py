@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from models.contracts import Contract
 from models.patients import Attachment, Patient, name_key
 from models.programmes import Programme
+from security.scope import scoped
 from services.contracts import changed, fmt_date, within
 from services.errors import ValidationError
 
@@ -130,14 +131,14 @@ def _before_flush(session: Session, _context, _instances) -> None:
         _mark(session, key)
 
 
-def duplicates_of(session, patient: Patient, scope_clause) -> int:
-    """Return how many other patients in `scope_clause` share the name and birth date."""
-    return session.scalar(
+def duplicates_of(session, patient: Patient, rights) -> int:
+    """Return how many other patients the user may read share the name and birth date."""
+    return session.scalar(scoped(
         select(func.count()).select_from(Patient).where(
             Patient.name_key == name_key(patient.last_name, patient.first_name,
                                          patient.middle_name),
-            Patient.birth_date == patient.birth_date, Patient.id != patient.id,
-            scope_clause)) or 0
+            Patient.birth_date == patient.birth_date, Patient.id != patient.id),
+        rights, model=Patient)) or 0
 
 
 def install() -> None:

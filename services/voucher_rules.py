@@ -18,11 +18,9 @@ from sqlalchemy import select
 
 from models.base import fk_value, stored_value
 from models.staff import Employee
-from models.vouchers import VOUCHER_KINDS, Voucher
+from models.vouchers import EMR_RIGHT, VOUCHER_KINDS, Voucher
 from services.errors import ValidationError
 from services.params import check_open
-
-EMR_RIGHT = "voucher.emr_vouchers"
 
 
 def is_emr(voucher: Voucher | None) -> bool:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from models.org import Unit
 from security.effective import current
+from security.scope import scoped
 from services.cabinet_stats import GROUPINGS, patient_visits, patients, statistics
 from services.contracts import money
 from services.errors import UchetError, ValidationError
@@ -74,10 +75,9 @@ class CabinetStatisticsView(BaseView):
 
     def _offices(self):
         """The offices in the user's scope that send patients (for the office filter)."""
-        rights = current()
-        return self.appbuilder.session.scalars(
-            select(Unit).where(Unit.kind.in_(OFFICE_KINDS),
-                               rights.scope.clause(Unit.id)).order_by(Unit.name)).all()
+        return self.appbuilder.session.scalars(scoped(
+            select(Unit).where(Unit.kind.in_(OFFICE_KINDS)).order_by(Unit.name),
+            current())).all()
 
     def _refused(self, exc: UchetError):
         return self.render_template("uchet/cabinet_statistics.html", stats=None,
@@ -137,7 +137,7 @@ class CabinetStatisticsView(BaseView):
         """The patients one office sent in the period; 404 outside the user's scope."""
         rights = current()
         office = self.appbuilder.session.scalar(
-            select(Unit).where(Unit.id == unit_id, rights.scope.clause(Unit.id)))
+            scoped(select(Unit).where(Unit.id == unit_id), rights))
         if office is None:
             abort(404)
         try:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from models.user import AppUser
 from security.effective import current
+from security.scope import scoped
 from services import cabinet_manager as rules
 from services.cabinet_requests import is_lab
 from services.cabinet_stats import COST_RIGHT
@@ -51,8 +52,8 @@ class ManagerCabinetView(BaseView):
 
     def _user(self, pk: int) -> AppUser:
         """A user of the manager's clients; 404 for anyone else."""
-        target = self.appbuilder.session.scalar(select(AppUser).where(
-            AppUser.id == pk, current().scope.clause(AppUser.home_unit_id)))
+        target = self.appbuilder.session.scalar(scoped(
+            select(AppUser).where(AppUser.id == pk), current()))
         if target is None:
             abort(404)
         return target

@@ -26,6 +26,7 @@ from models.cabinet_orders import (
 )
 from models.vouchers import Voucher
 from security.effective import current
+from security.scope import CABINET, scoped
 from services import cabinet_orders as rules
 from services.cabinet_stats import COST_RIGHT
 from services.contracts import money
@@ -165,16 +166,15 @@ class AddonOrdersView(CabinetPage):
         session = self.appbuilder.session
         rights = current()
         since = dt.date.today() - dt.timedelta(days=rules.ADDON_DAYS)
-        visits = session.scalars(select(Voucher).where(
-            Voucher.referring_unit_id.is_not(None), Voucher.service_date >= since,
-            rights.scope.clause(Voucher.referring_unit_id))
-            .order_by(Voucher.service_date.desc(), Voucher.id.desc()).limit(200)).all()
+        visits = session.scalars(scoped(select(Voucher).where(
+            Voucher.referring_unit_id.is_not(None), Voucher.service_date >= since)
+            .order_by(Voucher.service_date.desc(), Voucher.id.desc()).limit(200),
+            rights, side=CABINET)).all()
         if "chosen" not in extra and request.method == "POST":
             # A refused order shows its visit and ticks again: the typing stays.
-            extra["chosen"] = session.scalar(select(Voucher).where(
+            extra["chosen"] = session.scalar(scoped(select(Voucher).where(
                 Voucher.id == (form_int("visit") if isinstance(form_int("visit"), int)
-                               else None),
-                rights.scope.clause(Voucher.referring_unit_id)))
+                               else None)), rights, side=CABINET))
             extra["offered"] = rules.addon_services(session, extra["chosen"]) \
                 if extra["chosen"] is not None else []
         extra.setdefault("chosen", None)

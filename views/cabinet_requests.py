@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from models.cabinet import ADDRESSEES, CALL_KINDS, CALL_STATES, CourierCall, Question
 from security.effective import current
+from security.scope import scoped
 from services import cabinet_requests as rules
 from services.errors import UchetError
 from views.registry import register
@@ -63,15 +64,13 @@ class CabinetPage(BaseView):
     base_permissions = ["can_show"]
 
     def _rows(self):
-        rights = current()
-        return self.appbuilder.session.scalars(
-            select(self.model).where(rights.scope.clause(self.model.unit_id))
-            .order_by(self.model.id.desc()).limit(PAGE)).all()
+        return self.appbuilder.session.scalars(scoped(
+            select(self.model).order_by(self.model.id.desc()).limit(PAGE), current())).all()
 
     def _row(self, pk: int):
         """Return the request `pk` if it is in the user's scope; 404 otherwise."""
-        row = self.appbuilder.session.scalar(select(self.model).where(
-            self.model.id == pk, current().scope.clause(self.model.unit_id)))
+        row = self.appbuilder.session.scalar(scoped(
+            select(self.model).where(self.model.id == pk), current()))
         if row is None:
             abort(404)
         return row

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from models.contracts import Contract, PrepaymentSchemeTemplate
 from security.effective import current
 from security.rowscope import check_in_scope
-from security.scope import row_clause
+from security.scope import scoped
 from services.contracts import MONEY_LIMIT, fmt_date, money
 from services.errors import UchetError, ValidationError
 from services.instalments import clear_schedule, replace_schedule, schedule_from_template
@@ -70,18 +70,17 @@ class InstalmentScheduleView(BaseView):
         return self.appbuilder.session
 
     def _contract(self, contract_id: int) -> Contract:
-        contract = self._db().scalar(select(Contract).where(
-            Contract.id == contract_id, row_clause(Contract, current().scope)))
+        contract = self._db().scalar(scoped(
+            select(Contract).where(Contract.id == contract_id), current()))
         if contract is None:
             abort(404)
         return contract
 
     def _page(self, contract, rows, status=200, amount=None):
-        schemes = self._db().scalars(
+        schemes = self._db().scalars(scoped(
             select(PrepaymentSchemeTemplate)
-            .where(PrepaymentSchemeTemplate.active.is_(True),
-                   row_clause(PrepaymentSchemeTemplate, current().scope))
-            .order_by(PrepaymentSchemeTemplate.name)).all()
+            .where(PrepaymentSchemeTemplate.active.is_(True))
+            .order_by(PrepaymentSchemeTemplate.name), current())).all()
         rows = [*rows, *[("", "")] * BLANK_ROWS]
         return self.render_template("uchet/instalment_schedule.html", contract=contract,
                                     rows=rows, schemes=schemes, money=money,
@@ -140,9 +139,9 @@ class InstalmentScheduleView(BaseView):
                 return redirect(url_for("ContractView.show", pk=contract.id))
             amount = self._new_amount(contract)
             if request.form.get("scheme"):
-                scheme = session.scalar(select(PrepaymentSchemeTemplate).where(
-                    PrepaymentSchemeTemplate.id == request.form.get("scheme", type=int),
-                    row_clause(PrepaymentSchemeTemplate, current().scope)))
+                scheme = session.scalar(scoped(select(PrepaymentSchemeTemplate).where(
+                    PrepaymentSchemeTemplate.id == request.form.get("scheme", type=int)),
+                    current()))
                 if scheme is None:
                     raise ValidationError(_("Выберите типовую схему из списка"))
                 lines = schedule_from_template(contract, scheme)

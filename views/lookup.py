@@ -15,11 +15,11 @@ from flask_appbuilder import expose, has_access, permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from sqlalchemy import select, true
+from sqlalchemy import select
 from wtforms import Field
 
 from security.effective import current
-from security.scope import is_scoped, row_clause
+from security.scope import scoped
 
 MAX_RESULTS = 20
 PLACEHOLDER = _l("Начните вводить фамилию или дату рождения")
@@ -115,8 +115,7 @@ class LookupMixin:
         if len(text) < 2:
             return jsonify(results=[])
         words, dates = split_query(text)
-        scoped = row_clause(spec.model, current().scope) if is_scoped(spec.model) else true()
-        query = (select(spec.model).where(scoped, *spec.where(words, dates))
-                 .order_by(*spec.order()).limit(MAX_RESULTS))
+        query = scoped(select(spec.model).where(*spec.where(words, dates))
+                       .order_by(*spec.order()).limit(MAX_RESULTS), current())
         rows = self.datamodel.session.scalars(query).all()
         return jsonify(results=[{"id": row.id, "text": str(row)} for row in rows])

@@ -43,9 +43,7 @@ class PatientScreen(RefBookView):
         self._warn_duplicates(item)
 
     def _warn_duplicates(self, item) -> None:
-        from security.scope import row_clause
-
-        others = duplicates_of(self._session(), item, row_clause(Patient, current().scope))
+        others = duplicates_of(self._session(), item, current())
         if others:
             flash(_("Пациентов с теми же ФИО и датой рождения: %(n)s. Проверьте, не дубль ли это "
                     "(фильтр «Возможный дубль» в списке)", n=others), "warning")

@@ -23,6 +23,7 @@ from models.vouchers import (
     VoucherLine,
 )
 from security.effective import current
+from security.scope import scoped
 from services.contracts import money
 from services.errors import NeedsConfirmation, UchetError, ValidationError
 from services.voucher_lines import SETTLED, check_line
@@ -41,9 +42,7 @@ from views.voucher_common import (
     COUNT_CAP,
     RIGHT,
     VOUCHER_LOOKUP,
-    FilterOthersLines,
     confirmed,
-    visible_vouchers,
 )
 
 #: Adding, changing or removing a line changes the voucher: «изменение» is enough.
@@ -54,10 +53,9 @@ LINE_LEVELS = {"can_add": "edit", "can_post": "edit", "can_delete": "edit",
 def check_voucher_line(session, line: VoucherLine) -> None:
     """Save rule of a line: price, payer, limits and rights; warnings need confirming."""
     rights = current()
-    visible = visible_vouchers(rights)
     voucher_id = fk_value(line, "voucher_id")
-    if visible is not None and voucher_id is not None and session.scalar(
-            select(Voucher.id).where(Voucher.id == voucher_id, visible)) is None:
+    if voucher_id is not None and session.scalar(
+            scoped(select(Voucher.id).where(Voucher.id == voucher_id), rights)) is None:
         raise ValidationError(_("Талон не найден"), field="voucher")
     warnings = check_line(session, line, rights, rights.user_id, confirmed=confirmed())
     if warnings and not confirmed():
@@ -174,7 +172,6 @@ LINE_BOOK = RefBook(
     eager=("attachment.patient", "attachment.programme"),  # an attachment reads as both
     optional=("price", "discount", "payer_kind", "state"),
     formatters={"payer_kind": choice_label(PAYER_KINDS), "state": choice_label(LINE_STATES)},
-    base_filters=(("id", FilterOthersLines, None),),
     validate=check_voucher_line, delete_rule=check_line_removal, view_base=VoucherLineScreen,
     permission_levels={**LINE_LEVELS, "split_payment": "edit"}, form_only=("confirm",),
     extra={"add_form_extra_fields": LINE_FIELDS,

@@ -28,7 +28,7 @@ from models.vouchers import (
     Voucher,
 )
 from security.effective import current
-from security.scope import row_clause
+from security.scope import scoped
 from services.errors import NeedsConfirmation, UchetError, ValidationError
 from services.voucher_bulk import change_doctor, recalculate
 from services.voucher_rules import (
@@ -45,7 +45,6 @@ from views.voucher_common import (
     COUNT_CAP,
     DIAGNOSIS_LOOKUP,
     RIGHT,
-    FilterOthersVouchers,
     confirmed,
 )
 from views.voucher_lines import LINE_BOOK, LINES
@@ -104,8 +103,8 @@ class VoucherScreen(AutoBranch, LookupMixin, RefBookView):
         if the user may see that patient."""
         wanted = request.args.get("patient", type=int) if request.method == "GET" else None
         if wanted is not None and abs(wanted) < 2**31:
-            form.patient.data = self._session().scalar(select(Patient).where(
-                Patient.id == wanted, row_clause(Patient, current().scope)))
+            form.patient.data = self._session().scalar(scoped(
+                select(Patient).where(Patient.id == wanted), current()))
         return super()._get_add_widget(form, exclude_cols=exclude_cols, widgets=widgets)
 
     @fab_action("recalculate", _l("Пересчитать талоны"),
@@ -134,10 +133,9 @@ class VoucherScreen(AutoBranch, LookupMixin, RefBookView):
         return self._doctor_page(items)
 
     def _doctor_page(self, items, status=200):
-        doctors = self._session().scalars(
-            select(Employee).where(Employee.is_doctor.is_(True), Employee.active.is_(True),
-                                   row_clause(Employee, current().scope))
-            .order_by(Employee.last_name, Employee.first_name)).all()
+        doctors = self._session().scalars(scoped(
+            select(Employee).where(Employee.is_doctor.is_(True), Employee.active.is_(True))
+            .order_by(Employee.last_name, Employee.first_name), current())).all()
         return self.render_template("uchet/voucher_doctor.html", items=items,
                                     doctors=doctors), status
 
@@ -148,9 +146,8 @@ class VoucherScreen(AutoBranch, LookupMixin, RefBookView):
         """Set the chosen doctor on the vouchers, all or nothing."""
         session = self._session()
         items = self._scoped_items(request.form.getlist("rowid"))
-        doctor = session.scalar(select(Employee).where(
-            Employee.id == request.form.get("doctor", type=int),
-            row_clause(Employee, current().scope)))
+        doctor = session.scalar(scoped(select(Employee).where(
+            Employee.id == request.form.get("doctor", type=int)), current()))
         try:
             if doctor is None:
                 raise ValidationError(_("Выберите врача из списка"))
@@ -188,7 +185,6 @@ VOUCHER_BOOK = RefBook(
     order=("service_date", "desc"), icon="fa-ticket", count_cap=COUNT_CAP,
     optional=("branch",),  # «Автоматически подставлять филиал по прикреплению»
     formatters={"kind": choice_label(VOUCHER_KINDS), "source": choice_label(VOUCHER_SOURCES)},
-    base_filters=(("id", FilterOthersVouchers, None),),
     validate=check_voucher, delete_rule=check_voucher_removal, view_base=VoucherScreen,
     api_base=VoucherApi, form_only=("confirm",),
     # The yes/no rights of the seed decide, in the service; «изменение» opens the actions.
