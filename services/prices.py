@@ -1,5 +1,6 @@
-"""Price rules: positive amounts, coherent periods and no two prices of one
-service in one category valid on the same day."""
+"""Price rules: positive amounts, coherent periods, no two prices of one service
+in one category valid on the same day, and only categories «Изменение цен на
+услуги» lets the user write."""
 
 from __future__ import annotations
 
@@ -8,7 +9,38 @@ from sqlalchemy import or_, select
 
 from models.base import fk_value
 from models.pricelist import Price
+from security.branches import category_allowed
 from services.errors import ValidationError
+
+#: Branch-scope rights: which price categories a user sees, and which he changes.
+PRICE_VIEW, PRICE_EDIT = "price.prices.view", "price.prices.edit"
+
+
+def _not_yours() -> str:
+    return _("Цены этой категории вам менять нельзя (право «Изменение цен на услуги»)")
+
+
+def check_price_category(session, rights, item: Price) -> None:
+    """Refuse a price in a category the user may not write, or moved out of one.
+
+    Raises ValidationError (at the category field).
+    """
+    category_id = fk_value(item, "category_id")
+    if category_id is None or not category_allowed(session, rights, PRICE_EDIT, category_id):
+        raise ValidationError(_not_yours(), field="category")
+    if item.id is not None:
+        stored = session.scalar(select(Price.category_id).where(Price.id == item.id))
+        if stored != category_id and not category_allowed(session, rights, PRICE_EDIT, stored):
+            raise ValidationError(_not_yours(), field="category")
+
+
+def check_price_delete(session, rights, item: Price) -> None:
+    """Refuse to delete a price of a category the user may not write.
+
+    Raises ValidationError.
+    """
+    if not category_allowed(session, rights, PRICE_EDIT, item.category_id):
+        raise ValidationError(_not_yours())
 
 
 def overlapping(session, service_id: int, category_id: int, valid_from, valid_to,

@@ -15,7 +15,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import SelectField
 
-from models.base import fk_value
 from models.pricelist import (
     INSURANCE_KINDS,
     MedicalInstitution,
@@ -26,14 +25,19 @@ from models.pricelist import (
     ServiceSet,
     ServiceSetItem,
 )
-from security.branches import category_allowed, category_clause
+from security.branches import category_clause
 from security.effective import current
 from services.errors import ValidationError
-from services.prices import check_price
+from services.prices import (
+    PRICE_EDIT,
+    PRICE_VIEW,
+    check_price,
+    check_price_category,
+    check_price_delete,
+)
 from views.formatters import choice_label
 from views.refbook import RefBook, register_refbook
 
-PRICE_VIEW, PRICE_EDIT = "price.prices.view", "price.prices.edit"
 EDITING = ("can_add", "can_edit", "can_delete", "muldelete", "can_post", "can_put")
 
 
@@ -57,24 +61,13 @@ class FilterCategoryEditable(BaseFilter):
         return query.filter(category_clause(current(), PRICE_EDIT, self.model.id))
 
 
-def _not_yours() -> str:
-    return _("Цены этой категории вам менять нельзя (право «Изменение цен на услуги»)")
-
-
 def _check_price(session, item: Price) -> None:
-    category_id = fk_value(item, "category_id")
-    if category_id is None or not category_allowed(session, current(), PRICE_EDIT, category_id):
-        raise ValidationError(_not_yours(), field="category")
-    if item.id is not None:
-        stored = session.scalar(select(Price.category_id).where(Price.id == item.id))
-        if stored != category_id and not category_allowed(session, current(), PRICE_EDIT, stored):
-            raise ValidationError(_not_yours(), field="category")
+    check_price_category(session, current(), item)
     check_price(session, item)
 
 
 def _check_price_delete(session, item: Price) -> None:
-    if not category_allowed(session, current(), PRICE_EDIT, item.category_id):
-        raise ValidationError(_not_yours())
+    check_price_delete(session, current(), item)
 
 
 def _check_service(_session, item: Service) -> None:
