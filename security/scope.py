@@ -121,10 +121,10 @@ def scoped(stmt, rights: Any, action: str = READ, *, model: type | None = None,
             raise TypeError("scoped(): pass model= for a statement without an entity")
     if not is_scoped(model):
         return stmt
-    return stmt.where(scope_clause(model, rights, action, side))
+    return stmt.where(_clause(model, rights, action, side))
 
 
-def scope_clause(model: type, rights: Any, action: str = READ,
+def _clause(model: type, rights: Any, action: str = READ,
                  side: str | None = None) -> ColumnElement:
     """Return the WHERE clause of `scoped()`: the model's placement in the user's
     scope, and its rules about who the user is."""
@@ -144,7 +144,7 @@ def _placement(model: type, path: ScopePath, rights: Any, action: str,
         return path.where(scope)
     if path.through is not None:
         parent, key = _parent(model, path.through)
-        return key.in_(select(parent.id).where(scope_clause(parent, rights, action, side)))
+        return key.in_(select(parent.id).where(_clause(parent, rights, action, side)))
     if path.column is None:
         return true()
     column = getattr(model, path.column)
