@@ -125,7 +125,7 @@ def scoped(stmt, rights: Any, action: str = READ, *, model: type | None = None,
 
 
 def _clause(model: type, rights: Any, action: str = READ,
-                 side: str | None = None) -> ColumnElement:
+            side: str | None = None) -> ColumnElement:
     """Return the WHERE clause of `scoped()`: the model's placement in the user's
     scope, and its rules about who the user is."""
     side = side or side_of(rights)
