@@ -6,24 +6,46 @@ returns over HTTP to each user who may read it."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import prison
 import pytest
 from flask import g
 from sqlalchemy import select
 
+from models.patients import Patient
 from models.user import AppUser
+from models.vouchers import Voucher
 from security.effective import resolve
 from security.scope import WRITE, Scope, is_scoped, scoped
+from tests.support import make_role, make_user, unit
 from views.base import UchetModelRestApi, UchetModelView
 
+#: A registrar made here, without «Доступ к талонам других пользователей».
+SOLO = "solo"
 USERS = ["registrar", "doctor", "branch_head", "accountant", "client_head", "client_user",
-         "manager"]
+         "manager", SOLO]
 #: More rows than any demo user reads through one API (pages of FAB_API_MAX_PAGE_SIZE).
 MAX_PAGES = 60
 
 
 def _user(session, username) -> AppUser:
+    if username == SOLO and _find(session, SOLO) is None:
+        # A registrar of Тверской without «Доступ к талонам других пользователей»: the
+        # voucher rules, not only the branch, decide what he reads.
+        role = make_role(session, "Регистратор только своих талонов", {
+            "scope.data": "own_subtree", "voucher.other_vouchers": "create",
+            "voucher.others_access": "no", "contract.contracts": "view"})
+        solo = make_user(session, SOLO, roles=[role], home_unit=unit(session, "MSK-TVR"))
+        patient = session.scalars(select(Patient).where(
+            Patient.home_branch_id == solo.home_unit_id)).first()
+        session.add(Voucher(service_date=dt.date.today(), branch=solo.home_unit,
+                            patient=patient, created_by_id=solo.id))
+        session.commit()
+    return _find(session, username)
+
+
+def _find(session, username) -> AppUser | None:
     return session.scalar(select(AppUser).where(AppUser.username == username))
 
 
@@ -66,6 +88,10 @@ def test_scoped_keeps_the_rows_fab_filters_keep(app, session, username):
             fab = {row.id for row in view._base_filters.apply_all(session.query(model.id))}
         assert fab == _scoped_ids(session, model, rights), (type(view).__name__, username)
         checked += bool(fab)
+        if username == SOLO and model is Voucher:
+            branch = set(session.scalars(select(Voucher.id).where(
+                Voucher.branch_id == user.home_unit_id)))
+            assert fab and fab < branch, "he reads his own voucher, not his colleagues'"
     assert checked, f"{username} reads no row at all: the matrix would prove nothing"
 
 
@@ -81,7 +107,7 @@ def test_scoped_keeps_the_rows_the_api_lists_over_http(session, login, app, user
         listed += 1
         assert got == _scoped_ids(session, api.datamodel.obj, rights), \
             (api.resource_name, username)
-    if username in ("registrar", "doctor", "branch_head", "accountant"):
+    if username in ("registrar", "doctor", "branch_head", "accountant", SOLO):
         assert listed, f"{username} may list no API: the matrix would prove nothing"
 
 

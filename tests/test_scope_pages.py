@@ -64,7 +64,7 @@ NOT_FOUND = [
     ("manager", "post", lambda s, f: f"/cabinet/courier/{f['call'].id}/state"),
     ("client_user", "post", lambda s, f: f"/cabinet/courier/{f['call'].id}/state"),
     ("client_head", "get", lambda s, f: f"/cabinet/documents/contract/{f['contract'].id}.pdf"),
-    ("registrar", "get", lambda s, f: f"/instalment-schedule/{f['contract'].id}"),
+    ("accountant", "get", lambda s, f: f"/instalment-schedule/{f['contract'].id}"),
 ]
 
 
