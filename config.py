@@ -96,6 +96,20 @@ def _secret_key(env: Mapping[str, str], mode: str, instance_dir: Path) -> str:
     return key
 
 
+def _timezone(env: Mapping[str, str]) -> str:
+    """Return the time zone every time is shown in (UCHET_TIMEZONE, default
+    Europe/Moscow). Raises ConfigError for a name the tz database does not know."""
+    import pytz
+
+    name = env.get("UCHET_TIMEZONE", "").strip() or "Europe/Moscow"
+    try:
+        pytz.timezone(name)
+    except pytz.UnknownTimeZoneError:
+        raise ConfigError(f"UCHET_TIMEZONE names an unknown time zone {name!r}; "
+                          "use a tz database name such as Europe/Moscow") from None
+    return name
+
+
 def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Build the Flask configuration from an environment mapping.
 
@@ -141,7 +155,8 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL", "").strip() or "memory://",
         # --- language ---------------------------------------------------------
         "BABEL_DEFAULT_LOCALE": "ru",
-        "BABEL_DEFAULT_TIMEZONE": "Europe/Moscow",
+        # One zone for every time a person reads: screens, cabinet, journal, XLSX, PDF.
+        "BABEL_DEFAULT_TIMEZONE": _timezone(env),
         "BABEL_TRANSLATION_DIRECTORIES": str(BASE_DIR / "translations"),
         "LANGUAGES": {
             "ru": {"flag": "ru", "name": "Русский"},

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from models.cabinet import ADDRESSEES, CALL_KINDS, CALL_STATES, CourierCall, Question
 from security.effective import current
 from services import cabinet_requests as rules
+from services.dates import parse_date
 from services.errors import UchetError
 from views.registry import register
 
@@ -38,10 +39,7 @@ def form_int(name: str):
 
 
 def _form_date(name: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(request.form.get(name, "").strip())
-    except ValueError:
-        return None
+    return parse_date(request.form.get(name, ""))
 
 
 def _form_time(name: str) -> dt.time | None:
