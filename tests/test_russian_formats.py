@@ -94,3 +94,50 @@ def test_an_empty_choice_is_named_not_shown_as_none(admin):
     blanks = re.findall(r'<option[^>]*value="__None"[^>]*>([^<]*)</option>', page)
     assert blanks, "the contract form has optional links"
     assert set(blanks) == {"— не выбрано —"}
+
+
+def test_the_xlsx_export_names_its_sheet_and_shows_dates_the_russian_way(session, admin):
+    import io
+
+    from openpyxl import load_workbook
+
+    form = _contract_form(session)
+    admin.post("/contractview/add", data=form, follow_redirects=True)
+    query = f"?_flt_0_number={form['number']}"
+    book = load_workbook(io.BytesIO(admin.get(f"/contractview/export/xlsx{query}").data))
+    assert book.sheetnames == ["Договоры"]
+    sheet = book.active
+    header = [cell.value for cell in sheet[1]]
+    signed = sheet.cell(row=2, column=header.index("Дата договора") + 1)
+    assert signed.value == dt.datetime(2026, 12, 1)
+    assert signed.number_format == "DD.MM.YYYY"
+    text = admin.get(f"/contractview/export/csv{query}").data.decode("utf-8-sig")
+    assert "01.12.2026" in text and "2026-12-01" not in text
+
+
+def test_the_statistics_xlsx_sheet_is_named(login):
+    import io
+
+    from openpyxl import load_workbook
+
+    head = login("client_head")
+    answer = head.get("/cabinet/statistics/export?start=01.01.2026&end=31.01.2026")
+    assert answer.status_code == 200
+    assert load_workbook(io.BytesIO(answer.data)).sheetnames == ["Статистика"]
+
+
+def test_hand_written_forms_take_russian_dates(login):
+    head = login("client_head")
+    page = head.get("/cabinet/statistics/?start=01.02.2026&end=28.02.2026").get_data(as_text=True)
+    assert "Период: 01.02.2026 — 28.02.2026." in page
+    assert 'type="date"' not in page  # the browser's own picker follows its language
+    assert 'value="01.02.2026"' in page
+
+
+def test_the_calendar_is_russian_and_served_by_the_app(admin, client):
+    page = admin.get("/contractview/add").get_data(as_text=True)
+    locale = re.search(r'<script src="(/static/uchet/bootstrap-datepicker\.ru\.js)"', page)
+    assert locale, "the Russian calendar is loaded from the app's own static files"
+    assert "Январь" in client.get(locale.group(1)).get_data(as_text=True)
+    # FAB's own set-up turns .appbuilder_date into a yyyy-mm-dd calendar.
+    assert "appbuilder_date" not in page and "appbuilder_datetime" not in page

@@ -46,10 +46,11 @@ def _form_time(name: str) -> dt.time | None:
     """Return the typed local time (None for anything else, a time zone included:
     the window is the office's wall-clock time)."""
     try:
-        value = dt.time.fromisoformat(request.form.get(name, "").strip())
+        # 24-hour ЧЧ:ММ (9:00 too), as the page asks; the browser's own time input
+        # would follow its language (09:00 AM).
+        return dt.datetime.strptime(request.form.get(name, "").strip(), "%H:%M").time()
     except ValueError:
         return None
-    return value if value.tzinfo is None else None
 
 
 class CabinetPage(BaseView):

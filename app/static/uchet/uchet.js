@@ -42,27 +42,35 @@
     window.ab_alert = function (text) { fabAlert((T.fab || {})[text] || text); };
   }
 
+  function two(n) { return (n < 10 ? "0" : "") + n; }
+
+  // ДД.ММ.ГГГГ both ways; a date-time keeps its typed time of day when a day is picked.
+  function russianFormat(input, withTime) {
+    return {
+      toValue: function (text) {
+        var m = /^\s*(\d{1,2})\.(\d{1,2})\.(\d{4})/.exec(text || "");
+        return m ? new Date(Date.UTC(+m[3], +m[2] - 1, +m[1])) : undefined;
+      },
+      toDisplay: function (date) {
+        var day = two(date.getUTCDate()) + "." + two(date.getUTCMonth() + 1) + "." +
+                  date.getUTCFullYear();
+        if (!withTime) { return day; }
+        var time = /\d{1,2}:\d{2}/.exec(input.val() || "");
+        return day + " " + (time ? time[0] : "00:00");
+      }
+    };
+  }
+
   function calendar(group) {
     var el = $(group);
     if (el.data("datepicker") || !$.fn.datepicker) { return; }
-    var input = el.find("input"), time = "";
+    var input = el.find("input");
     el.datepicker({
-      format: "dd.mm.yyyy", language: T.lang, weekStart: 1, autoclose: true,
-      todayHighlight: true, todayBtn: "linked",
+      format: russianFormat(input, el.data("kind") === "datetime"), language: T.lang,
+      weekStart: 1, autoclose: true, todayHighlight: true, todayBtn: "linked",
       // What was typed stays as typed: the server names a bad date at its field.
       forceParse: false
     });
-    if (el.data("kind") === "datetime") {
-      // The calendar picks the day; the typed time of day is kept.
-      el.on("show", function () {
-        var m = (input.val() || "").match(/\d{1,2}:\d{2}/);
-        time = m ? m[0] : "00:00";
-      });
-      el.on("changeDate", function () {
-        var v = input.val();
-        if (v && !/\d:\d\d/.test(v)) { input.val(v + " " + time); }
-      });
-    }
   }
 
   $(document).on("focusin click", ".uchet-date", function () {
