@@ -110,6 +110,15 @@ def _timezone(env: Mapping[str, str]) -> str:
     return name
 
 
+def _engine_options(database_url: str) -> dict[str, Any]:
+    """Return the engine options; PostgreSQL sessions run in UTC, so that now()
+    stamps naive time columns in UTC as SQLite does, whatever the server's zone."""
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if database_url.startswith("postgresql"):
+        options["connect_args"] = {"options": "-c timezone=UTC"}
+    return options
+
+
 def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Build the Flask configuration from an environment mapping.
 
@@ -123,14 +132,15 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     if not env.get("DATABASE_URL") and mode != "production":
         instance_dir.mkdir(parents=True, exist_ok=True)
 
+    database_url = _database_url(env, mode, instance_dir)
     return {
         "UCHET_ENV": mode,
         "INSTANCE_DIR": str(instance_dir),
         "TESTING": mode == "testing",
         "SECRET_KEY": _secret_key(env, mode, instance_dir),
-        "SQLALCHEMY_DATABASE_URI": _database_url(env, mode, instance_dir),
+        "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
         "REDIS_URL": env.get("REDIS_URL", "").strip() or None,
         # --- Flask-AppBuilder -------------------------------------------------
         "APP_NAME": "Учёт",

@@ -58,6 +58,17 @@ def parse_local_datetime(text: str | None) -> dt.datetime | None:
     return aware.astimezone(dt.UTC).replace(tzinfo=None)
 
 
+def utc_now() -> dt.datetime:
+    """Return now as naive UTC: the stamp of something that happened (asked, answered)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def local_now() -> dt.datetime:
+    """Return now as naive wall-clock time of the configured zone: what a time typed
+    by a person (a courier's window) is compared with."""
+    return to_local(utc_now())
+
+
 def to_local(moment: dt.datetime) -> dt.datetime:
     """Return `moment` (naive = UTC, or aware) as naive wall-clock time of the
     configured zone: what a person, a spreadsheet or a printed page shows."""

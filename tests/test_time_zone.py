@@ -84,3 +84,12 @@ def test_a_date_time_typed_on_a_form_is_local_time(app):
         assert stored == STORED_UTC
         assert show_datetime(stored) == MOSCOW
 
+
+
+def test_postgresql_sessions_stamp_in_utc(tmp_path):
+    env = {"UCHET_INSTANCE_DIR": str(tmp_path), "UCHET_ENV": "testing",
+           "DATABASE_URL": "postgresql://uchet@db.example:5432/uchet"}
+    options = load_config(env)["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options["connect_args"] == {"options": "-c timezone=UTC"}
+    sqlite = load_config({**env, "DATABASE_URL": ""})["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert "connect_args" not in sqlite
