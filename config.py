@@ -96,6 +96,29 @@ def _secret_key(env: Mapping[str, str], mode: str, instance_dir: Path) -> str:
     return key
 
 
+def _timezone(env: Mapping[str, str]) -> str:
+    """Return the time zone every time is shown in (UCHET_TIMEZONE, default
+    Europe/Moscow). Raises ConfigError for a name the tz database does not know."""
+    import pytz
+
+    name = env.get("UCHET_TIMEZONE", "").strip() or "Europe/Moscow"
+    try:
+        pytz.timezone(name)
+    except pytz.UnknownTimeZoneError:
+        raise ConfigError(f"UCHET_TIMEZONE names an unknown time zone {name!r}; "
+                          "use a tz database name such as Europe/Moscow") from None
+    return name
+
+
+def _engine_options(database_url: str) -> dict[str, Any]:
+    """Return the engine options; PostgreSQL sessions run in UTC, so that now()
+    stamps naive time columns in UTC as SQLite does, whatever the server's zone."""
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if database_url.startswith("postgresql"):
+        options["connect_args"] = {"options": "-c timezone=UTC"}
+    return options
+
+
 def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Build the Flask configuration from an environment mapping.
 
@@ -109,14 +132,15 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     if not env.get("DATABASE_URL") and mode != "production":
         instance_dir.mkdir(parents=True, exist_ok=True)
 
+    database_url = _database_url(env, mode, instance_dir)
     return {
         "UCHET_ENV": mode,
         "INSTANCE_DIR": str(instance_dir),
         "TESTING": mode == "testing",
         "SECRET_KEY": _secret_key(env, mode, instance_dir),
-        "SQLALCHEMY_DATABASE_URI": _database_url(env, mode, instance_dir),
+        "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
         "REDIS_URL": env.get("REDIS_URL", "").strip() or None,
         # --- Flask-AppBuilder -------------------------------------------------
         "APP_NAME": "Учёт",
@@ -141,7 +165,8 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL", "").strip() or "memory://",
         # --- language ---------------------------------------------------------
         "BABEL_DEFAULT_LOCALE": "ru",
-        "BABEL_DEFAULT_TIMEZONE": "Europe/Moscow",
+        # One zone for every time a person reads: screens, cabinet, journal, XLSX, PDF.
+        "BABEL_DEFAULT_TIMEZONE": _timezone(env),
         "BABEL_TRANSLATION_DIRECTORIES": str(BASE_DIR / "translations"),
         "LANGUAGES": {
             "ru": {"flag": "ru", "name": "Русский"},

@@ -30,6 +30,7 @@ from models.pricelist import Price, Service
 from models.vouchers import Voucher
 from security.scope import CABINET, scoped
 from services.cabinet_requests import move, office, text_field
+from services.dates import utc_now
 from services.errors import ValidationError
 from services.pricing import category_for, paid_price_type
 
@@ -101,7 +102,7 @@ def register(session, rights, user_id: int, seminar: Seminar, unit_id,
         raise ValidationError(_("На семинары записывается пользователь с правом «Программа "
                                 "семинаров»"))
     unit = office(session, rights, unit_id)
-    if not seminar.active or seminar.starts_on <= (now or dt.datetime.now()):
+    if not seminar.active or seminar.starts_on <= (now or utc_now()):
         raise ValidationError(_("Запись на этот семинар закрыта"))
     lock_row(session, Seminar, seminar.id)  # the last seat goes to one of two at once
     taken = session.scalar(select(func.count()).select_from(SeminarRegistration).where(
@@ -128,7 +129,7 @@ def unregister(session, user_id: int, seminar: Seminar, now: dt.datetime | None 
         SeminarRegistration.seminar_id == seminar.id, SeminarRegistration.user_id == user_id))
     if registration is None:
         raise ValidationError(_("Вы не записаны на этот семинар"))
-    if seminar.starts_on <= (now or dt.datetime.now()):
+    if seminar.starts_on <= (now or utc_now()):
         raise ValidationError(_("Семинар уже начался: запись не отменяется"))
     session.delete(registration)
     session.flush()

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from models.cabinet import ADDRESSEES, CALL_KINDS, CALL_STATES, CourierCall, Question
 from models.org import Unit
 from security.scope import scoped
+from services.dates import local_now, utc_now
 from services.errors import ValidationError
 
 MANAGER_RIGHT = "cabinet.manager_cabinet"
@@ -80,7 +81,7 @@ def call_courier(session, rights, user_id: int | None, *, unit_id, kind: str,
     """
     if not (rights.is_admin or rights.flag("cabinet.courier")):
         raise ValidationError(_("Курьера вызывает пользователь с правом «Вызов курьера»"))
-    now = now or dt.datetime.now()
+    now = now or local_now()  # the window is the office's wall-clock time
     unit = office(session, rights, unit_id)
     if kind not in CALL_KINDS:
         raise ValidationError(_("Выберите, кого вызвать"), field="kind")
@@ -170,7 +171,7 @@ def answer(session, question: Question, text: str, rights, user_id: int | None,
     if not is_lab(rights):
         raise ValidationError(_("Отвечает на вопросы персональный менеджер или его ассистент"))
     question.answer = text_field(text, _("Ответ"), 4000)
-    question.answered_by_id, question.answered_on = user_id, now or dt.datetime.now()
+    question.answered_by_id, question.answered_on = user_id, now or utc_now()
     question.answer_seen_on = None
     session.flush()
     return question
@@ -191,6 +192,6 @@ def mark_answers_seen(session, user_id: int | None, now: dt.datetime | None = No
         Question.created_by_id == user_id, Question.answered_on.is_not(None),
         Question.answer_seen_on.is_(None))).all()
     for row in rows:
-        row.answer_seen_on = now or dt.datetime.now()
+        row.answer_seen_on = now or utc_now()
     session.flush()
     return len(rows)

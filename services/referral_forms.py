@@ -17,6 +17,7 @@ from pathlib import Path
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from services.dates import parse_date
 from services.errors import ValidationError
 
 FONTS = Path(__file__).resolve().parent.parent / "app" / "fonts"
@@ -78,10 +79,10 @@ class Filled:
 
 
 def _date(raw: str, name: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat((raw or "").strip())
-    except ValueError:
-        raise ValidationError(_("Укажите дату в поле «%(f)s»", f=name)) from None
+    day = parse_date(raw)
+    if day is None:
+        raise ValidationError(_("Укажите дату в поле «%(f)s»", f=name))
+    return day
 
 
 def check(form: ReferralForm, values, office: str, today: dt.date | None = None) -> Filled:

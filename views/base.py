@@ -33,6 +33,7 @@ from security.rowscope import (
 from security.scope import FilterInScope
 from services.errors import UchetError
 from services.values import check_required_text, normalise_values
+from views.dates import russian_form
 from views.formatters import default_formatters
 from views.guards import (
     SCREEN_FILTER,
@@ -223,6 +224,8 @@ class UchetModelView(ScopedMixin, FieldScopeViewMixin, ModelView):
         self.edit_form_query_rel_fields = _merge(rel, self.edit_form_query_rel_fields)
         self.search_form_query_rel_fields = _merge(rel, self.search_form_query_rel_fields)
         super().__init__(**kwargs)
+        for form in (self.add_form, self.edit_form, self.search_form):
+            russian_form(form)  # ДД.ММ.ГГГГ dates, a named empty choice
         # FAB offers every decorated action; a view without delete keeps no bulk delete.
         if "muldelete" not in self.base_permissions:
             self.actions.pop("muldelete", None)

@@ -20,6 +20,7 @@ from security.effective import current
 from security.scope import scoped
 from services.cabinet_stats import GROUPINGS, patient_visits, patients, statistics
 from services.contracts import money
+from services.dates import parse_date
 from services.errors import UchetError, ValidationError
 from views.refbook import XLSX_MIME, _xlsx
 from views.registry import register
@@ -38,10 +39,10 @@ def _day(name: str, default: dt.date) -> dt.date:
     raw = request.args.get(name, "").strip()
     if not raw:
         return default
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationError(_("Дата «%(v)s» не распознана", v=raw[:20])) from None
+    day = parse_date(raw)
+    if day is None:
+        raise ValidationError(_("Дата «%(v)s» не распознана", v=raw[:20]))
+    return day
 
 
 def _query() -> dict:
@@ -113,7 +114,7 @@ class CabinetStatisticsView(BaseView):
         rows = [_cells(row, stats.with_cost) for row in
                 [*stats.by_unit, stats.total, *stats.by_period]]
         name = f"statistics_{stats.start:%Y%m%d}_{stats.end:%Y%m%d}.xlsx"
-        return Response(_xlsx(header, rows), mimetype=XLSX_MIME,
+        return Response(_xlsx(header, rows, _("Статистика")), mimetype=XLSX_MIME,
                         headers={"Content-Disposition": f"attachment; filename={name}"})
 
     @expose("/data", methods=["GET"])

@@ -30,6 +30,7 @@ from security.scope import CABINET, scoped
 from services import cabinet_orders as rules
 from services.cabinet_stats import COST_RIGHT
 from services.contracts import money
+from services.dates import utc_now
 from services.errors import UchetError
 from views.cabinet_requests import CabinetPage, form_int, moves_for
 from views.refbook import RefBook, register_refbook
@@ -94,7 +95,7 @@ class SeminarsView(CabinetPage):
     def _page(self, status: int = 200, **extra):
         session = self.appbuilder.session
         rights = current()
-        since = dt.datetime.now() - dt.timedelta(days=1)
+        since = utc_now() - dt.timedelta(days=1)
         seminars = session.scalars(select(Seminar).where(Seminar.starts_on >= since)
                                    .order_by(Seminar.starts_on)).all()
         taken = dict(session.execute(
@@ -103,7 +104,7 @@ class SeminarsView(CabinetPage):
         mine = set(session.scalars(select(SeminarRegistration.seminar_id).where(
             SeminarRegistration.user_id == rights.user_id)))
         return super()._page(status, seminars=seminars, taken=taken, mine=mine,
-                             now=dt.datetime.now(), **extra)
+                             now=utc_now(), **extra)
 
     @expose("/", methods=["GET"])
     @has_access

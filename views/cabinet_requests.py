@@ -18,6 +18,7 @@ from models.cabinet import ADDRESSEES, CALL_KINDS, CALL_STATES, CourierCall, Que
 from security.effective import current
 from security.scope import scoped
 from services import cabinet_requests as rules
+from services.dates import parse_date
 from services.errors import UchetError
 from views.registry import register
 
@@ -39,20 +40,18 @@ def form_int(name: str):
 
 
 def _form_date(name: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(request.form.get(name, "").strip())
-    except ValueError:
-        return None
+    return parse_date(request.form.get(name, ""))
 
 
 def _form_time(name: str) -> dt.time | None:
     """Return the typed local time (None for anything else, a time zone included:
     the window is the office's wall-clock time)."""
     try:
-        value = dt.time.fromisoformat(request.form.get(name, "").strip())
+        # 24-hour ЧЧ:ММ (9:00 too), as the page asks; the browser's own time input
+        # would follow its language (09:00 AM).
+        return dt.datetime.strptime(request.form.get(name, "").strip(), "%H:%M").time()
     except ValueError:
         return None
-    return value if value.tzinfo is None else None
 
 
 class CabinetPage(BaseView):

@@ -10,6 +10,8 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import false
 from sqlalchemy.orm import joinedload, selectinload
 
+from services.dates import parse_date, parse_local_datetime
+
 
 def _decimal(value):
     """Return `value` (or each of a list) as a Decimal, or None when it is not a number."""
@@ -41,11 +43,33 @@ DECIMAL_FILTERS = [_decimal_filter(f) for f in (
     fab.FilterNotIn)]
 
 
+def _typed_filter(base: type, parse) -> type:
+    """Return FAB's filter `base` reading the typed value with `parse` (ДД.ММ.ГГГГ):
+    FAB's own reading takes 02.01.2026 for the 1st of February."""
+
+    def apply(self, query, value):
+        typed = parse(value) if isinstance(value, str) else value
+        if typed is None:
+            return query.filter(false())
+        return base.apply(self, query, typed)
+
+    return type(f"Russian{base.__name__}", (base,), {"apply": apply})
+
+
+DATE_FILTERS = [_typed_filter(f, parse_date) for f in (
+    fab.FilterEqual, fab.FilterGreater, fab.FilterSmaller, fab.FilterNotEqual)]
+DATETIME_FILTERS = [_typed_filter(f, parse_local_datetime) for f in (
+    fab.FilterEqual, fab.FilterGreater, fab.FilterSmaller, fab.FilterNotEqual)]
+_OURS = {"is_numeric": DECIMAL_FILTERS, "is_date": DATE_FILTERS,
+         "is_datetime": DATETIME_FILTERS}
+
+
 class UchetFilterConverter(fab.SQLAFilterConverter):
-    """FAB's converter with decimal columns filtered by value, not by text."""
+    """FAB's converter with decimal columns filtered by value, not by text, and
+    dates read as ДД.ММ.ГГГГ."""
 
     conversion_table = tuple(
-        ("is_numeric", DECIMAL_FILTERS) if name == "is_numeric" else (name, filters)
+        (name, _OURS.get(name, filters))
         for name, filters in fab.SQLAFilterConverter.conversion_table)
 
 

@@ -15,7 +15,7 @@ def _yes_no(value) -> str:
 
 
 def _datetime(value) -> str:
-    return "" if value is None else format_datetime(value, "dd.MM.yyyy HH:mm:ss")
+    return "" if value is None else format_datetime(value, "dd.MM.yyyy HH:mm")
 
 
 def _date(value) -> str:

@@ -19,6 +19,7 @@ from security.effective import current
 from security.rowscope import check_in_scope
 from security.scope import scoped
 from services.contracts import MONEY_LIMIT, fmt_date, money
+from services.dates import parse_date
 from services.errors import UchetError, ValidationError
 from services.instalments import clear_schedule, replace_schedule, schedule_from_template
 from views.registry import register
@@ -40,10 +41,9 @@ def parse_rows(form) -> list[tuple[dt.date, Decimal]]:
         raw_date, raw_amount = raw_date.strip(), raw_amount.strip().replace(" ", "")
         if not raw_date and not raw_amount:
             continue
-        try:
-            due = dt.date.fromisoformat(raw_date)
-        except ValueError:
-            raise ValidationError(_("Строка %(n)s: укажите дату платежа", n=number)) from None
+        due = parse_date(raw_date)
+        if due is None:
+            raise ValidationError(_("Строка %(n)s: укажите дату платежа", n=number))
         try:
             amount = Decimal(raw_amount.replace(",", "."))
         except InvalidOperation:
@@ -95,7 +95,7 @@ class InstalmentScheduleView(BaseView):
     def edit(self, contract_id: int):
         """Show the schedule with room for more payments."""
         contract = self._contract(contract_id)
-        rows = [(line.due_date.isoformat(), f"{line.amount:.2f}") for line in contract.instalments]
+        rows = [(line.due_date, f"{line.amount:.2f}") for line in contract.instalments]
         return self._page(contract, rows)
 
     def _new_amount(self, contract: Contract) -> Decimal | None:

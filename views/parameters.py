@@ -5,8 +5,6 @@ date is moved only with «Изменение даты закрытого отч�
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access, permission_name
 from flask_babel import gettext as _
@@ -14,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from models.org import Unit
 from security.effective import current
+from services.dates import parse_date
 from services.errors import UchetError, ValidationError
 from services.params import (
     CLOSED_DATE_RIGHT,
@@ -56,7 +55,7 @@ class ParametersView(BaseView):
                 for code in THRESHOLDS]
         return self.render_template(
             "uchet/parameters.html", network=network, closed=closed,
-            typed=typed if typed is not None else (closed.isoformat() if closed else ""),
+            typed=typed if typed is not None else (closed or ""),
             may_change=rights.flag(CLOSED_DATE_RIGHT), mine=mine,
             may_edit=rights.flag(EDIT_RIGHT), prepaid_dates=PREPAID_DATES,
             prepaid_date=params.prepaid_date if params else "current_date"), status
@@ -76,10 +75,9 @@ class ParametersView(BaseView):
         raw = request.form.get("closed_through", "").strip()
         session = self.appbuilder.session
         try:
-            try:
-                day = dt.date.fromisoformat(raw) if raw else None
-            except ValueError:
-                raise ValidationError(_("Дата «%(v)s» не распознана", v=raw)) from None
+            day = parse_date(raw) if raw else None
+            if raw and day is None:
+                raise ValidationError(_("Дата «%(v)s» не распознана", v=raw))
             set_closed_through(session, network.id, day, current())
             session.commit()
         except UchetError as exc:

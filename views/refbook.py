@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -21,6 +22,7 @@ from flask_appbuilder.urltools import get_filter_args, get_order_args
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect as sa_inspect
 
+from services.dates import show_date, show_datetime, to_local
 from services.refbooks import check_references, check_unique, check_unique_together
 from views.base import UchetModelRestApi, UchetModelView
 from views.datamodel import UchetInterface
@@ -98,8 +100,10 @@ class RefBookView(RefBookRules, UchetModelView):
         rows = [[_plain(self.formatters_columns.get(c), getattr(item, c, None))
                  for c in columns] for item in items]
         name = f"{self.__class__.__name__.removesuffix('View').lower()}.{fmt}"
-        body, mime = (_xlsx(header, rows), XLSX_MIME) if fmt == "xlsx" else (_csv(header, rows),
-                                                                            CSV_MIME)
+        if fmt == "xlsx":
+            body, mime = _xlsx(header, rows, self.list_title), XLSX_MIME
+        else:
+            body, mime = _csv(header, rows), CSV_MIME
         return Response(body, mimetype=mime,
                         headers={"Content-Disposition": f"attachment; filename={name}"})
 
@@ -123,23 +127,51 @@ def _plain(formatter, value):
     return value if isinstance(value, (int, float, str)) else str(value)
 
 
+def _csv_value(value):
+    # Russian Excel reads 01.12.2026 as a date; 2026-12-01 it keeps as text.
+    if isinstance(value, dt.datetime):
+        return show_datetime(value)
+    return show_date(value) if isinstance(value, dt.date) else value
+
+
 def _csv(header: list[str], rows: list[list]) -> bytes:
     out = io.StringIO()
     # Semicolons and a BOM: what Russian Excel opens without an import dialog.
     writer = csv.writer(out, delimiter=";")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([[_csv_value(value) for value in row] for row in rows])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def _xlsx(header: list[str], rows: list[list]) -> bytes:
+_NOT_IN_SHEET_TITLE = re.compile(r"[\\/*?:\[\]]")
+
+
+def _xlsx_cell(sheet, value):
+    """Return `value` as a cell; a date reads ДД.ММ.ГГГГ in Excel, a date-time
+    ДД.ММ.ГГГГ ЧЧ:ММ in the configured zone (Excel has no zones)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    if not isinstance(value, dt.date):
+        return value
+    if isinstance(value, dt.datetime):
+        cell = WriteOnlyCell(sheet, to_local(value))
+        cell.number_format = "DD.MM.YYYY HH:MM"
+    else:
+        cell = WriteOnlyCell(sheet, value)
+        cell.number_format = "DD.MM.YYYY"
+    return cell
+
+
+def _xlsx(header: list[str], rows: list[list], title: str = "") -> bytes:
+    """Return an XLSX workbook of one sheet named `title` (not openpyxl's «Sheet»)."""
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
-    sheet = book.create_sheet()
+    name = _NOT_IN_SHEET_TITLE.sub(" ", str(title or _l("Данные"))).strip()[:31]
+    sheet = book.create_sheet(title=name or str(_l("Данные")))
     sheet.append(header)
     for row in rows:
-        sheet.append(row)
+        sheet.append([_xlsx_cell(sheet, value) for value in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
