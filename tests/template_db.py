@@ -156,7 +156,7 @@ def pg_template(server_url: str, build: Callable[[str], None], key: str | None =
     try:
         with admin.connect() as conn:
             # An advisory lock: one builder per key, the others wait for it.
-            lock_id = int(key[:15], 16)
+            lock_id = int(hashlib.sha256(name.encode()).hexdigest()[:15], 16)
             conn.execute(text("SELECT pg_advisory_lock(:id)"), {"id": lock_id})
             try:
                 if not _pg_exists(conn, name):
