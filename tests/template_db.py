@@ -2,10 +2,14 @@
 per change of what shapes it, then copied for every test session.
 
 The key is a hash of the migrations, the models, the rights catalogue and presets,
-the demo loader with every project module it imports, and today's date (the demo
-dates its rows from today). A template is built under a temporary name and then
-renamed, under a lock, so pytest processes running at once never see half a
-template; each builds it at most once and the others wait and reuse it.
+the demo loader with every project module it imports (and the session hooks), the
+pinned requirements, the build code itself and today's date (the demo dates its
+rows from today). Views are not among them: each session re-runs the (idempotent,
+sub-second) sync on its copy, so new or changed views get their permissions.
+
+A template is built under a temporary name and then renamed, under a lock, so
+pytest processes running at once never see half a template; one builds it and
+the others wait and reuse it.
 
 SQLite: a file in the system temp dir (`UCHET_TEST_TEMPLATE_DIR` overrides), copied
 per session. PostgreSQL: a database `uchet_tpl_<key>`, cloned per session with
@@ -39,7 +43,7 @@ PACKAGES = ("app", "models", "security", "services", "views")
 ROOTS = ("services/demo.py", "services/journal.py", "services/orgtree.py",
          "services/patients.py", "services/voucher_totals.py", "security/sync.py")
 FIXED_INPUTS = ("migrations", "models", "security/catalogue.yaml", "security/presets.yaml",
-                "config.py", "tests/template_db.py")
+                "config.py", "requirements.txt", "tests/template_db.py", "tests/conftest.py")
 STALE_AFTER = 24 * 3600
 PG_PREFIX = "uchet_tpl_"
 
@@ -102,6 +106,7 @@ def template_key(today: dt.date | None = None) -> str:
 @contextlib.contextmanager
 def _file_lock(path: Path) -> Iterator[None]:
     with open(path, "a+") as handle:
+        os.utime(path)  # in use: not stale
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
