@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -68,7 +69,10 @@ def database_url(tmp_path_factory):
     wanted = os.environ.get("UCHET_TEST_DATABASE_URL", "").strip()
     if not wanted or wanted.startswith("sqlite"):
         template = template_db.sqlite_template(_build_template)
-        yield template_db.copy_sqlite(template, tmp_path_factory.mktemp("db") / "uchet.sqlite3")
+        # A SQLite URL names the file the session's copy goes to.
+        path = make_url(wanted).database if wanted else None
+        target = Path(path) if path else tmp_path_factory.mktemp("db") / "uchet.sqlite3"
+        yield template_db.copy_sqlite(template, target)
         return
     url = make_url(wanted).set(drivername="postgresql+psycopg")
     server = url.render_as_string(hide_password=False)
