@@ -31,13 +31,15 @@ pytestmark = pytest.mark.no_db_isolation
 
 
 @contextlib.contextmanager
-def _fresh_database(app, url: str = "sqlite://"):
-    """Yield the app's session bound to a new empty database with the models' schema."""
+def _fresh_database(app, url: str = "sqlite://", schema: bool = True):
+    """Yield the app's session bound to a new empty database, with the models'
+    schema unless `schema` is false."""
     from app.extensions import db
 
     memory = url == "sqlite://"
     engine = create_engine(url, poolclass=StaticPool) if memory else create_engine(url)
-    Model.metadata.create_all(engine)
+    if schema:
+        Model.metadata.create_all(engine)
     with app.app_context():
         engines = db.engines
         saved = engines[None]
@@ -192,3 +194,18 @@ def test_bulk_sync_on_postgresql_matches_fab(app, fab_result, pg_server):
         sync_all(session, app.appbuilder)
         session.commit()
         assert writes == []
+
+
+def test_uchet_setup_builds_a_database_and_a_second_run_writes_nothing(app, tmp_path):
+    url = f"sqlite:///{tmp_path / 'setup.sqlite3'}"
+    with _fresh_database(app, url, schema=False) as session:
+        runner = app.test_cli_runner()
+        result = runner.invoke(args=["uchet", "setup", "--no-demo"])
+        assert result.exit_code == 0, result.output
+        first = _snapshot(session)
+        assert first["roles"][app.config["AUTH_ROLE_ADMIN"]] == first["pairs"] != set()
+        writes = _writes(session)
+        again = runner.invoke(args=["uchet", "setup", "--no-demo"])
+        assert again.exit_code == 0, again.output
+        assert writes == []
+        assert _snapshot(session) == first
