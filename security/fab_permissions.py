@@ -90,8 +90,8 @@ def ensure_permissions(session: Session, appbuilder) -> int:
         used = select(PermissionView.permission_id)
         session.execute(delete(Permission).where(Permission.id.in_(stale_permissions),
                                                  Permission.id.not_in(used)))
-    # Bulk statements bypass the identity map: objects loaded before must be re-read.
-    session.expire_all()
+        # Deleted past the ORM: loaded roles may still list these permission-views.
+        session.expire_all()
     return len(missing)
 
 

@@ -201,6 +201,8 @@ def sync_role_permissions(session: Session, role: Role, views: list[GovernedView
 
 def _sync_roles(session: Session, roles: list[Role], views: list[GovernedView],
                 admin_role_name: str) -> None:
+    """Rewrite the FAB permissions of `roles` from their rights in one pass:
+    three reads and at most one insert and one delete per role (no commit)."""
     session.flush()
     ids = permission_view_ids(session)
     by_id = {pv_id: key for key, pv_id in ids.items()}
