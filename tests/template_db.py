@@ -85,6 +85,10 @@ def input_files() -> list[Path]:
         path = BASE_DIR / name
         files |= set(path.rglob("*.py")) | set(path.rglob("*.ini")) if path.is_dir() else {path}
     todo = [BASE_DIR / root for root in ROOTS]
+    missing = [str(path) for path in todo if not path.is_file()]
+    if missing:
+        # A moved demo loader must not silently drop out of the key.
+        raise RuntimeError(f"tests/template_db.py ROOTS names missing files: {missing}")
     while todo:
         path = todo.pop()
         if path in files:
