@@ -17,11 +17,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
-## Set up the SQLite database: migrate, permissions from the catalogue, demo data if empty.
+## Set up the SQLite database: migrate, permissions from the catalogue, demo data if empty
+## (`flask db upgrade`, `flask uchet sync`, `flask demo load --if-empty` in one process).
 setup: install translations
-	$(FLASK) db upgrade
-	$(FLASK) uchet sync
-	$(FLASK) demo load --if-empty
+	$(FLASK) uchet setup
 
 ## Everything from a fresh clone to a running app on http://127.0.0.1:8080
 run: setup

@@ -22,6 +22,9 @@ DEFAULT_INSTANCE_DIR = BASE_DIR / "instance"
 MODES = ("development", "production", "testing")
 SUPPORTED_DRIVERS = ("sqlite", "postgresql")
 MIN_SECRET_KEY_LENGTH = 32
+# Tests log in thousands of times: under UCHET_ENV=testing passwords are hashed
+# with one PBKDF2 round instead of scrypt (~0.1 s each). Never in another mode.
+TESTING_PASSWORD_HASH = "pbkdf2:sha256:1"
 
 
 class ConfigError(RuntimeError):
@@ -133,7 +136,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         instance_dir.mkdir(parents=True, exist_ok=True)
 
     database_url = _database_url(env, mode, instance_dir)
-    return {
+    config = {
         "UCHET_ENV": mode,
         "INSTANCE_DIR": str(instance_dir),
         "TESTING": mode == "testing",
@@ -180,3 +183,11 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         # The largest request body (a price list upload); larger ones get 413.
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
     }
+    if mode == "testing":
+        config["FAB_PASSWORD_HASH_METHOD"] = TESTING_PASSWORD_HASH
+        # FAB checks this hash for an unknown login (to take as long as a known one).
+        config["AUTH_DB_FAKE_PASSWORD_HASH_CHECK"] = (
+            "pbkdf2:sha256:1$fBVgwSdSTRbNHpfX$"
+            "f2eba3648d2cc0a516533f735aba63fb2bd8be7b7a10f1ea2dce9037a6079e5d"
+        )
+    return config

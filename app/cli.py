@@ -15,12 +15,7 @@ uchet_cli = AppGroup("uchet", help="Развёртывание и обслужи
 demo_cli = AppGroup("demo", help="Демонстрационные данные.")
 
 
-@uchet_cli.command("sync")
-def sync_command() -> None:
-    """Create FAB permissions, preset roles and rights; derive permissions from rights.
-
-    Run once per deploy, after `flask db upgrade`, never in every worker.
-    """
+def _sync() -> None:
     from security.sync import sync_all
 
     token = journal.set_actor(None, "deploy")
@@ -30,6 +25,30 @@ def sync_command() -> None:
     finally:
         journal.reset_actor(token)
     click.echo("permissions, roles and rights are in step with the catalogue")
+
+
+@uchet_cli.command("sync")
+def sync_command() -> None:
+    """Create FAB permissions, preset roles and rights; derive permissions from rights.
+
+    Run once per deploy, after `flask db upgrade`, never in every worker.
+    """
+    _sync()
+
+
+@uchet_cli.command("setup")
+@click.option("--demo/--no-demo", default=True, show_default=True,
+              help="Load the demo data into an empty database.")
+def setup_command(demo: bool) -> None:
+    """`flask db upgrade`, `flask uchet sync` and `flask demo load --if-empty` in one
+    process (`make run`): the app starts once instead of three times, and each step
+    does next to nothing when nothing changed."""
+    from flask_migrate import upgrade
+
+    upgrade()
+    _sync()
+    if demo:
+        _load_demo(if_empty=True)
 
 
 @uchet_cli.command("check")
@@ -76,6 +95,10 @@ def create_admin_command(username: str, email: str, first_name: str, last_name: 
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when data exist.")
 def demo_load_command(if_empty: bool) -> None:
     """Fill an empty database with a demo clinic network, clients and users (password demo)."""
+    _load_demo(if_empty)
+
+
+def _load_demo(if_empty: bool) -> None:
     from services.demo import DemoRefused, load_demo
 
     token = journal.set_actor(None, "demo")

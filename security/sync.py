@@ -12,12 +12,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from flask_appbuilder.security.sqla.models import Permission, PermissionView, Role, ViewMenu
+from flask_appbuilder.security.sqla.models import Role
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.rights import RoleProfile, RoleRight
 from security.catalogue import Catalogue, CatalogueError, load_catalogue
+from security.fab_permissions import (
+    ensure_permissions,
+    permission_view_ids,
+    role_assignments,
+    write_role_assignments,
+)
 from security.presets import load_presets
 
 PUBLIC_ROLE = "Public"
@@ -159,28 +165,19 @@ def role_values(session: Session, role: Role) -> dict[str, str]:
     return dict(rows.all())
 
 
-def _permission_views(session: Session) -> dict[tuple[str, str], PermissionView]:
-    rows = session.execute(
-        select(PermissionView, Permission.name, ViewMenu.name)
-        .join(Permission, Permission.id == PermissionView.permission_id)
-        .join(ViewMenu, ViewMenu.id == PermissionView.view_menu_id)
-    )
-    return {(p, v): pv for pv, p, v in rows}
+def _role_keys(session: Session, role: Role, views: list[GovernedView], admin_role_name: str,
+               all_keys: Iterable[tuple[str, str]],
+               held: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Return the (permission, view) pairs the role should hold, out of `all_keys`.
 
-
-def sync_role_permissions(session: Session, role: Role, views: list[GovernedView],
-                          admin_role_name: str) -> None:
-    """Rewrite the role's FAB permissions on governed views from its rights (no commit).
-
-    The administrator role holds every permission; the anonymous role none.
+    The administrator holds every permission, the anonymous role none; any other
+    role keeps what it `held` outside governed views and gets, on governed
+    views, what its rights grant.
     """
-    all_pvs = _permission_views(session)
     if role.name == admin_role_name:
-        role.permissions = list(all_pvs.values())
-        return
+        return set(all_keys)
     if role.name == PUBLIC_ROLE:
-        role.permissions = []
-        return
+        return set()
     owned = governed_keys(views)
     profile = session.get(RoleProfile, role.id)
     values = role_values(session, role)
@@ -189,11 +186,36 @@ def sync_role_permissions(session: Session, role: Role, views: list[GovernedView
         catalogue = load_catalogue()
         values = {code: value for code, value in values.items() if code in catalogue.rights
                   and "cabinet" in catalogue.sections[catalogue.rights[code].section].sides}
-    wanted = desired_permissions(values, views)
-    keep = [pv for pv in role.permissions
-            if (pv.permission.name, pv.view_menu.name) not in owned]
-    add = [all_pvs[key] for key in sorted(wanted) if key in all_pvs]
-    role.permissions = keep + add
+    wanted = desired_permissions(values, views) & set(all_keys)
+    return {key for key in held if key not in owned} | wanted
+
+
+def sync_role_permissions(session: Session, role: Role, views: list[GovernedView],
+                          admin_role_name: str) -> None:
+    """Rewrite the role's FAB permissions on governed views from its rights (no commit).
+
+    The administrator role holds every permission; the anonymous role none.
+    """
+    _sync_roles(session, [role], views, admin_role_name)
+
+
+def _sync_roles(session: Session, roles: list[Role], views: list[GovernedView],
+                admin_role_name: str) -> None:
+    """Rewrite the FAB permissions of `roles` from their rights in one pass:
+    three reads and at most one insert and one delete per role (no commit)."""
+    session.flush()
+    ids = permission_view_ids(session)
+    by_id = {pv_id: key for key, pv_id in ids.items()}
+    held = role_assignments(session, [role.id for role in roles])
+    wanted = {}
+    for role in roles:
+        keys = _role_keys(session, role, views, admin_role_name, ids,
+                          {by_id[pv_id] for pv_id in held.get(role.id, ())})
+        wanted[role.id] = {ids[key] for key in keys}
+    write_role_assignments(session, wanted, held)
+    for role in roles:
+        # Written past the ORM: the loaded collection is out of date.
+        session.expire(role, ["permissions"])
 
 
 def ensure_rights_rows(session: Session, role: Role, catalogue: Catalogue,
@@ -270,16 +292,15 @@ def sync_all(session: Session, appbuilder) -> None:
     Raises CatalogueError when stored rights do not fit the catalogue.
     """
     admin = appbuilder.sm.auth_role_admin
-    # The administrator role must exist before FAB adds every new permission to it.
     ensure_preset_roles(session, admin)
     session.flush()
-    appbuilder.add_permissions(update_perms=True)
+    # In bulk, not through FAB's add_permissions (a commit per row); the
+    # administrator gets every permission below, like any role from its rights.
+    ensure_permissions(session, appbuilder)
     for role in session.scalars(select(Role)):
         ensure_rights_rows(session, role, load_catalogue())
     session.flush()
     problems = check_stored_rights(session)
     if problems:
         raise CatalogueError("; ".join(problems))
-    views = governed_views(appbuilder)
-    for role in session.scalars(select(Role)):
-        sync_role_permissions(session, role, views, admin)
+    _sync_roles(session, list(session.scalars(select(Role))), governed_views(appbuilder), admin)

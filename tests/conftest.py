@@ -1,8 +1,11 @@
 """Shared fixtures: one migrated database with demo data per test session; each
 test runs inside a transaction that is rolled back afterwards.
 
-UCHET_TEST_DATABASE_URL picks the server (a PostgreSQL URL makes the suite
-create and drop its own database there); by default a SQLite file is used.
+The session's database is a copy of a template built once per change of the
+migrations, catalogue, presets and demo loader (tests/template_db.py), so a
+session starts in seconds. UCHET_TEST_DATABASE_URL picks the server (a
+PostgreSQL URL makes the suite clone its own database there from a template
+database); by default a SQLite file is used.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -19,22 +23,63 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
+from tests import template_db
 from tests.support import PG_SERVER_URL, pg_reachable
+
+APP_OVERRIDES = {
+    "TESTING": True,
+    "WTF_CSRF_ENABLED": False,
+    "RATELIMIT_ENABLED": False,
+    "SECRET_KEY": "test-secret-key-that-is-long-enough-000",
+}
+
+
+def _build_template(url: str) -> None:
+    """Fill the empty database at `url`: migrations, permissions, demo data; the demo
+    users' passwords hashed with the testing method (logins in tests stay cheap)."""
+    from flask_migrate import upgrade
+    from sqlalchemy import update
+    from werkzeug.security import generate_password_hash
+
+    from app import create_app
+    from app.extensions import db
+    from models.user import AppUser
+    from security.sync import sync_all
+    from services.demo import DEMO_PASSWORD, load_demo
+
+    builder = create_app({**APP_OVERRIDES, "SQLALCHEMY_DATABASE_URI": url})
+    with builder.app_context():
+        try:
+            upgrade()
+            sync_all(db.session, builder.appbuilder)
+            db.session.commit()
+            load_demo(db.session)
+            method = builder.config["FAB_PASSWORD_HASH_METHOD"]
+            db.session.execute(update(AppUser).values(
+                password=generate_password_hash(DEMO_PASSWORD, method=method)))
+            db.session.commit()
+        finally:
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
-    """Return the URL of a fresh, empty database for this test session."""
+    """Return the URL of this session's own copy of the template database."""
     wanted = os.environ.get("UCHET_TEST_DATABASE_URL", "").strip()
     if not wanted or wanted.startswith("sqlite"):
-        yield wanted or f"sqlite:///{tmp_path_factory.mktemp('db') / 'uchet.sqlite3'}"
+        template = template_db.sqlite_template(_build_template)
+        # A SQLite URL names the file the session's copy goes to.
+        path = make_url(wanted).database if wanted else None
+        target = Path(path) if path else tmp_path_factory.mktemp("db") / "uchet.sqlite3"
+        yield template_db.copy_sqlite(template, target)
         return
     url = make_url(wanted).set(drivername="postgresql+psycopg")
+    server = url.render_as_string(hide_password=False)
+    template = template_db.pg_template(server, _build_template)
     name = f"uchet_test_{uuid.uuid4().hex[:10]}"
+    yield template_db.clone_pg(server, template, name)
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield url.set(database=name).render_as_string(hide_password=False)
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
@@ -53,28 +98,17 @@ class IsolatedClient(FlaskClient):
 @pytest.fixture(scope="session")
 def app(database_url):
     """Return the app on a migrated database with permissions, presets and demo data."""
-    from flask_migrate import upgrade
-
     from app import create_app
     from app.extensions import db
     from security.sync import sync_all
-    from services.demo import load_demo
 
-    application = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "TESTING": True,
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": False,
-            "SECRET_KEY": "test-secret-key-that-is-long-enough-000",
-        }
-    )
+    application = create_app({**APP_OVERRIDES, "SQLALCHEMY_DATABASE_URI": database_url})
     application.test_client_class = IsolatedClient
     with application.app_context():
-        upgrade()
+        # The template's permissions follow the views of its day; views are not
+        # among its inputs, so bring them in step (a fraction of a second).
         sync_all(db.session, application.appbuilder)
         db.session.commit()
-        load_demo(db.session)
         db.session.remove()
     yield application
     with application.app_context():

@@ -83,15 +83,23 @@ def make_role(session, name: str, values: dict[str, str] | None = None, side="ba
     return role
 
 
+def _hash(app, password: str) -> str:
+    from werkzeug.security import generate_password_hash
+
+    # The app's method: cheap under testing (config.TESTING_PASSWORD_HASH).
+    method = app.config.get("FAB_PASSWORD_HASH_METHOD", "scrypt")
+    return generate_password_hash(password, method=method)
+
+
 def make_user(session, username: str, *, roles=(), home_unit=None, password="demo", **overrides):
     """Create (and commit) a user; returns it."""
-    from werkzeug.security import generate_password_hash
+    from flask import current_app
 
     from models.user import AppUser
 
     user = AppUser(username=username, first_name=overrides.pop("first_name", "Тест"),
                    last_name=overrides.pop("last_name", username), email=f"{username}@test.local",
-                   active=True, password=generate_password_hash(password), roles=list(roles),
+                   active=True, password=_hash(current_app, password), roles=list(roles),
                    home_unit=home_unit, **overrides)
     session.add(user)
     session.commit()
