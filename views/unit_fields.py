@@ -5,9 +5,9 @@ One place for every screen with a unit or department field (`views.base` calls i
   referring unit the client's offices (`FIELD_KINDS`), always within the user's scope;
 - a unit reads as itself and, for a department, its branch: four «Терапевтическое
   отделение» become «Терапевтическое отделение (Филиал «Тверской»)»;
-- a department (reference book) field next to a branch field offers the chosen
-  branch's departments: each option names its branch and choices.js keeps those of
-  the chosen branch;
+- a department (reference book) or staff field next to a branch field offers the
+  chosen branch's departments or staff: each option names its branch and choices.js
+  keeps those of the chosen branch;
 - an add form opens with the user's own unit (or the nearest unit above it that the
   field offers) chosen.
 """
@@ -23,6 +23,7 @@ from wtforms.fields.core import UnboundField
 
 from models.org import Unit, UnitClosure, UnitKind
 from models.refbooks import Department
+from models.staff import Employee
 
 BRANCHES = (UnitKind.branch.value,)
 #: A client's offices: the units that send patients and ask through the cabinet.
@@ -41,7 +42,7 @@ FIELD_KINDS: dict[str, tuple[str, ...]] = {
 }
 #: (dependent field, related model) -> (the field it depends on, the attribute naming
 #: the option's parent in it)
-DEPENDENT = {Department: ("branch", "branch_id")}
+DEPENDENT = {Department: ("branch", "branch_id"), Employee: ("branch", "branch_id")}
 
 
 def unit_label(unit: Unit) -> str:
