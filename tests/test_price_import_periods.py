@@ -13,13 +13,10 @@ import re
 from sqlalchemy import select
 
 from models import Price
-from tests.test_price_import import (  # noqa: F401 (fixtures)
-    HEADER,
-    book,
-    make_price,
-    prices_of,
-    token_of,
-)
+from tests import test_price_import
+from tests.test_price_import import HEADER, make_price, prices_of, token_of
+
+book = test_price_import.book  # the same fixture: services PI-S001.., categories PI-MSK..
 
 Y2026, Y2027 = dt.date(2026, 1, 1), dt.date(2027, 1, 1)
 
