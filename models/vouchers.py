@@ -44,6 +44,10 @@ LINE_STATES = {"rendered": _l("Оказана"), "blocked": _l("Заблокир
 #: Where a voucher came from: typed in the voucher list, or formed in the EMR from
 #: referrals (edited under «Редактирование талонов из ЭМК»).
 VOUCHER_SOURCES = {"manual": _l("Талоны"), "emr": _l("ЭМК")}
+#: A voucher's state, read from its lines: the least settled of those not cancelled.
+VOUCHER_STATES = {"empty": _l("Без услуг"), "open": _l("Не оплачен"),
+                  "invoiced": _l("Выставлен счёт"), "paid": _l("Оплачен"),
+                  "cancelled": _l("Отменён")}
 PAYER_KINDS = {"patient": _l("За счёт пациента"), "attachment": _l("По прикреплению"),
                "contract": _l("По договору")}
 
@@ -148,6 +152,21 @@ class Voucher(Model):
     lines: Mapped[list[VoucherLine]] = relationship(
         "VoucherLine", back_populates="voucher", cascade="all, delete-orphan",
         order_by="VoucherLine.id", info=label(_l("Услуги")))
+
+    @property
+    def state(self) -> str:
+        """Return the voucher's state code (VOUCHER_STATES) from its lines: "open" while
+        a line is rendered or blocked, then "invoiced", then "paid"; "cancelled" when
+        every line is, "empty" without lines."""
+        states = {line.state for line in self.lines}
+        live = states - {"cancelled"}
+        if not states:
+            return "empty"
+        if not live:
+            return "cancelled"
+        if live & {"rendered", "blocked"}:
+            return "open"
+        return "invoiced" if "invoiced" in live else "paid"
 
     def __repr__(self) -> str:
         return f"№ {self.id} от {self.service_date:%d.%m.%Y}" if self.id else "—"

@@ -27,6 +27,7 @@ from models.cabinet_orders import (
     SeminarRegistration,
 )
 from models.pricelist import Price, Service
+from models.refbooks import BaseDepartment, Department
 from models.vouchers import Voucher
 from security.scope import CABINET, scoped
 from services.cabinet_requests import move, office, text_field
@@ -36,6 +37,9 @@ from services.pricing import category_for, paid_price_type
 
 #: How long the lab keeps a visit's samples: tests are added to visits this recent.
 ADDON_DAYS = 7
+#: Code of the base department whose services are laboratory tests: only those are
+#: added to a visit's sample (a consultation or a vaccination needs the patient).
+LAB_BASE_DEPARTMENT = "LAB"
 ADDON_LAB_MOVES = {"new": ("accepted", "rejected"), "accepted": ("done", "rejected")}
 LAB_MOVES = {"new": ("accepted", "cancelled"), "accepted": ("shipped", "cancelled"),
              "shipped": ("delivered",)}
@@ -156,17 +160,21 @@ def addon_visit(session, rights, voucher_id, today: dt.date | None = None) -> Vo
 
 def addon_services(session, visit: Voucher, today: dt.date | None = None
                    ) -> list[tuple[Service, object]]:
-    """Return the (service, price) pairs the visit's branch price list offers today."""
+    """Return the (laboratory test, price) pairs the visit's branch price list offers
+    today: the services of a laboratory department (LAB_BASE_DEPARTMENT)."""
     paid = paid_price_type(session)
     category = category_for(session, paid.id, visit.branch_id) if paid else None
     if category is None:
         return []
     today = today or dt.date.today()
+    laboratories = select(Department.id).join(
+        BaseDepartment, BaseDepartment.id == Department.base_department_id).where(
+        BaseDepartment.code == LAB_BASE_DEPARTMENT)
     return list(session.execute(
         select(Service, Price.amount).join(Price, Price.service_id == Service.id)
         .where(Price.category_id == category.id, Price.valid_from <= today,
                (Price.valid_to.is_(None)) | (Price.valid_to >= today),
-               Service.active.is_(True))
+               Service.active.is_(True), Service.department_id.in_(laboratories))
         .order_by(Service.name)).tuples())
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from models.cabinet import ADDRESSEES, CALL_KINDS, CALL_STATES, CourierCall, Question
 from models.org import Unit
@@ -50,9 +50,12 @@ def office(session, rights, unit_id) -> Unit:
 
 
 def offices(session, rights) -> list[Unit]:
-    """Return the client offices the user may ask for or process, by name."""
+    """Return the client offices the user may ask for or process: his own first (a
+    form's office list opens with it chosen), then the others by name."""
+    own = sorted(rights.own_units)
+    order = [case((Unit.id.in_(own), 0), else_=1)] if own else []
     return list(session.scalars(scoped(
-        select(Unit).where(Unit.kind.in_(OFFICE_KINDS)).order_by(Unit.name), rights)))
+        select(Unit).where(Unit.kind.in_(OFFICE_KINDS)).order_by(*order, Unit.name), rights)))
 
 
 def text_field(value, name: str, limit: int, required: bool = True) -> str | None:

@@ -136,8 +136,7 @@ def _decode(data: bytes) -> str:
 def _csv_cells(data: bytes) -> Iterator[tuple[int, tuple]]:
     """Yield (line number, cell values); the delimiter (; or ,) is read off the header line."""
     content = _decode(data)
-    first = next((line for line in content.splitlines() if line.strip()), "")
-    delimiter = ";" if first.count(";") >= first.count(",") and ";" in first else ","
+    delimiter = _delimiter(content)
     reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)
     try:
         for values in reader:
@@ -145,6 +144,17 @@ def _csv_cells(data: bytes) -> Iterator[tuple[int, tuple]]:
     except csv.Error:
         raise ImportRefused(_("Строка %(line)s файла CSV не читается (незакрытые кавычки?)",
                               line=reader.line_num)) from None
+
+
+def _delimiter(content: str) -> str:
+    """Return the CSV delimiter (; or ,) of the header line: the first of the first
+    lines that names the service code column, else the first non-empty line (a title
+    line above the header has no delimiters to go by)."""
+    lines = [line for line in content.splitlines()[:HEADER_SEARCH * 2] if line.strip()]
+    wanted = _normal(COLUMNS["service"])
+    header = next((line for line in lines[:HEADER_SEARCH] if wanted in _normal(line)),
+                  lines[0] if lines else "")
+    return ";" if header.count(";") >= header.count(",") and ";" in header else ","
 
 
 def _normal(header) -> str:

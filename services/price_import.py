@@ -51,6 +51,7 @@ INSERT_CHUNK = 5_000
 # Serialises imports on PostgreSQL: two imports checked against the same old
 # prices could otherwise both insert overlapping periods.
 LOCK_KEY = 0x55434845  # "UCHE"
+DAY = dt.timedelta(days=1)
 PRICE_FIELDS = ("service_id", "category_id", "valid_from", "valid_to", "amount", "currency_id",
                 "tax_id")
 # SQLite: a Core insert of the table, every row with every key, one executemany per
@@ -78,6 +79,19 @@ class PreviewRow:
     errors: list[RowError]
 
 
+@dataclass(frozen=True, slots=True)
+class Closure:
+    """A stored open price the import ends the day before the file's next price starts."""
+
+    service_id: int
+    category_id: int
+    valid_from: dt.date
+    valid_to: dt.date
+    service: str
+    category: str
+    amount: Decimal
+
+
 @dataclass
 class Plan:
     """What an import would do. `new` holds PRICE_FIELDS tuples ready to insert."""
@@ -90,6 +104,8 @@ class Plan:
     error_rows: int = 0
     categories: list[str] = field(default_factory=list)
     preview: list[PreviewRow] = field(default_factory=list)
+    #: Open stored prices the import ends: Closure rows.
+    closed: list[Closure] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -105,6 +121,7 @@ class Summary:
     inserted: int
     unchanged: int
     categories: tuple[str, ...]
+    closed: int = 0
 
 
 def _period(start: dt.date, end: dt.date | None) -> str:
@@ -291,14 +308,20 @@ def _without_duplicates(candidates: list[_Candidate], errors: list[RowError]) ->
 
 def _against_stored(kept: list[_Candidate], stored: dict, errors: list[RowError]):
     """Split rows into new and unchanged; a row that starts on the day of a different
-    stored price gets an error. Returns (new rows, unchanged count)."""
+    stored price gets an error. A row without an end is unchanged by a stored price
+    that a later row of the file closed (ended the day before it starts): loading the
+    file again changes nothing. Returns (new rows, unchanged count)."""
+    starts = {(c.service_id, c.category_id, c.start) for c in kept}
     new, unchanged = [], 0
     for c in kept:
         same_start = next((p for p in stored.get((c.service_id, c.category_id), ())
                            if p[0] == c.start), None)
+        closed_by_file = (same_start is not None and c.end is None and same_start[1] is not None
+                          and (c.service_id, c.category_id, same_start[1] + DAY) in starts)
+        end = same_start[1] if closed_by_file else c.end
         if same_start is None:
             new.append(c)
-        elif same_start == (c.start, c.end, c.amount, c.currency_id, c.tax_id):
+        elif same_start == (c.start, end, c.amount, c.currency_id, c.tax_id):
             unchanged += 1
         else:
             errors.append(RowError(c.line, COLUMNS["valid_from"], _(
@@ -306,6 +329,22 @@ def _against_stored(kept: list[_Candidate], stored: dict, errors: list[RowError]
                 "(%(amount)s, %(period)s); импорт не меняет существующие цены",
                 amount=same_start[2], period=_period(same_start[0], same_start[1]))))
     return new, unchanged
+
+
+def _closures(new: list[_Candidate], stored: dict) -> dict[tuple[int, int], tuple]:
+    """Return {(service, category): (stored open price, its new end)}: per pair, the
+    latest stored price without an end that starts before the file's first new price
+    ends the day before it (next year's price list follows this year's)."""
+    first: dict[tuple[int, int], dt.date] = {}
+    for c in new:
+        pair = (c.service_id, c.category_id)
+        first[pair] = min(first.get(pair, c.start), c.start)
+    found = {}
+    for pair, start in first.items():
+        open_before = [p for p in stored.get(pair, ()) if p[1] is None and p[0] < start]
+        if open_before:
+            found[pair] = (max(open_before, key=lambda p: p[0]), start - DAY)
+    return found
 
 
 def _overlaps(new: list[_Candidate], stored: dict, errors: list[RowError]) -> set[int]:
@@ -353,9 +392,10 @@ def _require_right(rights) -> None:
 
 
 def validate(session, rows: list[RawRow], rights, *, filename: str = "",
-             preview: int = PREVIEW_ROWS) -> Plan:
+             preview: int = PREVIEW_ROWS, close_open: bool = False) -> Plan:
     """Return the plan of importing `rows` for a user with `rights`: the new prices,
-    the number of unchanged ones and every row's errors. Reads only.
+    the number of unchanged ones and every row's errors; with `close_open` the stored
+    open prices that the new ones follow, ended the day before (`_closures`). Reads only.
 
     Raises ImportRefused when the user may not import at all.
     """
@@ -366,13 +406,19 @@ def validate(session, rows: list[RawRow], rights, *, filename: str = "",
     kept = _without_duplicates(candidates, errors)
     stored = _existing(session, {(c.service_id, c.category_id) for c in kept})
     new, unchanged = _against_stored(kept, stored, errors)
+    closing = _closures(new, stored) if close_open else {}
+    for pair, (price, end) in closing.items():
+        stored[pair] = [(p[0], end, *p[2:]) if p is price else p for p in stored[pair]]
     bad = _overlaps(new, stored, errors)
     new = [c for c in new if c.line not in bad]
     errors.sort(key=lambda e: e.line)
     names = {v: k for k, v in checker.categories.items()}
+    services = {v: k for k, v in checker.services.items()}
     plan = Plan(filename=filename, total=len(rows), new=[c.values() for c in new],
                 unchanged=unchanged, errors=errors, error_rows=len({e.line for e in errors}),
-                categories=sorted({names[c.category_id] for c in new}))
+                categories=sorted({names[c.category_id] for c in new}),
+                closed=[Closure(s, c, price[0], end, services[s], names[c], price[2])
+                        for (s, c), (price, end) in sorted(closing.items())])
     plan.preview = _preview(rows[:preview], errors, {c.line for c in new})
     return plan
 
@@ -401,11 +447,13 @@ def commit(session, plan: Plan) -> Summary:
     if not plan.ok:
         raise ImportRefused(_("В файле есть ошибки (строк: %(n)s): ничего не загружено",
                               n=plan.error_rows), plan=plan)
-    summary = Summary(plan.filename, len(plan.new), plan.unchanged, tuple(plan.categories))
+    summary = Summary(plan.filename, len(plan.new), plan.unchanged, tuple(plan.categories),
+                      len(plan.closed))
     if not plan.new:
         return summary
-    refused = (IntegrityError, session.get_bind().dialect.dbapi.IntegrityError)
+    refused = (IntegrityError, session.get_bind().dialect.dbapi.IntegrityError, _Changed)
     try:
+        _close(session, plan.closed)
         _insert(session, plan.new)
         _journal(session, summary)
         session.commit()
@@ -417,6 +465,24 @@ def commit(session, plan: Plan) -> Summary:
         session.rollback()
         raise
     return summary
+
+
+class _Changed(Exception):
+    """A price to close was changed since the file was checked."""
+
+
+def _close(session, closures: list[Closure]) -> None:
+    """End the open prices of `closures` (Core updates, in the session's transaction).
+
+    Raises _Changed when one of them is no longer there without an end."""
+    table = Price.__table__
+    for c in closures:
+        done = session.execute(table.update().where(
+            table.c.service_id == c.service_id, table.c.category_id == c.category_id,
+            table.c.valid_from == c.valid_from, table.c.valid_to.is_(None),
+        ).values(valid_to=c.valid_to))
+        if done.rowcount != 1:
+            raise _Changed
 
 
 def _insert(session, rows: list[tuple]) -> None:
@@ -442,7 +508,8 @@ def _journal(session, summary: Summary) -> None:
         at=dt.datetime.now(dt.UTC), user_id=user_id, username=username, action="import",
         table_name=Price.__tablename__, row_pk=f"import:{summary.inserted}", before=None,
         after={"file": summary.filename, "inserted": summary.inserted,
-               "unchanged": summary.unchanged, "categories": list(summary.categories)}))
+               "unchanged": summary.unchanged, "categories": list(summary.categories),
+               **({"closed": summary.closed} if summary.closed else {})}))
 
 
 def _lock(session) -> None:
@@ -450,18 +517,19 @@ def _lock(session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
 
 
-def preview(session, filename: str, data: bytes, rights, *, max_bytes: int = MAX_BYTES) -> Plan:
+def preview(session, filename: str, data: bytes, rights, *, max_bytes: int = MAX_BYTES,
+            close_open: bool = False) -> Plan:
     """Return the plan of importing the file (nothing written).
 
     Raises ImportRefused for an unreadable file or a user without the right.
     """
     _require_right(rights)
     return validate(session, parse(filename, data, max_bytes=max_bytes), rights,
-                    filename=filename)
+                    filename=filename, close_open=close_open)
 
 
 def import_prices(session, filename: str, data: bytes, rights, *,
-                  max_bytes: int = MAX_BYTES) -> Summary:
+                  max_bytes: int = MAX_BYTES, close_open: bool = False) -> Summary:
     """Parse and check the file again against the database as it is now, then commit.
 
     Raises ImportRefused (nothing written) for an unreadable file, a user without the
@@ -470,7 +538,7 @@ def import_prices(session, filename: str, data: bytes, rights, *,
     _require_right(rights)
     rows = parse(filename, data, max_bytes=max_bytes)
     _lock(session)
-    plan = validate(session, rows, rights, filename=filename)
+    plan = validate(session, rows, rights, filename=filename, close_open=close_open)
     if not plan.ok:
         session.rollback()
     return commit(session, plan)

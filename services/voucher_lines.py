@@ -115,6 +115,24 @@ def _check_service(session, line: VoucherLine, voucher: Voucher, rights) -> None
                                 "всех отделений»)"), field="service")
 
 
+def offered_services(voucher: Voucher | None, rights) -> list:
+    """Return the WHERE clauses on Service keeping the services a new line of `voucher`
+    may take: active ones, without «Показывать услуги всех отделений» those of the
+    voucher's department or of none (`_check_service`), with «Контролировать филиалы
+    при добавлении услуг» those of the voucher's branch or of no department
+    (`_check_new_line`)."""
+    clauses = [Service.active.is_(True)]
+    department_id = fk_value(voucher, "department_id") if voucher is not None else None
+    if department_id is not None and not rights.flag("voucher.all_department_services"):
+        clauses.append(Service.department_id.is_(None)
+                       | (Service.department_id == department_id))
+    branch_id = fk_value(voucher, "branch_id") if voucher is not None else None
+    if branch_id is not None and rights.value("voucher.control_branches") == "yes":
+        clauses.append(Service.department_id.is_(None) | Service.department_id.in_(
+            select(Department.id).where(Department.branch_id == branch_id)))
+    return clauses
+
+
 def _check_insurance(session, line: VoucherLine, voucher: Voucher, rights) -> None:
     """With «Разделение услуг по признаку ОМС/ДМС» an OMS contract pays only for services
     marked OMS, a DMS contract only for those marked DMS, and one voucher never holds

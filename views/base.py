@@ -33,6 +33,7 @@ from security.rowscope import (
 from security.scope import FilterInScope
 from services.errors import UchetError
 from services.values import check_required_text, normalise_values
+from views import unit_fields
 from views.dates import russian_form
 from views.formatters import default_formatters
 from views.guards import (
@@ -47,11 +48,13 @@ SCOPE_FILTER = [FilterInScope, None]
 
 
 def _rel_filters(model: type) -> dict[str, list]:
-    """Return FAB related-field filters narrowing every scoped dropdown to the scope."""
-    return {
+    """Return FAB related-field filters narrowing every scoped dropdown to the scope,
+    and each unit field to the kinds of unit it means (views.unit_fields)."""
+    scoped = {
         key: [[filter_column(target), *SCOPE_FILTER]]
         for key, target in related_scoped(model).items()
     }
+    return _merge(scoped, unit_fields.kind_filters(model))
 
 
 def loosen_schema(schema) -> None:
@@ -225,6 +228,7 @@ class UchetModelView(ScopedMixin, FieldScopeViewMixin, ModelView):
         self.search_form_query_rel_fields = _merge(rel, self.search_form_query_rel_fields)
         super().__init__(**kwargs)
         for form in (self.add_form, self.edit_form, self.search_form):
+            unit_fields.fit_form(self.datamodel, form)  # unit labels, dependent choices
             russian_form(form)  # ДД.ММ.ГГГГ dates, a named empty choice
         # FAB offers every decorated action; a view without delete keeps no bulk delete.
         if "muldelete" not in self.base_permissions:
@@ -238,6 +242,11 @@ class UchetModelView(ScopedMixin, FieldScopeViewMixin, ModelView):
 
     def pre_delete(self, item) -> None:
         self._guard(self.check_delete, item)
+
+    def _get_add_widget(self, form, exclude_cols=None, widgets=None):
+        if request.method == "GET":
+            unit_fields.default_units(self.datamodel, form)
+        return super()._get_add_widget(form, exclude_cols=exclude_cols, widgets=widgets)
 
     def _readable_related(self) -> list:
         """Return the related views (tabs of a card) the user may list: FAB shows

@@ -8,15 +8,18 @@ from the patient's card) or from the attachments list.
 from __future__ import annotations
 
 from flask import flash
+from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import false, select
 from wtforms import SelectField
 
 from models.patients import SEXES, Attachment, Patient, name_key
 from security.effective import current
+from security.scope import scoped
 from services.patients import check_attachment, check_patient, duplicates_of
 from views.formatters import choice_label
-from views.lookup import Lookup, LookupMixin, RemoteSelectField
+from views.lookup import Lookup, LookupMixin, RemoteSelectField, split_query
 from views.refbook import RefBook, RefBookView, build, register_refbook
 
 ATTACH_RIGHT = "contract.attach_patients"
@@ -63,6 +66,24 @@ def patient_where(words: list[str], dates: list) -> list:
     if dates:
         clauses.append(Patient.birth_date == dates[0])
     return clauses
+
+
+class FilterPatient(BaseFilter):
+    """Rows of the patients a user finds by what he knows: the start of the name and/or
+    the birth date (dd.mm.yyyy), or the patient's number; only patients in his scope."""
+
+    name = _l("Пациент")
+    arg_name = "patient"
+
+    def apply(self, query, value):
+        words, dates = split_query(str(value or "")[:100])
+        if len(words) == 1 and words[0].isdecimal() and len(words[0]) < 10 and not dates:
+            where = [Patient.id == int(words[0])]
+        else:
+            where = patient_where(words, dates) or [false()]
+        found = scoped(select(Patient.id).where(*where), current(), model=Patient)
+        column = getattr(self.model, self.column_name + "_id")
+        return query.filter(column.in_(found.scalar_subquery()))
 
 
 PATIENT_LOOKUP = Lookup(Patient, patient_where,
@@ -112,5 +133,5 @@ PATIENT_BOOK = RefBook(
            "edit_form_extra_fields": {"sex": SEX_FIELD},
            "related_views": [AttachmentView]},
 )
-register_refbook(PATIENT_BOOK)
+PATIENT_CLASSES = register_refbook(PATIENT_BOOK)
 register_refbook(ATTACHMENT_BOOK, ATTACHMENT_CLASSES)

@@ -117,7 +117,7 @@ class PriceImportView(BaseView):
         return self.render_template(
             "uchet/price_import_preview.html", plan=plan, token=token,
             columns=price_file.COLUMNS, shown=price_file.shown,
-            limit=price_import.PREVIEW_ROWS,
+            limit=price_import.PREVIEW_ROWS, close_open=_close_open(),
         )
 
     @expose("/")
@@ -138,7 +138,7 @@ class PriceImportView(BaseView):
         filename = upload.filename[-255:]
         try:
             plan = price_import.preview(self._db(), filename, data, current(),
-                                        max_bytes=self._max_bytes())
+                                        max_bytes=self._max_bytes(), close_open=_close_open())
         except UchetError as exc:
             flash(str(exc), "danger")
             return self._form(400)
@@ -157,7 +157,8 @@ class PriceImportView(BaseView):
         filename, data = stored
         try:
             summary = price_import.import_prices(self._db(), filename, data, current(),
-                                                 max_bytes=self._max_bytes())
+                                                 max_bytes=self._max_bytes(),
+                                                 close_open=_close_open())
         except price_import.ImportRefused as exc:
             self._store().drop(token)
             flash(str(exc), "danger")
@@ -165,10 +166,16 @@ class PriceImportView(BaseView):
                 return self._plan(exc.plan, None)
             return redirect(url_for(".index"))
         self._store().drop(token)
-        flash(_("Прейскурант «%(file)s» загружен: новых цен %(new)s, без изменений %(same)s",
-                file=summary.filename, new=summary.inserted, same=summary.unchanged),
-              "success")
+        flash(_("Прейскурант «%(file)s» загружен: новых цен %(new)s, без изменений %(same)s, "
+                "закрыто прежних цен %(closed)s", file=summary.filename, new=summary.inserted,
+                same=summary.unchanged, closed=summary.closed), "success")
         return redirect(url_for(".index"))
+
+
+def _close_open() -> bool:
+    """Return True when the form asks to end the open prices the file's new ones follow
+    (the upload form's box, ticked by default; the preview carries it to the load)."""
+    return request.form.get("close_open") == "1"
 
 
 register(PriceImportView, name="PriceImport", label=_l("Импорт прейскуранта"),

@@ -11,11 +11,13 @@ from flask_appbuilder import expose, has_access, permission_name
 from flask_appbuilder.actions import action as fab_action
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from wtforms import SelectField
 
+from app.extensions import db
 from models.base import fk_value
 from models.patients import Attachment, Patient
+from models.pricelist import Service
 from models.vouchers import (
     LINE_STATES,
     PAYER_KINDS,
@@ -26,7 +28,7 @@ from security.effective import current
 from security.scope import scoped
 from services.contracts import money
 from services.errors import NeedsConfirmation, UchetError, ValidationError
-from services.voucher_lines import SETTLED, check_line
+from services.voucher_lines import SETTLED, check_line, offered_services
 from services.voucher_rules import (
     check_dates,
     check_emr_access,
@@ -88,8 +90,8 @@ ATTACHMENT_LOOKUP = Lookup(Attachment, _attachment_where, lambda: [Attachment.va
 
 class VoucherLineScreen(LookupMixin, RefBookView):
     """Voucher lines: the voucher and the attachment are chosen by search; the services
-    offered are those of the voucher's department unless «Показывать услуги всех
-    отделений» (the save rule refuses the others all the same)."""
+    offered are those the save rules accept for the voucher (its department's unless
+    «Показывать услуги всех отделений», its branch's under «Контролировать филиалы»)."""
 
     lookups = {"voucher": VOUCHER_LOOKUP, "attachment": ATTACHMENT_LOOKUP}
 
@@ -123,30 +125,44 @@ class VoucherLineScreen(LookupMixin, RefBookView):
         return redirect(url_for("VoucherView.show", pk=item.voucher_id))
 
     def _get_add_widget(self, form, exclude_cols=None, widgets=None):
-        _department_services(form)
+        _offered_services(form)
         return super()._get_add_widget(form, exclude_cols=exclude_cols, widgets=widgets)
 
     def _get_edit_widget(self, form, exclude_cols=None, widgets=None):
-        _department_services(form)
+        _offered_services(form)
         return super()._get_edit_widget(form, exclude_cols=exclude_cols, widgets=widgets)
 
 
-def _department_services(form) -> None:
-    """Narrow the form's service choices to the voucher's department (and services
-    of no department) for users without «Показывать услуги всех отделений»."""
-    voucher = getattr(getattr(form, "voucher", None), "data", None)
+def _offered_services(form) -> None:
+    """Offer in the form's service field only what saving accepts for the line's
+    voucher (services.voucher_lines.offered_services), by name, nothing preselected
+    on a new line; the line's own service stays offered on edit."""
     field = getattr(form, "service", None)
-    department_id = getattr(voucher, "department_id", None)
-    if field is None or department_id is None or \
-            current().flag("voucher.all_department_services"):
+    if field is None:
         return
-    every, chosen = field.query_func, field.data
-    # The line's own service stays offered: dropping it would make the form pick the
-    # first service instead, and saving a new quantity would silently change it.
-    field.query_func = lambda: [service for service in every()
-                                if service.department_id in (None, department_id)
-                                or service is chosen]
+    voucher = _form_voucher(form)
+    chosen = field.data
+    session = db.session
+    clauses = offered_services(voucher, current())
+    query = select(Service).where(*clauses).order_by(Service.name)
+    if chosen is not None:
+        query = select(Service).where(and_(*clauses) | (Service.id == chosen.id)) \
+            .order_by(Service.name)
+    field.query_func = lambda: session.scalars(query).all()
+    field.allow_blank = True  # required all the same (DataRequired): chosen, not defaulted
     field._object_list = None  # FAB caches the choices it read for validation
+
+
+def _form_voucher(form) -> Voucher | None:
+    """Return the line's voucher: the form's, or the card's the form was opened from
+    (`_flt_0_voucher`, a field FAB then leaves out of the form), if the user sees it."""
+    voucher = getattr(getattr(form, "voucher", None), "data", None)
+    if voucher is not None:
+        return voucher
+    raw = request.args.get("_flt_0_voucher", "")
+    if not (raw.isdecimal() and len(raw) < 10):
+        return None
+    return db.session.scalar(scoped(select(Voucher).where(Voucher.id == int(raw)), current()))
 
 
 PAYER_FIELD = SelectField(_l("Плательщик"), choices=[("", _l("Определить автоматически")),

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
-from wtforms import IntegerField, SelectField
+from wtforms import IntegerField, SelectField, StringField
 from wtforms.widgets import HiddenInput
 
 from models.base import fk_value, stored_value
@@ -25,6 +25,7 @@ from models.staff import Diagnosis, Employee
 from models.vouchers import (
     VOUCHER_KINDS,
     VOUCHER_SOURCES,
+    VOUCHER_STATES,
     Voucher,
 )
 from security.effective import current
@@ -38,7 +39,7 @@ from services.voucher_rules import (
 )
 from views.formatters import choice_label
 from views.lookup import LookupMixin, RemoteSelectField
-from views.patients import PATIENT_LOOKUP
+from views.patients import PATIENT_CLASSES, PATIENT_LOOKUP, FilterPatient
 from views.refbook import RefBook, RefBookApi, RefBookView, register_refbook
 from views.voucher_common import (
     CONFIRM,
@@ -97,6 +98,17 @@ class VoucherScreen(AutoBranch, LookupMixin, RefBookView):
     change of doctor work on the rows ticked in the list."""
 
     lookups = {"patient": PATIENT_LOOKUP, "diagnosis": DIAGNOSIS_LOOKUP}
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # The patient is found by what people know, name and birth date or his number
+        # (FilterPatient: `_flt_0_patient_name=…`), not from a dropdown of every patient.
+        found = FilterPatient("patient", self.datamodel)
+        self._filters._search_filters[PATIENT_SEARCH_KEY] = [found]
+        self._filters._all_filters[PATIENT_SEARCH_KEY] = [found]
+        setattr(self.search_form, PATIENT_SEARCH_KEY, PATIENT_SEARCH)
+        self.search_columns = [PATIENT_SEARCH_KEY, *self.search_columns]
+        self.label_columns = {**self.label_columns, PATIENT_SEARCH_KEY: _l("Пациент")}
 
     def _get_add_widget(self, form, exclude_cols=None, widgets=None):
         """Open the add form with the patient of the card it came from (?patient=id),
@@ -169,30 +181,47 @@ PATIENT_FIELD = RemoteSelectField(_l("Пациент"), model=Patient, view_name
 DIAGNOSIS_FIELD = RemoteSelectField(_l("Диагноз МКБ-10"), model=Diagnosis,
                                     view_name="VoucherView",
                                     placeholder=_l("Начните вводить код или название"))
+PATIENT_SEARCH_KEY = "patient_name"
+PATIENT_SEARCH = StringField(_l("Пациент"), description=_l(
+    "Фамилия, имя, отчество (начало) и/или дата рождения ДД.ММ.ГГГГ"))
 KIND_FIELD = SelectField(_l("Вид талона"), choices=list(VOUCHER_KINDS.items()),
                          default="regular")
 
 VOUCHER_FIELDS = {"patient": PATIENT_FIELD, "diagnosis": DIAGNOSIS_FIELD, "kind": KIND_FIELD,
                   "version": VERSION, "confirm": CONFIRM}
 
+VOUCHER_COLUMNS = ("service_date", "branch", "patient", "doctor", "kind", "source", "total",
+                   "line_count")
+
 VOUCHER_BOOK = RefBook(
-    Voucher, RIGHT, "Vouchers", "documents",
-    ("service_date", "branch", "patient", "doctor", "kind", "source", "total", "line_count"),
+    Voucher, RIGHT, "Vouchers", "documents", VOUCHER_COLUMNS,
     edit_columns=("service_date", "kind", "branch", "department", "doctor", "nurse",
                   "patient", "diagnosis", "referring_unit", "contract", "note", "version"),
-    search_columns=("service_date", "branch", "department", "doctor", "kind", "source",
-                    "total"),
+    # The API filters by the patient's id; the screen by name (VoucherScreen).
+    search_columns=("id", "service_date", "patient", "branch", "department", "doctor", "kind",
+                    "source", "total"),
     order=("service_date", "desc"), icon="fa-ticket", count_cap=COUNT_CAP,
     optional=("branch",),  # «Автоматически подставлять филиал по прикреплению»
-    formatters={"kind": choice_label(VOUCHER_KINDS), "source": choice_label(VOUCHER_SOURCES)},
+    # The state is read from the lines: one query for the page's lines.
+    eager=("lines",), labels={"id": _l("Номер"), "state": _l("Состояние")},
+    formatters={"kind": choice_label(VOUCHER_KINDS), "source": choice_label(VOUCHER_SOURCES),
+                "state": choice_label(VOUCHER_STATES)},
     validate=check_voucher, delete_rule=check_voucher_removal, view_base=VoucherScreen,
     api_base=VoucherApi, form_only=("confirm",),
     # The yes/no rights of the seed decide, in the service; «изменение» opens the actions.
     permission_levels={"recalculate": "edit", "change_doctor": "edit"},
     extra={"related_views": [LINES[0]],
+           # The number first, the state last: what a registrar looks a voucher up by.
+           "list_columns": ["id", *VOUCHER_COLUMNS, "state"],
+           "order_columns": ["id", *(c for c in VOUCHER_COLUMNS
+                                     if c not in ("branch", "patient", "doctor"))],
+           "search_columns": ["id", "service_date", "branch", "department", "doctor", "kind",
+                              "source", "total"],
            "add_form_extra_fields": VOUCHER_FIELDS,
            "edit_form_extra_fields": dict(VOUCHER_FIELDS)})
 
-register_refbook(VOUCHER_BOOK)
+VOUCHERS = register_refbook(VOUCHER_BOOK)
+# The patient card's «Талоны» tab: his vouchers the user sees (the list's own filters).
+PATIENT_CLASSES[0].related_views = [*PATIENT_CLASSES[0].related_views, VOUCHERS[0]]
 # After the vouchers: the menu lists «Талоны» first.
 register_refbook(LINE_BOOK, LINES)
