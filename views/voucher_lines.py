@@ -35,6 +35,7 @@ from services.voucher_rules import (
     check_ownership,
 )
 from services.voucher_split import split_to_patient
+from views.dates import NOTHING_CHOSEN
 from views.formatters import choice_label
 from views.lookup import Lookup, LookupMixin, RemoteSelectField
 from views.patients import patient_where
@@ -150,6 +151,7 @@ def _offered_services(form) -> None:
             .order_by(Service.name)
     field.query_func = lambda: session.scalars(query).all()
     field.allow_blank = True  # required all the same (DataRequired): chosen, not defaulted
+    field.blank_text = str(NOTHING_CHOSEN)
     field._object_list = None  # FAB caches the choices it read for validation
 
 
