@@ -190,13 +190,14 @@ def derived_rows(cls, right_kind: str) -> Rows | None:
     if right_kind == "flag":
         return Rows(None, None)  # its default page, open or closed
     book = getattr(cls, "refbook", None)
-    if book is None:
+    if book is None or right_kind != "access":
         return None
     marker = _code if hasattr(book.model, "code") else (lambda row: None)
     if not _placed(book.model):
         return Rows(_first_listed(book), None, None, marker)
-    if not isinstance(getattr(book.model, "__scope_column__", None), str):
-        return None
+    if hasattr(book.model, "__scope_clause__") or not isinstance(
+            getattr(book.model, "__scope_column__", None), str):
+        return None  # placed through a parent or a rule of its own: ROWS says
     shared = getattr(book.model, "__scope_shared__", False)
     return Rows(_under(book, OWN_UNIT, shared=shared), _under(book, FOREIGN_UNIT), None, marker)
 
