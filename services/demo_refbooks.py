@@ -81,22 +81,25 @@ def _round(value: Decimal, step: int = 10) -> Decimal:
 
 def add_samples(session: Session, books: Iterable[RefBook]) -> dict[type, dict]:
     """Add the `samples` of `books` (no commit), a book after the books its samples
-    link to; return {model: {code: row}}.
+    link to (a row may link to an earlier row of its own book); return
+    {model: {code: row}}.
 
     Raises LookupError naming the book when a linked code is not found.
     """
-    books = [book for book in books if book.samples]
-    by_model = {book.model: book for book in books}
-    order = TopologicalSorter({book.model: {rel.mapper.class_ for rel in _links(book.model)
-                                            if rel.mapper.class_ in by_model}
-                               for book in books})
+    by_model: dict[type, list[RefBook]] = {}
+    for book in books:
+        if book.samples:
+            by_model.setdefault(book.model, []).append(book)
+    order = TopologicalSorter({model: {rel.mapper.class_ for rel in _links(model)
+                                       if rel.mapper.class_ in by_model} - {model}
+                               for model in by_model})
     made: dict[type, dict] = {}
     for model in order.static_order():
-        rows = [_sample_row(session, model, values, made)
-                for values in by_model[model].sample_rows()]
-        session.add_all(rows)
-        made.setdefault(model, {}).update(
-            {getattr(row, "code", index): row for index, row in enumerate(rows)})
+        rows = made.setdefault(model, {})
+        for values in (v for book in by_model[model] for v in book.sample_rows()):
+            row = _sample_row(session, model, values, made)
+            session.add(row)
+            rows[getattr(row, "code", len(rows))] = row
     return made
 
 

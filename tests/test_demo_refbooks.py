@@ -78,6 +78,15 @@ def test_samples_link_by_code_and_load_after_what_they_link_to(session):
     assert session.scalar(select(rb.PriceCategory).where(rb.PriceCategory.code == "T-CAT"))
 
 
+def test_a_sample_may_link_to_an_earlier_row_of_its_own_book(session):
+    groups = RefBook(pl.ServiceGroup, "price.service_groups", "T", "pricelist", ("code",),
+                     samples=table("code name parent", ("T-ROOT", "Корень", None),
+                                   ("T-LEAF", "Лист", "T-ROOT")))
+    made = add_samples(session, [groups])
+    session.flush()
+    assert made[pl.ServiceGroup]["T-LEAF"].parent is made[pl.ServiceGroup]["T-ROOT"]
+
+
 def test_a_sample_linking_to_an_unknown_code_is_refused_naming_it(session):
     book = RefBook(rb.PriceCategory, "refbook.price_categories", "T", "refbooks", ("code",),
                    samples=table("code name price_type", ("T-CAT", "Категория", "NO-SUCH")))
