@@ -152,7 +152,6 @@ COVERED_ELSEWHERE = {
 }
 
 
-
 def _placed(model) -> bool:
     # Any scope declaration counts (`__scope_column__`, `__scope_clause__`, …): a
     # model placed in the tree in a way this file cannot derive must be given rows.
