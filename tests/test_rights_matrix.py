@@ -153,9 +153,24 @@ COVERED_ELSEWHERE = {
 
 
 def _placed(model) -> bool:
-    # Any scope declaration counts (`__scope_column__`, `__scope_clause__`, …): a
-    # model placed in the tree in a way this file cannot derive must be given rows.
+    # Any scope declaration counts (`__scope__`, …): a model placed in the tree
+    # in a way this file cannot derive must be given its rows in ROWS.
     return any(name.startswith("__scope") for base in model.__mro__ for name in vars(base))
+
+
+def _unit_column(model) -> tuple[str, bool] | None:
+    """Return (unit column, shared) of a model placed by a unit column alone, or
+    None (placed through a parent, with readers or rules of its own)."""
+    path = getattr(model, "__scope__", None)  # a models.scoping.ScopePath
+    if path is not None:
+        plain = not any(getattr(path, name, None) for name in
+                        ("through", "where", "readers", "rules", "rules_of"))
+        return (path.column, bool(path.shared)) if plain and path.column else None
+    # The declaration before ScopePath: `__scope_column__` / `__scope_clause__`.
+    column = getattr(model, "__scope_column__", None)
+    if hasattr(model, "__scope_clause__") or not isinstance(column, str):
+        return None
+    return column, bool(getattr(model, "__scope_shared__", False))
 
 
 def _first_listed(book, *where):
@@ -167,10 +182,10 @@ def _first_listed(book, *where):
                                .order_by(key, book.model.id)).first()
 
 
-def _under(book, code, *, shared=False):
-    """The first listed row whose scope unit is `code` or below it (`shared`: or
-    above it, rows a network or region shares with the units below)."""
-    column = getattr(book.model, book.model.__scope_column__)
+def _under(book, column, code, *, shared=False):
+    """The first listed row whose unit `column` is `code` or below it (`shared`:
+    or above it, rows a network or region shares with the units below)."""
+    column = getattr(book.model, column)
 
     def rows(s):
         place = unit(s, code).id
@@ -194,11 +209,12 @@ def derived_rows(cls, right_kind: str) -> Rows | None:
     marker = _code if hasattr(book.model, "code") else (lambda row: None)
     if not _placed(book.model):
         return Rows(_first_listed(book), None, None, marker)
-    if hasattr(book.model, "__scope_clause__") or not isinstance(
-            getattr(book.model, "__scope_column__", None), str):
-        return None  # placed through a parent or a rule of its own: ROWS says
-    shared = getattr(book.model, "__scope_shared__", False)
-    return Rows(_under(book, OWN_UNIT, shared=shared), _under(book, FOREIGN_UNIT), None, marker)
+    placed = _unit_column(book.model)
+    if placed is None:
+        return None
+    column, shared = placed
+    return Rows(_under(book, column, OWN_UNIT, shared=shared),
+                _under(book, column, FOREIGN_UNIT), None, marker)
 
 
 def governed_views() -> dict[str, type]:

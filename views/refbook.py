@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -188,7 +188,7 @@ class RefBook:
     #: Demo rows: {attribute: value}, a many-to-one link given by the linked row's
     #: code (a many-to-many one by a list of codes); or a function returning them
     #: (rows that depend on today's date). Empty when a demo loader writes the rows.
-    samples: Sequence[Mapping] | Callable[[], Sequence[Mapping]] = ()
+    samples: tuple[Mapping, ...] | Callable[[], tuple[Mapping, ...]] = ()
 
     def sample_rows(self) -> list[Mapping]:
         """Return the demo rows of `samples` (calling it when it is a function)."""
