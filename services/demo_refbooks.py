@@ -1,6 +1,10 @@
-"""Demo reference books and price list of the network «Здоровье»: the departments of
-every branch, price types and categories, payment, currency and tax books, about
-three hundred services (with composites and sets) and their prices.
+"""Demo reference books and price list of the network «Здоровье»: the `samples` of
+every declared reference book (`add_samples`), the departments of every branch,
+price categories, exchange rates, about three hundred services (with composites
+and sets) and their prices.
+
+The declarations are read from the view registry: the demo loader stands on top of
+the application, like the CLI that calls it.
 
 Called by `services.demo.load_demo` inside its transaction: adds rows, never
 commits. Deterministic: every random choice comes from one seeded generator.
@@ -11,8 +15,12 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
+from graphlib import TopologicalSorter
 
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import pricelist as pl
@@ -29,20 +37,13 @@ from services.demo_pricelist_data import (
     VAT_GROUPS,
     _sections,
 )
+from views import load_all
+from views.refbook import RefBook, declared_books
 
 SEED = 20240117
 D = Decimal
 
 
-BASE_DEPARTMENTS = [
-    ("THR", "Терапия", "Терапевтический"), ("PRC", "Процедурный кабинет", "Сестринское дело"),
-    ("LAB", "Клиническая лабораторная диагностика", "Лабораторная диагностика"),
-    ("USD", "Ультразвуковая диагностика", "Ультразвуковая диагностика"),
-    ("FD", "Функциональная диагностика", "Функциональная диагностика"),
-    ("DNT", "Стоматология", "Стоматология общей практики"), ("PED", "Педиатрия", "Педиатрический"),
-    ("GYN", "Гинекология", "Акушерство и гинекология"), ("SRG", "Хирургия", "Хирургический"),
-    ("XRY", "Рентгенология", "Рентгенологический")]
-PRICE_TYPES = [("PAID", "Платные услуги", "paid"), ("OMS", "ОМС", "oms"), ("DMS", "ДМС", "dms")]
 # code, name, price type, regions whose branches use it, factor to the Moscow price
 CATEGORIES = [
     ("MSK-BASE", "Базовый прайс Москва", "PAID", ("MSK",), "1.00"),
@@ -53,36 +54,8 @@ CATEGORIES = [
 ]
 # the services (by Service.insurance) a category of each funding prices
 FUNDED = {"paid": {"none", "oms", "dms", "both"}, "dms": {"dms", "both"}, "oms": {"oms", "both"}}
-PAYMENT_METHODS = [("CASH", "Наличные", False), ("CARD", "Банковская карта", True),
-                   ("SBP", "СБП (Система быстрых платежей)", True),
-                   ("BANK", "Безналичный расчёт", True), ("DEPOSIT", "Депозит", True)]
-PAYMENT_SECTIONS = [("MED", "Медицинские услуги", 1), ("LAB", "Лабораторные исследования", 2),
-                    ("OTH", "Прочие услуги", 3)]
-PATIENT_CATEGORIES = [("ADULT", "Взрослые"), ("CHILD", "Дети до 18 лет"), ("PENS", "Пенсионеры"),
-                      ("STAFF", "Сотрудники сети"), ("VET", "Ветераны боевых действий"),
-                      ("DISAB", "Инвалиды I и II группы"), ("PREG", "Беременные"),
-                      ("DMS", "Застрахованные по ДМС"), ("CORP", "Сотрудники клиентов-организаций")]
-CURRENCIES = [("RUB", "Российский рубль", "₽"), ("USD", "Доллар США", "$"),
-              ("EUR", "Евро", "€"), ("KZT", "Казахстанский тенге", "₸")]
-RATE_TYPES = [("CBR", "ЦБ РФ"), ("INT", "Внутренний")]
 RATES = {"USD": "91.4500", "EUR": "99.2700"}  # the central bank's rate 30 days ago
 INTERNAL_MARKUP = D("1.015")
-TAXES = [("NOVAT", "Без НДС", D(0)), ("VAT10", "НДС 10%", D(10)), ("VAT20", "НДС 20%", D(20))]
-RISK_TYPES = [("AMB", "Амбулаторно-поликлиническая помощь"), ("DENT", "Стоматологическая помощь"),
-              ("HOSP", "Стационарная помощь (плановая)"), ("EMRG", "Экстренная госпитализация"),
-              ("HOME", "Помощь на дому"), ("LABD", "Лабораторная и инструментальная диагностика"),
-              ("REHAB", "Восстановительное лечение")]
-EXPORT_CODES = [("PAID", "Медицинские услуги (платные)", "90.01.1"),
-                ("DMS", "Медицинские услуги по ДМС", "90.01.2"),
-                ("OMS", "Медицинские услуги по ОМС", "90.01.3"),
-                ("TFOMS", "Расчёты с ТФОМС", "76.09"),
-                ("LAB", "Лабораторные исследования для организаций", "90.01.4"),
-                ("OTHER", "Прочие услуги (облагаемые НДС)", "90.01.5"),
-                ("ADV", "Авансы полученные от пациентов", "62.02")]
-COLOURS = [("RED", "Красный", "#E53935"), ("ORANGE", "Оранжевый", "#FB8C00"),
-           ("YELLOW", "Жёлтый", "#FDD835"), ("GREEN", "Зелёный", "#43A047"),
-           ("TEAL", "Бирюзовый", "#00897B"), ("BLUE", "Синий", "#1E88E5"),
-           ("PURPLE", "Фиолетовый", "#8E24AA"), ("GREY", "Серый", "#757575")]
 # code, name, external, INN, address
 INSTITUTIONS = [
     ("CDL-MSK", "Центральная клинико-диагностическая лаборатория сети «Здоровье»", False,
@@ -101,10 +74,60 @@ INSTITUTIONS = [
      "Казань, ул. Чистопольская, д. 20"),
 ]
 
-# code, name, parent, default insurance attribute, performed by the central lab
 def _round(value: Decimal, step: int = 10) -> Decimal:
     """Return the value rounded to `step` roubles, with kopecks (…0.00)."""
     return ((value / step).quantize(D(1), ROUND_HALF_UP) * step).quantize(D("0.01"))
+
+
+def add_samples(session: Session, books: Iterable[RefBook]) -> dict[type, dict]:
+    """Add the `samples` of `books` (no commit), a book after the books its samples
+    link to (a row may link to an earlier row of its own book); return
+    {model: {code: row}}.
+
+    Raises LookupError naming the book when a linked code is not found.
+    """
+    by_model: dict[type, list[RefBook]] = {}
+    for book in books:
+        if book.samples:
+            by_model.setdefault(book.model, []).append(book)
+    order = TopologicalSorter({model: {rel.mapper.class_ for rel in _links(model)
+                                       if rel.mapper.class_ in by_model} - {model}
+                               for model in by_model})
+    made: dict[type, dict] = {}
+    for model in order.static_order():
+        rows = made.setdefault(model, {})
+        for values in (v for book in by_model[model] for v in book.sample_rows()):
+            row = _sample_row(session, model, values, made)
+            session.add(row)
+            rows[getattr(row, "code", len(rows))] = row
+    return made
+
+
+def _links(model: type) -> list:
+    return list(sa_inspect(model).relationships)
+
+
+def _sample_row(session: Session, model: type, values: Mapping, made: dict):
+    """Return a `model` row of `values`, its links' codes replaced by the linked rows."""
+    row = {}
+    links = {rel.key: rel for rel in _links(model)}
+    for key, value in values.items():
+        rel = links.get(key)
+        if rel is not None and rel.uselist and value and isinstance(value[0], str):
+            value = [_linked(session, model, rel.mapper.class_, code, made) for code in value]
+        elif rel is not None and isinstance(value, str):
+            value = _linked(session, model, rel.mapper.class_, value, made)
+        row[key] = value
+    return model(**row)
+
+
+def _linked(session: Session, model: type, target: type, code: str, made: dict):
+    found = made.get(target, {}).get(code)
+    if found is None:
+        found = session.scalar(select(target).where(target.code == code))
+    if found is None:
+        raise LookupError(f"samples of {model.__name__}: no {target.__name__} with code {code!r}")
+    return found
 
 
 def _book(session: Session, model, rows, *fields) -> dict:
@@ -113,27 +136,6 @@ def _book(session: Session, model, rows, *fields) -> dict:
             for row in rows}
     session.add_all(made.values())
     return made
-
-
-def _discounts(year: int) -> list[tuple]:
-    start, prev, end = dt.date(year, 1, 1), dt.date(year - 1, 1, 1), dt.date(year, 12, 31)
-    # code, name, kind, percent, amount, minimal receipt, maximal discount, from, to
-    return [
-        ("PENS10", "Скидка пенсионерам", "discount", D(10), None, None, None, prev, None),
-        ("STAFF20", "Скидка сотрудникам сети", "discount", D(20), None, None, D(5000), prev, None),
-        ("CARD5", "Скидка по дисконтной карте", "discount", D(5), None, None, None, prev, None),
-        ("FIRST500", "Скидка на первое посещение", "discount", None, D(500), D(3000), None,
-         start, end),
-        ("SPRING15", "Акция «Весенний check-up»", "discount", D(15), None, None, None,
-         dt.date(year, 3, 1), dt.date(year, 5, 31)),
-        ("NY10", "Новогодняя акция", "discount", D(10), None, None, D(3000),
-         dt.date(year - 1, 12, 1), dt.date(year - 1, 12, 31)),
-        ("CITO50", "Надбавка за срочное выполнение (cito)", "markup", D(50), None, None, None,
-         prev, None),
-        ("HOME1500", "Надбавка за выезд на дом", "markup", None, D(1500), None, None, prev, None),
-        ("WKND10", "Надбавка за приём в выходные дни", "markup", D(10), None, None, None,
-         start, None),
-    ]
 
 
 def _exchange_rates(rng, today, currencies, rate_types) -> list[rb.ExchangeRate]:
@@ -249,8 +251,9 @@ def load_refbooks(session: Session, units: dict[str, Unit]) -> dict[str, int]:
     """Add the demo reference books and price list (no commit); return counts."""
     rng = random.Random(SEED)
     today = dt.date.today()
-    profiles = _book(session, rb.DepartmentProfile, [(c, p) for c, _n, p in BASE_DEPARTMENTS])
-    bases = _book(session, rb.BaseDepartment, [(c, n) for c, n, _p in BASE_DEPARTMENTS])
+    load_all()
+    samples = add_samples(session, declared_books())
+    profiles, bases = samples[rb.DepartmentProfile], samples[rb.BaseDepartment]
     departments = {}
     for unit in units.values():
         if unit.kind == UnitKind.department.value:
@@ -260,27 +263,16 @@ def load_refbooks(session: Session, units: dict[str, Unit]) -> dict[str, int]:
                 code=unit.code, name=f"{unit.name} ({place})", branch=branch,
                 base_department=bases[suffix], profile=profiles[suffix])
     session.add_all(departments.values())
-    types = _book(session, rb.PriceType, PRICE_TYPES, "funding")
+    types = samples[rb.PriceType]
     branches = [u for u in units.values() if u.kind == UnitKind.branch.value]
     categories = {code: rb.PriceCategory(code=code, name=name, price_type=types[type_code],
                                          branches=[b for b in branches if b.parent.code in where])
                   for code, name, type_code, where, _factor in CATEGORIES}
     session.add_all(categories.values())
-    currencies = _book(session, rb.Currency, CURRENCIES, "symbol")
-    rate_types = _book(session, rb.RateType, RATE_TYPES)
-    taxes = _book(session, rb.Tax, TAXES, "rate")
-    books = [profiles, bases, types, categories, currencies, rate_types, taxes,
-             _book(session, rb.PaymentMethod, PAYMENT_METHODS, "cashless"),
-             _book(session, rb.PaymentSection, PAYMENT_SECTIONS, "register_section"),
-             _book(session, rb.PatientCategory, PATIENT_CATEGORIES),
-             _book(session, rb.Discount, _discounts(today.year), "kind", "percent", "amount",
-                   "min_total", "max_amount", "valid_from", "valid_to"),
-             _book(session, rb.RiskType, RISK_TYPES),
-             _book(session, rb.ExportCode, EXPORT_CODES, "account"),
-             _book(session, rb.Colour, COLOURS, "hex"),
-             _book(session, pl.MedicalInstitution,
-                   INSTITUTIONS,
-                   "external", "inn", "address")]
+    currencies, rate_types = samples[rb.Currency], samples[rb.RateType]
+    taxes = samples[rb.Tax]
+    books = [*samples.values(), categories,
+             _book(session, pl.MedicalInstitution, INSTITUTIONS, "external", "inn", "address")]
     rates = _exchange_rates(rng, today, currencies, rate_types)
     services, base = _services(session, departments[CENTRAL_LAB])
     prices = _prices(rng, today.year, base, categories, currencies["RUB"], taxes)

@@ -1,5 +1,6 @@
 """Demo reference books and price list (services.demo_refbooks): every book is
-filled, and the data obey the rules the screens enforce."""
+filled (every declared one, read from the registry), the declared samples are
+loaded with their links, and the data obey the rules the screens enforce."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import pytest
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
+import views
 from models import pricelist as pl
 from models import refbooks as rb
 from models.org import Unit, UnitKind
-from services.demo_refbooks import CENTRAL_LAB
+from services.demo_refbooks import CENTRAL_LAB, add_samples
+from views.refbook import RefBook, declared_books, table
 
 TABLES = [
     rb.BaseDepartment, rb.DepartmentProfile, rb.Department, rb.PriceType, rb.PriceCategory,
@@ -36,6 +39,59 @@ def _codes(items) -> set[str]:
                          ids=lambda t: t.name)
 def test_every_reference_book_and_price_list_table_has_rows(session, table):
     assert _count(session, table) > 0
+
+
+def _declared() -> list[RefBook]:
+    views.load_all()
+    return declared_books()
+
+
+@pytest.mark.parametrize("book", _declared(), ids=lambda book: book.name)
+def test_every_declared_book_has_demo_rows(session, book):
+    assert _count(session, book.model.__table__) > 0, \
+        f"give {book.name} its demo rows: `samples` on its declaration"
+
+
+@pytest.mark.parametrize("book", [b for b in _declared() if b.samples],
+                         ids=lambda book: book.name)
+def test_the_declared_samples_are_the_demo_rows(session, book):
+    rows = book.sample_rows()
+    if not hasattr(book.model, "code"):
+        assert _count(session, book.model.__table__) >= len(rows)
+        return
+    codes = {row["code"] for row in rows}
+    stored = set(session.scalars(select(book.model.code).where(book.model.code.in_(codes))))
+    assert stored == codes
+
+
+def test_samples_link_by_code_and_load_after_what_they_link_to(session):
+    categories = RefBook(rb.PriceCategory, "refbook.price_categories", "T", "refbooks", ("code",),
+                         samples=table("code name price_type branches",
+                                       ("T-CAT", "Тестовая категория", "T-TYPE", ["MSK-TVR"])))
+    types = RefBook(rb.PriceType, "refbook.price_types", "T2", "refbooks", ("code",),
+                    samples=table("code name funding", ("T-TYPE", "Тестовый тип", "paid")))
+    made = add_samples(session, [categories, types])
+    session.flush()
+    category = made[rb.PriceCategory]["T-CAT"]
+    assert category.price_type is made[rb.PriceType]["T-TYPE"]
+    assert [b.code for b in category.branches] == ["MSK-TVR"]
+    assert session.scalar(select(rb.PriceCategory).where(rb.PriceCategory.code == "T-CAT"))
+
+
+def test_a_sample_may_link_to_an_earlier_row_of_its_own_book(session):
+    groups = RefBook(pl.ServiceGroup, "price.service_groups", "T", "pricelist", ("code",),
+                     samples=table("code name parent", ("T-ROOT", "Корень", None),
+                                   ("T-LEAF", "Лист", "T-ROOT")))
+    made = add_samples(session, [groups])
+    session.flush()
+    assert made[pl.ServiceGroup]["T-LEAF"].parent is made[pl.ServiceGroup]["T-ROOT"]
+
+
+def test_a_sample_linking_to_an_unknown_code_is_refused_naming_it(session):
+    book = RefBook(rb.PriceCategory, "refbook.price_categories", "T", "refbooks", ("code",),
+                   samples=table("code name price_type", ("T-CAT", "Категория", "NO-SUCH")))
+    with pytest.raises(LookupError, match="PriceCategory: no PriceType with code 'NO-SUCH'"):
+        add_samples(session, [book])
 
 
 def test_every_branch_has_the_departments_of_its_org_tree(session):

@@ -1,4 +1,5 @@
-"""Menu categories, in display order. Views name a category key from here."""
+"""The menu: categories in display order (views name a category key from here),
+and the order of the view modules within a category."""
 
 from flask_babel import lazy_gettext as _l
 
@@ -12,3 +13,30 @@ CATEGORIES = {
     "org": {"label": _l("Организация"), "icon": "fa-sitemap"},
     "admin": {"label": _l("Администрирование"), "icon": "fa-cogs"},
 }
+
+# Within a category, items come in the order their modules load: these first, in
+# this order, then every other module of `views` alphabetically (`views.load_all`
+# finds them). Only a module whose items must come before others is listed.
+MENU_ORDER = (
+    "views.refbooks",
+    "views.pricelist",
+    "views.price_import",
+    "views.patients",
+    "views.staff",
+    "views.parties",
+    "views.contracts",
+    "views.instalments",
+    "views.vouchers",
+    "views.referrals",
+    "views.parameters",
+    "views.cabinet",
+    "views.cabinet_requests",
+    "views.cabinet_orders",
+    "views.cabinet_manager",
+    "views.cabinet_forms",
+    "views.cabinet_documents",
+    "views.org",
+    "views.security",
+    "views.rights",
+    "views.journal",
+)

@@ -1,9 +1,11 @@
 """One declaration per reference book: from a `RefBook` come its CRUD screen,
 REST API, menu entry, permissions (through its governing right), search and
-filters, XLSX/CSV export and labels (read from the model's columns).
+filters, XLSX/CSV export, labels (read from the model's columns), its demo rows
+(`samples`, loaded by the demo) and its rows in the rights matrix test.
 
     register_refbook(RefBook(Tax, "refbook.taxes", "Taxes", "refbooks",
-                             columns=("code", "name", "rate", "active")))
+                             columns=("code", "name", "rate", "active"),
+                             samples=({"code": "VAT20", "name": "НДС 20%", "rate": 20},)))
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from services.dates import show_date, show_datetime, to_local
 from services.refbooks import check_references, check_unique, check_unique_together
 from views.base import UchetModelRestApi, UchetModelView
 from views.datamodel import UchetInterface
-from views.registry import register
+from views.registry import REGISTRY, register
 
 EXPORT_LIMIT = 100_000
 
@@ -215,6 +217,20 @@ class RefBook:
     permission_levels: Mapping[str, str] = field(default_factory=dict)
     #: Extra form fields of the screen only (e.g. a «Подтверждаю» box), not of the API.
     form_only: tuple[str, ...] = ()
+    #: Demo rows: {attribute: value}, a many-to-one link given by the linked row's
+    #: code (a many-to-many one by a list of codes); or a function returning them
+    #: (rows that depend on today's date). Empty when a demo loader writes the rows.
+    samples: tuple[Mapping, ...] | Callable[[], tuple[Mapping, ...]] = ()
+
+    def sample_rows(self) -> list[Mapping]:
+        """Return the demo rows of `samples` (calling it when it is a function)."""
+        return list(self.samples() if callable(self.samples) else self.samples)
+
+
+def table(columns: str, *rows: tuple) -> tuple[dict, ...]:
+    """Return `samples` written as a table: `columns` space-separated, one tuple per row."""
+    names = columns.split()
+    return tuple(dict(zip(names, row, strict=True)) for row in rows)
 
 
 def _relationships(model: type) -> set[str]:
@@ -232,6 +248,8 @@ def build(book: RefBook) -> tuple[type, type]:
     eager = (*(c for c in book.columns if c in rels), *book.eager)
     stem = book.stem or model.__name__
     common = {
+        # The declaration itself: the demo and the rights matrix test read it.
+        "refbook": book,
         "governing_right": book.right,
         "permission_rights": dict(book.permission_rights),
         "permission_levels": dict(book.permission_levels),
@@ -286,3 +304,10 @@ def register_refbook(book: RefBook, built: tuple[type, type] | None = None
     register(view, name=book.name, label=book.label or book.model.__label__,
              category=book.category, icon=book.icon, apis=(api,))
     return view, api
+
+
+def declared_books() -> list[RefBook]:
+    """Return the declarations of every registered reference book, in registry order
+    (after `views.load_all()`, every book of every module)."""
+    return [entry.view.refbook for entry in REGISTRY
+            if isinstance(getattr(entry.view, "refbook", None), RefBook)]

@@ -34,9 +34,16 @@ def register(view: type, *, name: str | None = None, label=None, category: str |
     return view
 
 
+def menu_position(entry: Entry) -> int:
+    """Return the place of an entry's category in `CATEGORIES` (entries without a
+    menu last): the menu follows `CATEGORIES`, whatever order modules load in."""
+    return list(CATEGORIES).index(entry.category) if entry.category else len(CATEGORIES)
+
+
 def install(appbuilder) -> None:
-    """Add every registered view and API to `appbuilder`, in registry order."""
-    for entry in REGISTRY:
+    """Add every registered view and API to `appbuilder`, category by category in
+    `CATEGORIES` order, and in registry order within a category."""
+    for entry in sorted(REGISTRY, key=menu_position):
         if entry.name:
             cat = CATEGORIES[entry.category] if entry.category else None
             instance = appbuilder.add_view(
