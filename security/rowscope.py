@@ -14,11 +14,11 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.inspection import inspect as sa_inspect
 
+from core.errors import ScopeError, ValidationError
 from models.base import fk_value
 from models.org import Unit
 from security.effective import current
 from security.scope import is_scoped, row_clause, write_clause
-from services.errors import ScopeError, ValidationError
 
 
 def scope_column(model: type) -> str | None:

@@ -13,8 +13,7 @@ from flask_appbuilder.models.filters import BaseFilter
 from sqlalchemy import false, select, true, union
 from sqlalchemy.sql.elements import ColumnElement
 
-from models.org import Unit, UnitClosure
-from services.orgtree import subtree_ids_query
+from models.org import Unit, UnitClosure, subtree_ids_query
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 
 from models.base import fk_value
@@ -65,12 +66,11 @@ def form_vouchers(session, referrals: list[Referral], rights, user_id: int | Non
     «создание» level of «Редактирование талонов из ЭМК», for an empty choice, for a
     referral already formed, or for the first rule a voucher or line breaks.
     """
-    if not (rights.is_admin or rights.flag(CREATE_RIGHT)):
-        raise ValidationError(_("Предоплатные талоны из направлений формирует только "
-                                "пользователь с правом «Создание предоплатных талонов из ЭМК»"))
-    if not (rights.is_admin or rights.at_least(EMR_RIGHT, "create")):
-        raise ValidationError(_("Талоны из направлений становятся талонами ЭМК: нужен уровень "
-                                "«создание» права «Редактирование талонов из ЭМК»"))
+    rights.require(CREATE_RIGHT, refusal=_l("Предоплатные талоны из направлений формирует "
+                                            "только пользователь с правом «%(right)s»"))
+    rights.require(EMR_RIGHT, "create", refusal=_l(
+        "Талоны из направлений становятся талонами ЭМК: нужен уровень «создание» права "
+        "«%(right)s»"))
     if not referrals:
         raise ValidationError(_("Выберите направления"))
     referrals = list({r.id: r for r in referrals}.values())  # a row ticked twice is one

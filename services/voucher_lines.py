@@ -22,11 +22,12 @@ from models.patients import Attachment
 from models.pricelist import Service
 from models.refbooks import Department, PriceType
 from models.vouchers import LINE_STATES, PAYER_KINDS, Voucher, VoucherLine
+from security.policies import Policies
 from services.contracts import money
 from services.errors import ValidationError
 from services.limits import check_limits
 from services.pricing import line_amount, line_price, resolve_payer
-from services.voucher_rules import check_dates, check_emr_access, check_ownership, policy
+from services.voucher_rules import check_dates, check_emr_access, check_ownership
 
 #: (from, to) -> the right that allows the change of a line's state.
 TRANSITIONS = {
@@ -283,10 +284,12 @@ def _reprice(line: VoucherLine) -> bool:
 
 def check_line(session, line: VoucherLine, rights, user_id: int | None, *,
                confirmed: bool = False, today: dt.date | None = None,
-               ignore_limits: bool = False, split: bool = False) -> list[str]:
+               ignore_limits: bool = False, split: bool = False,
+               checks: Policies | None = None) -> list[str]:
     """Check and complete a voucher line before it is saved. Returns the warnings the
-    user has to confirm (empty once `confirmed` carried them out). `split` marks the
-    part of a line split off to the patient (services.voucher_split checked the right).
+    user has to confirm (empty once `confirmed` carried them out), also recorded in
+    `checks`, the save's policy decisions, when given. `split` marks the part of a
+    line split off to the patient (services.voucher_split checked the right).
 
     Raises ValidationError.
     """
@@ -314,18 +317,53 @@ def check_line(session, line: VoucherLine, rights, user_id: int | None, *,
         return []
     _resolve(session, line, voucher, rights, split)
     _check_insurance(session, line, voucher, rights)
-    warnings: list[str] = []
+    if checks is None:
+        checks = Policies(rights=rights, confirmed=confirmed, name_rights=False)
     if line.payer_kind == "patient" and voucher.kind == "regular" and not split:
-        policy(rights, "voucher.without_attachment", True,
-               _("Пациент не прикреплён к программе, покрывающей услугу: услуга платная"),
-               warnings)
+        checks.policy("voucher.without_attachment", True,
+                      _("Пациент не прикреплён к программе, покрывающей услугу: услуга платная"),
+                      field="service")
+        checks.stop_if_refused()
     _price(session, line, voucher, rights)
     if voucher.kind == "deposit" and line.state != "cancelled":
         _check_deposit(session, line, voucher, rights)
     if line.state != "cancelled":
         payer = line.payer_kind
-        warnings += check_limits(session, line, voucher, rights, confirmed=confirmed,
-                                 ignore=ignore_limits)
+        check_limits(session, line, voucher, checks, ignore=ignore_limits)
         if line.payer_kind != payer:
             _price(session, line, voucher, rights)  # moved to the patient: his price
-    return warnings
+    return checks.warnings
+
+
+def check_line_save(session, line: VoucherLine, rights, *, confirmed: bool,
+                    visible=None) -> None:
+    """Save rule of a line (screen, API): its voucher must be one the user sees
+    (`visible`: the clause of the vouchers he may see, None for all), then the line
+    rules; their warnings pass once `confirmed`, and are journaled then.
+
+    Raises ValidationError, Forbidden, or ConfirmationRequired with the warnings.
+    """
+    voucher_id = fk_value(line, "voucher_id")
+    if visible is not None and voucher_id is not None and session.scalar(
+            select(Voucher.id).where(Voucher.id == voucher_id, visible)) is None:
+        raise ValidationError(_("Талон не найден"), field="voucher")
+    checks = Policies(rights=rights, confirmed=confirmed, name_rights=False)
+    check_line(session, line, rights, rights.user_id, confirmed=confirmed, checks=checks)
+    checks.settle(session, Voucher.__tablename__, voucher_id)
+
+
+def check_line_delete(session, line: VoucherLine, rights) -> None:
+    """Delete rule of a line: the right to delete services, never a paid or invoiced
+    one, and the voucher's own rules (EMR, dates, another doctor's voucher).
+
+    Raises ValidationError or Forbidden.
+    """
+    if line.state in SETTLED:
+        raise ValidationError(_("Оплаченная или выставленная в счёт услуга не удаляется: "
+                                "она отменяется"))
+    if not rights.flag("voucher.delete_services"):
+        raise ValidationError(_("Услуги удаляет только пользователь с правом «Разрешить "
+                                "удаление оказанных услуг/товаров»"))
+    check_emr_access(line.voucher, rights, "edit")
+    check_dates(session, line.voucher, rights, dt.date.today(), dt.datetime.now())
+    check_ownership(session, line.voucher, rights, rights.user_id)

@@ -1,11 +1,12 @@
 """The rules of a voucher's header, as the seed's «Документы / Талоны» rights set
 them: closed period, future dates, days and hours allowed for changes, other
 doctors' vouchers, the doctor of a voucher with services, a prepaid voucher's
-doctor, empty medical staff or diagnosis (allow / warn / forbid), and the access
-level «Редактирование талонов из ЭМК» for vouchers formed in the EMR.
+doctor, empty medical staff or diagnosis (allow / warn / forbid, through
+`security.policies.Policies`), and the access level «Редактирование талонов из
+ЭМК» for vouchers formed in the EMR.
 
-Each refusal raises ValidationError naming the rule in Russian; a warning is
-returned as text and the caller asks the user to confirm it.
+Each refusal raises ValidationError naming the rule in Russian (Forbidden for a
+missing right); a warning is recorded in the save's Policies and returned as text.
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 
 from models.base import fk_value, stored_value
 from models.staff import Employee
 from models.vouchers import VOUCHER_KINDS, Voucher
-from services.errors import ValidationError
+from security.policies import Policies
+from services.errors import Conflict, ValidationError
 from services.params import check_open
 
 EMR_RIGHT = "voucher.emr_vouchers"
@@ -34,17 +37,17 @@ def check_emr_access(voucher: Voucher | None, rights, action: str) -> None:
     """Refuse to `action` ("edit" or "delete") a voucher formed in the EMR below that
     level of «Редактирование талонов из ЭМК»; other vouchers pass.
 
-    Raises ValidationError.
+    Raises Forbidden.
     """
-    if not is_emr(voucher) or rights.is_admin or rights.at_least(EMR_RIGHT, action):
+    if not is_emr(voucher):
         return
     if action == "delete":
-        text = _("Талон сформирован в ЭМК: удаляет его только пользователь с уровнем "
-                 "«удаление» права «Редактирование талонов из ЭМК»")
+        text = _l("Талон сформирован в ЭМК: удаляет его только пользователь с уровнем "
+                  "«удаление» права «%(right)s»")
     else:
-        text = _("Талон сформирован в ЭМК: меняет его только пользователь с уровнем "
-                 "«изменение» права «Редактирование талонов из ЭМК»")
-    raise ValidationError(text)
+        text = _l("Талон сформирован в ЭМК: меняет его только пользователь с уровнем "
+                  "«изменение» права «%(right)s»")
+    rights.require(EMR_RIGHT, action, refusal=text)
 
 
 def _number(rights, code: str) -> int:
@@ -57,17 +60,6 @@ def is_own(session, voucher: Voucher, user_id: int | None) -> bool:
     if doctor_id is None or user_id is None:
         return False
     return session.scalar(select(Employee.user_id).where(Employee.id == doctor_id)) == user_id
-
-
-def policy(rights, code: str, missing: bool, text: str, warnings: list[str]) -> None:
-    """Apply an allow / warn / forbid right to a missing value: refuse, warn or pass."""
-    if not missing:
-        return
-    value = rights.value(code)
-    if value == "forbid":
-        raise ValidationError(text)
-    if value == "warn":
-        warnings.append(text)
 
 
 def check_dates(session, voucher: Voucher, rights, today: dt.date,
@@ -152,10 +144,13 @@ def branch_from_attachment(session, voucher: Voucher, rights):
 
 
 def check_header(session, voucher: Voucher, rights, user_id: int | None, *,
-                 today: dt.date | None = None, now: dt.datetime | None = None) -> list[str]:
-    """Check a voucher's header before it is saved. Returns the warnings to confirm.
+                 today: dt.date | None = None, now: dt.datetime | None = None,
+                 checks: Policies | None = None) -> list[str]:
+    """Check a voucher's header before it is saved. Returns the warnings to confirm
+    (also recorded in `checks`, the save's policy decisions, when given).
 
-    Raises ValidationError for the first rule the voucher breaks.
+    Raises ValidationError for the first rule the voucher breaks (PolicyRefused
+    for a forbidding policy).
     """
     today = today or dt.date.today()
     now = now or dt.datetime.now()
@@ -189,12 +184,35 @@ def check_header(session, voucher: Voucher, rights, user_id: int | None, *,
                               field="contract")
     if state.persistent:
         _follow_lines(voucher)
-    warnings: list[str] = []
-    policy(rights, "voucher.without_staff", fk_value(voucher, "nurse_id") is None,
-           _("Не указан медперсонал"), warnings)
-    policy(rights, "voucher.without_diagnosis", fk_value(voucher, "diagnosis_id") is None,
-           _("Не указан диагноз МКБ-10"), warnings)
-    return warnings
+    checks = checks if checks is not None else Policies(rights=rights, name_rights=False)
+    checks.policy("voucher.without_staff", fk_value(voucher, "nurse_id") is None,
+                  _("Не указан медперсонал"), field="nurse")
+    checks.policy("voucher.without_diagnosis", fk_value(voucher, "diagnosis_id") is None,
+                  _("Не указан диагноз МКБ-10"), field="diagnosis")
+    checks.stop_if_refused()
+    return checks.warnings
+
+
+def check_voucher_save(session, voucher: Voucher, rights, *, confirmed: bool) -> None:
+    """Save rule of a voucher (screen, API): a stale copy is refused, then the header
+    rules; their warnings pass once `confirmed`, and are journaled then.
+
+    Raises Conflict (another user saved the voucher since it was read),
+    ValidationError, Forbidden, or ConfirmationRequired with the warnings.
+    """
+    state = sa_inspect(voucher)
+    if state.persistent:
+        stored = stored_value(voucher, "version")
+        if voucher.version != stored:
+            raise Conflict(_("Талон уже изменил другой пользователь: откройте его "
+                             "заново, ваши изменения не сохранены"), field="version")
+        voucher.version = stored + 1
+    else:
+        voucher.created_by_id = rights.user_id
+        voucher.version = 1
+    checks = Policies(rights=rights, confirmed=confirmed, name_rights=False)
+    check_header(session, voucher, rights, rights.user_id, checks=checks)
+    checks.settle(session, Voucher.__tablename__, voucher.id if state.persistent else "new")
 
 
 def _follow_lines(voucher: Voucher) -> None:

@@ -146,7 +146,7 @@ class CabinetStatisticsView(BaseView):
                             office.id)
         except UchetError as exc:
             return self._refused(exc)
-        with_cost = rights.is_admin or rights.flag("cabinet.see_cost")
+        with_cost = rights.allows("cabinet.see_cost")
         return self.render_template("uchet/cabinet_patients.html", office=office, rows=rows,
                                     with_cost=with_cost, start=query["start"],
                                     end=query["end"], money=money)
@@ -168,7 +168,7 @@ class CabinetStatisticsView(BaseView):
             abort(404)
         return self.render_template(
             "uchet/cabinet_patient.html", patient=visits[0].patient, visits=visits,
-            with_cost=rights.is_admin or rights.flag("cabinet.see_cost"), money=money,
+            with_cost=rights.allows("cabinet.see_cost"), money=money,
             start=query["start"], end=query["end"])
 
 

@@ -37,7 +37,7 @@ class DocumentsView(BaseView):
     def show(self):
         """The documents the user may download."""
         session, rights = self.appbuilder.session, current()
-        with_cost = rights.is_admin or rights.flag(COST_RIGHT)
+        with_cost = rights.allows(COST_RIGHT)
         return self.render_template(
             "uchet/cabinet_documents.html", contracts=docs.client_contracts(session, rights),
             acts=docs.acts(session, rights) if with_cost else None, money=money,

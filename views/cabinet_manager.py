@@ -64,7 +64,7 @@ class ManagerCabinetView(BaseView):
         session = self.appbuilder.session
         rights = current()
         me = session.get(AppUser, rights.user_id)
-        with_cost = rights.is_admin or rights.flag(COST_RIGHT)
+        with_cost = rights.allows(COST_RIGHT)
         overviews = [rules.client_overview(session, client, with_cost)
                      for client in rules.served_clients(session, rights)]
         owner = me.manager or me
@@ -72,7 +72,7 @@ class ManagerCabinetView(BaseView):
             "uchet/cabinet_clients.html", overviews=overviews, money=money,
             with_cost=with_cost,
             assistants=owner.assistants, manager=owner,
-            may_edit=current().is_admin or current().flag(rules.EDIT_RIGHT))
+            may_edit=current().allows(rules.EDIT_RIGHT))
 
     @expose("/user/<int:pk>", methods=["GET", "POST"])
     @has_access
@@ -104,8 +104,7 @@ class ManagerCabinetView(BaseView):
                 return redirect(url_for("ManagerCabinetView.show"))
         return self.render_template("uchet/cabinet_client_user.html", target=target,
                                     form=request.form if status == 400 else None,
-                                    may_edit=current().is_admin
-                                    or current().flag(rules.EDIT_RIGHT)), status
+                                    may_edit=current().allows(rules.EDIT_RIGHT)), status
 
 
 register(ManagerProfileView, name="CabinetManagerProfile", label=_l("Профиль менеджера"),

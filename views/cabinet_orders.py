@@ -182,7 +182,7 @@ class AddonOrdersView(CabinetPage):
         extra.setdefault("error", None)
         return super()._page(status, visits=visits, states=ADDON_STATES,
                              moves=_addon_moves(), money=money,
-                             with_cost=rights.is_admin or rights.flag(COST_RIGHT), **extra)
+                             with_cost=rights.allows(COST_RIGHT), **extra)
 
     @expose("/", methods=["GET"])
     @has_access
