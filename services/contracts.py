@@ -22,7 +22,9 @@ from models.contracts import (
     PAYMENT_SCHEMES,
     Contract,
     InstalmentLine,
+    InsuranceTerms,
     PaymentGuarantee,
+    PrepaymentSchemeStep,
 )
 from models.patients import Attachment
 from models.programmes import Programme, ProgrammeCodeTemplate, ProgrammeService
@@ -336,3 +338,24 @@ def check_guarantee(session, guarantee: PaymentGuarantee) -> None:
             raise ValidationError(
                 _("Программа «%(p)s» относится к другому договору", p=programme.name),
                 field="programmes")
+
+
+def check_scheme_step(_session, step: PrepaymentSchemeStep) -> None:
+    """Raise ValidationError for a share outside (0, 100] or a negative day count."""
+    if step.share is None or not 0 < step.share <= 100:
+        raise ValidationError(_("Доля этапа — больше нуля и не больше 100 процентов"),
+                              field="share")
+    if step.days_after_start is None or step.days_after_start < 0:
+        raise ValidationError(_("Число дней не может быть отрицательным"),
+                              field="days_after_start")
+
+
+def check_insurance_terms(_session, terms: InsuranceTerms) -> None:
+    """Raise ValidationError for an insurance period under a month or a negative
+    policy cost."""
+    if terms.period_months is None or terms.period_months <= 0:
+        raise ValidationError(_("Страховой период должен быть не меньше месяца"),
+                              field="period_months")
+    if terms.policy_cost is not None and terms.policy_cost < 0:
+        raise ValidationError(_("Стоимость полиса не может быть отрицательной"),
+                              field="policy_cost")

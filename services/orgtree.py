@@ -36,6 +36,16 @@ def ancestor_ids(session: Session, unit_id: int) -> list[int]:
     return [r[0] for r in rows]
 
 
+def check_unit_delete(unit: Unit) -> None:
+    """Refuse to delete a unit that other units belong to.
+
+    Raises ValidationError."""
+    if unit.children:
+        raise ValidationError(
+            _("Нельзя удалить подразделение «%(name)s»: в него входят другие подразделения",
+              name=unit.name))
+
+
 def validate_placement(session: Session, unit: Unit) -> None:
     """Check the unit's kind fits its parent's kind and that no cycle would form.
 

@@ -66,6 +66,17 @@ def check_open(session, unit_id: int, *dates: dt.date | None, rights) -> None:
                 field="service_date")
 
 
+def typed_day(raw: str) -> dt.date | None:
+    """Return the date typed as `raw` (None for an empty text).
+
+    Raises ValidationError for a text that is not a date."""
+    raw = raw.strip()
+    try:
+        return dt.date.fromisoformat(raw) if raw else None
+    except ValueError:
+        raise ValidationError(_("Дата «%(v)s» не распознана", v=raw)) from None
+
+
 def set_closed_through(session, network_id: int, day: dt.date | None, rights
                        ) -> ModuleParameters:
     """Set the network's closed period date (flushed, not committed).

@@ -26,6 +26,7 @@ from models.journal import JournalEntry
 from models.pricelist import Price, Service
 from models.refbooks import Currency, PriceCategory, Tax
 from security.branches import category_clause
+from services.boundary import transaction
 from services.journal import current_actor
 from services.price_file import (
     CENT,
@@ -406,16 +407,12 @@ def commit(session, plan: Plan) -> Summary:
         return summary
     refused = (IntegrityError, session.get_bind().dialect.dbapi.IntegrityError)
     try:
-        _insert(session, plan.new)
-        _journal(session, summary)
-        session.commit()
+        with transaction(session):
+            _insert(session, plan.new)
+            _journal(session, summary)
     except refused:
-        session.rollback()
         raise ImportRefused(_("Цены изменились во время загрузки: проверьте файл ещё раз")
                             ) from None
-    except BaseException:
-        session.rollback()
-        raise
     return summary
 
 

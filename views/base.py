@@ -99,15 +99,17 @@ def _merge(scoped: dict[str, list], declared: dict[str, list] | None) -> dict[st
     return merged
 
 
-def screen_command(command, session=None, *, done, again):
+def screen_command(command, session=None, *, done, again, flash_refusal: bool = True):
     """Run `command()` as one unit of work (`services.boundary.transaction`) for a
-    hand-written page. Returns `done(result)`; on a refusal flashes its message and
-    returns `again(refusal)`: the page again, with what was typed."""
+    hand-written page. Returns `done(result)`; on a refusal flashes its message
+    (unless the page shows it itself) and returns `again(refusal)`: the page
+    again, with what was typed."""
     try:
         with transaction(session):
             result = command()
     except UchetError as exc:
-        flash(str(exc), "danger")
+        if flash_refusal:
+            flash(str(exc), "danger")
         return again(exc)
     return done(result)
 
