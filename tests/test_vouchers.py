@@ -28,6 +28,7 @@ from tests.voucher_rows import (
     employee,
     iso,
     line,
+    screen_confirmation,
     service,
     snapshot,
     stored,
@@ -119,7 +120,7 @@ def test_the_screen_saves_a_warned_voucher_once_confirm_is_ticked(session, login
             "doctor": str(rows.doctor.id), "patient": str(rows.person.id),
             "diagnosis": str(rows.diagnosis.id)}
     asked = client.post("/voucherview/add", data=form, follow_redirects=True)
-    assert flashes(asked, "danger") == [confirmation("Не указан медперсонал")]
+    assert flashes(asked, "danger") == [screen_confirmation("Не указан медперсонал")]
     assert made(session, rows) == 0
     saved = client.post("/voucherview/add", data={**form, "confirm": "y"},
                         follow_redirects=True)
@@ -243,7 +244,7 @@ def test_a_second_put_from_the_same_version_is_refused(session, login, rows):
     assert first.get_json()["result"]["version"] == 2
     after_first = snapshot(session, item.id)
     second = second_user.put(f"{VOUCHERS}{item.id}", json={"version": 1, "note": "Второй"})
-    assert second.status_code == 400 and message(second) == STALE
+    assert second.status_code == 409 and message(second) == STALE
     assert snapshot(session, item.id) == after_first
     assert (stored(session, Voucher, item.id).note, stored(session, Voucher, item.id).version) \
         == ("Первый", 2)
