@@ -102,7 +102,7 @@ def check_limits(session, line: VoucherLine, voucher: Voucher, checks: Policies,
                      service_id)
         left = entry.max_count - used
         if line.quantity > left:
-            _excess(line, rights, "voucher.programme_count_exceeded",
+            _excess(line, checks, "voucher.programme_count_exceeded",
                     _("Превышен лимит количества услуги по программе «%(p)s»: осталось %(n)s "
                       "за период с %(s)s по %(e)s", p=programme.name, n=left,
                       s=f"{start:%d.%m.%Y}", e=f"{end:%d.%m.%Y}"))
@@ -118,7 +118,7 @@ def check_limits(session, line: VoucherLine, voucher: Voucher, checks: Policies,
         used = _used(session, line, attachment.id, start, end, VoucherLine.amount)
         left = programme.max_cost - used
         if line.amount > left:
-            _excess(line, rights, "voucher.programme_cost_exceeded",
+            _excess(line, checks, "voucher.programme_cost_exceeded",
                     _("Превышена максимальная стоимость лечения по программе «%(p)s»: "
                       "осталось %(n)s", p=programme.name, n=money(left)))
         else:

@@ -243,7 +243,7 @@ def test_a_warned_line_from_the_voucher_card_stays_on_its_form_until_confirmed(s
 
     saved = client.post(url, data={**form, "confirm": "y"})
     assert saved.status_code == 302 and saved.headers["Location"].endswith(card)
-    rows = session.scalars(VoucherLine.__table__.select().where(
+    rows = session.execute(VoucherLine.__table__.select().where(
         VoucherLine.voucher_id == owner.id)).all()
     assert [row.quantity for row in rows] == [3]
 
@@ -255,6 +255,7 @@ def test_a_refused_programme_from_the_contract_card_keeps_what_was_typed(session
     card = f"/contractview/show/{agreement.id}"
     assert client.get(card).status_code == 200
     url = f"/programmeview/add?_flt_0_contract={agreement.id}"
+    assert client.get(url).status_code == 200
     name = "Программа, набранная до отказа"
     refused = client.post(url, data={"contract": str(agreement.id), "code": "T-TYPED",
                                      "name": name, "period_months": "12", "active": "y",
@@ -270,6 +271,6 @@ def test_a_refused_programme_from_the_contract_card_keeps_what_was_typed(session
                                    "name": name, "period_months": "12", "active": "y",
                                    "max_cost": "100"})
     assert fixed.status_code == 302 and fixed.headers["Location"].endswith(card)
-    saved = session.scalars(Programme.__table__.select().where(
+    saved = session.execute(Programme.__table__.select().where(
         Programme.contract_id == agreement.id)).all()
     assert [(row.name, row.max_cost) for row in saved] == [(name, Decimal("100.00"))]
