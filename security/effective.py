@@ -82,14 +82,18 @@ class EffectiveRights:
             return True
         return self.flag(code) if minimum is None else self.at_least(code, minimum)
 
-    def require(self, code: str, minimum: str | None = None, refusal=None) -> None:
-        """Pass when `allows(code, minimum)`; otherwise raise Forbidden.
+    def require(self, code: str, minimum: str | None = None, refusal=None, *,
+                field: str | None = None) -> None:
+        """Pass when `allows(code, minimum)`; otherwise raise `refused(...)`."""
+        if not self.allows(code, minimum):
+            raise self.refused(code, minimum, refusal, field=field)
 
-        The message is «Нет права «…»», or `refusal` (a lazy gettext text that may
-        name `%(right)s` and `%(level)s`), with the right's and the level's labels
-        read from the catalogue in the user's language."""
-        if self.allows(code, minimum):
-            return
+    def refused(self, code: str, minimum: str | None = None, refusal=None, *,
+                field: str | None = None) -> Forbidden:
+        """Return the Forbidden error for a missing right: «Нет права «…»», or
+        `refusal` (a lazy gettext text that may name `%(right)s` and `%(level)s`),
+        with the right's and the level's labels read from the catalogue in the
+        user's language; `field` names the form field it belongs to."""
         from flask_babel import gettext as _
 
         right, level = right_label(code), right_label(code, minimum) if minimum else ""
@@ -98,7 +102,7 @@ class EffectiveRights:
                          level=level) if minimum else _("Нет права «%(right)s»", right=right))
         else:
             message = str(refusal) % {"right": right, "level": level}
-        raise Forbidden(message)
+        return Forbidden(message, field=field)
 
 
 def right_label(code: str, value: str | None = None) -> str:

@@ -30,7 +30,7 @@ from models.cabinet_orders import (
 from models.pricelist import Price, Service
 from models.vouchers import Voucher
 from services.cabinet_requests import move, office, text_field
-from services.errors import ValidationError
+from services.errors import NotFound, ValidationError
 from services.pricing import category_for, paid_price_type
 
 #: How long the lab keeps a visit's samples: tests are added to visits this recent.
@@ -144,7 +144,7 @@ def addon_visit(session, rights, voucher_id, today: dt.date | None = None) -> Vo
         rights.scope.clause(Voucher.referring_unit_id))) \
         if isinstance(voucher_id, int) else None
     if visit is None:
-        raise ValidationError(_("Визит не найден"), field="voucher")
+        raise NotFound(_("Визит не найден"), field="voucher")
     if (today - visit.service_date).days > ADDON_DAYS:
         raise ValidationError(_("Пробы хранятся %(n)s дн.: к визиту от %(d)s тесты не "
                                 "дозаказываются", n=ADDON_DAYS,

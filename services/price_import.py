@@ -26,6 +26,7 @@ from models.journal import JournalEntry
 from models.pricelist import Price, Service
 from models.refbooks import Currency, PriceCategory, Tax
 from security.branches import category_clause
+from security.effective import right_label
 from services.boundary import transaction
 from services.journal import current_actor
 from services.price_file import (
@@ -208,7 +209,8 @@ class _Checker:
         category_id = self._code("category", row.category, self.categories, fail)
         if category_id is not None and category_id not in self.allowed:
             fail("category", _("Категория цен «%(code)s» другого филиала: импорт в неё вам "
-                               "запрещён (право «Импорт прейскуранта услуг»)", code=row.category))
+                               "запрещён (право «%(right)s»)", code=row.category,
+                               right=right_label(RIGHT)))
         start = self._start(row, fail)
         end = None
         if not _blank(row.valid_to):

@@ -26,7 +26,7 @@ from security.sync import (
     sync_role_permissions,
 )
 from services.boundary import command
-from services.errors import ValidationError
+from services.errors import NotFound, ValidationError
 
 
 def _admin_name() -> str:
@@ -36,7 +36,7 @@ def _admin_name() -> str:
 def _role(session: Session, role_id: int) -> Role:
     role = session.get(Role, role_id)
     if role is None:
-        raise ValidationError(_("Роль не найдена"))
+        raise NotFound(_("Роль не найдена"))
     return role
 
 

@@ -26,6 +26,7 @@ from services.errors import Conflict, ValidationError
 from services.params import check_open
 
 EMR_RIGHT = "voucher.emr_vouchers"
+OTHERS_RIGHT = "voucher.others_edit_delete"
 
 
 def is_emr(voucher: Voucher | None) -> bool:
@@ -74,9 +75,9 @@ def check_dates(session, voucher: Voucher, rights, today: dt.date,
     stored_date = stored_value(voucher, "service_date")
     check_open(session, fk_value(voucher, "branch_id"), voucher.service_date, stored_date,
                rights=rights)
-    if voucher.service_date > today and not rights.flag("voucher.future_date"):
-        raise ValidationError(_("Дата талона в будущем: нужно право «Разрешить ставить дату "
-                                "талона будущим числом»"), field="service_date")
+    if voucher.service_date > today:
+        rights.require("voucher.future_date", field="service_date",
+                       refusal=_l("Дата талона в будущем: нужно право «%(right)s»"))
     days = _number(rights, "voucher.edit_days")
     earliest = min(d for d in (voucher.service_date, stored_date) if d is not None)
     if days and (today - earliest).days > days:
@@ -97,19 +98,19 @@ def check_ownership(session, voucher: Voucher, rights, user_id: int | None) -> N
 
     Raises ValidationError.
     """
-    if not sa_inspect(voucher).persistent or rights.flag("voucher.others_edit_delete"):
+    if not sa_inspect(voucher).persistent or rights.allows(OTHERS_RIGHT):
         return
     doctor_id = stored_value(voucher, "doctor_id")
     if doctor_id is None:
         if stored_value(voucher, "created_by_id") == user_id:
             return
-        raise ValidationError(_("Талон без врача создан другим пользователем: менять и удалять "
-                                "его можно только с правом «Редактирование и удаление талонов "
-                                "других врачей»"))
+        raise rights.refused(OTHERS_RIGHT, refusal=_l(
+            "Талон без врача создан другим пользователем: менять и удалять его можно только "
+            "с правом «%(right)s»"))
     owner = session.scalar(select(Employee.user_id).where(Employee.id == doctor_id))
     if owner != user_id:
-        raise ValidationError(_("Это талон другого врача: менять и удалять его можно только "
-                                "с правом «Редактирование и удаление талонов других врачей»"))
+        raise rights.refused(OTHERS_RIGHT, refusal=_l(
+            "Это талон другого врача: менять и удалять его можно только с правом «%(right)s»"))
 
 
 def branch_from_attachment(session, voucher: Voucher, rights):
@@ -167,16 +168,12 @@ def check_header(session, voucher: Voucher, rights, user_id: int | None, *,
     check_ownership(session, voucher, rights, user_id)
     doctor_changed = state.persistent and \
         fk_value(voucher, "doctor_id") != stored_value(voucher, "doctor_id")
-    if doctor_changed and voucher.line_count and \
-            not rights.flag("voucher.change_doctor_with_services"):
-        raise ValidationError(_("В талоне уже есть услуги: врача меняет только пользователь с "
-                                "правом «Разрешить изменение врача при наличии услуг»"),
-                              field="doctor")
-    if voucher.kind == "prepaid" and fk_value(voucher, "doctor_id") is not None \
-            and not rights.flag("voucher.prepaid_doctor"):
-        raise ValidationError(_("Врача в предоплатном талоне указывает только пользователь с "
-                                "правом «Разрешить указывать врача в предоплатном талоне»"),
-                              field="doctor")
+    if doctor_changed and voucher.line_count:
+        rights.require("voucher.change_doctor_with_services", field="doctor", refusal=_l(
+            "В талоне уже есть услуги: врача меняет только пользователь с правом «%(right)s»"))
+    if voucher.kind == "prepaid" and fk_value(voucher, "doctor_id") is not None:
+        rights.require("voucher.prepaid_doctor", field="doctor", refusal=_l(
+            "Врача в предоплатном талоне указывает только пользователь с правом «%(right)s»"))
     if voucher.kind == "deposit" and fk_value(voucher, "contract_id") is None:
         raise ValidationError(_("Укажите депозитный договор"), field="contract")
     if voucher.kind != "deposit" and fk_value(voucher, "contract_id") is not None:
@@ -249,6 +246,6 @@ def check_voucher_delete(session, voucher: Voucher, rights, user_id: int | None,
         raise ValidationError(_("В талоне есть оплаченные или выставленные в счёт услуги "
                                 "(%(n)s): такой талон не удаляется, услуги отменяются",
                                 n=len(settled)))
-    if voucher.lines and not rights.flag("voucher.delete_services"):
-        raise ValidationError(_("Талон с услугами удаляет только пользователь с правом "
-                                "«Разрешить удаление оказанных услуг/товаров»"))
+    if voucher.lines:
+        rights.require("voucher.delete_services", refusal=_l(
+            "Талон с услугами удаляет только пользователь с правом «%(right)s»"))

@@ -6,7 +6,7 @@ source), and how a refusal reaches a user (over HTTP).
 - the layers only look down: core <- models <- security <- services <- views;
 - one rights check (`rights.allows` / `rights.require`), no hand-written
   administrator rule;
-- a refusal answers 400 / 403 / 409 by its kind through the API, and a refused or
+- a refusal answers 400 / 403 / 404 / 409 by its kind through the API, and a refused or
   warned form stays on the screen with what was typed (issue 13, defect 3).
 """
 
@@ -42,8 +42,6 @@ DOMAIN_ERRORS = {"UchetError", "ValidationError", "ScopeError", "Forbidden", "No
 REFUSALS_LEFT_IN_VIEWS = {
     # The price-category save check moves with the scope helper (issue 21, part 3).
     "views/pricelist.py": 3,
-    # Reference-book rules move with the declarations (issue 21, part 6).
-    "views/refbooks.py": 8,
     # Reading the statistics page's query arguments (dates, office id).
     "views/cabinet.py": 2,
 }
@@ -172,6 +170,17 @@ def test_a_missing_right_answers_403_with_the_catalogues_label(session, login):
     assert refused.status_code == 403
     assert f"«{load_catalogue().rights['voucher.emr_vouchers'].ru}»" in message(refused)
     assert stored(session, type(owner), owner.id).note is None
+
+
+def test_a_voucher_out_of_sight_answers_404(session, login):
+    theirs = voucher(session, patient(session))  # another doctor's, made by nobody here
+    item = service(session)
+    session.commit()
+    client, _ = voucher_user(session, login, {"voucher.others_access": "no"})
+    refused = client.post("/api/v1/voucherlines/", json={"voucher": theirs.id,
+                                                          "service": item.id, "quantity": 1})
+    assert (refused.status_code, message(refused)) == (404, "Талон не найден")
+    assert count(session, VoucherLine, VoucherLine.voucher_id == theirs.id) == 0
 
 
 def test_a_stale_version_answers_409(session, login):

@@ -289,7 +289,7 @@ def test_a_voucher_without_a_doctor_belongs_to_its_author(session, login):
     other, _ = voucher_user(session, login, {"voucher.emr_vouchers": "delete"})
     refused = other.put(f"{VOUCHERS}{made.id}", json={"note": "чужая правка", "version": 2})
     assert (refused.status_code, message(refused)) == (
-        400, "Талон без врача создан другим пользователем: менять и удалять его можно только "
+        403, "Талон без врача создан другим пользователем: менять и удалять его можно только "
              "с правом «Редактирование и удаление талонов других врачей»")
     assert stored(session, Voucher, made.id).note == "моя правка"
 

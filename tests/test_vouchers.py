@@ -195,7 +195,7 @@ def test_a_future_date_needs_the_right(session, login, rows):
     client, _ = voucher_user(session, login, {**OTHERS, "voucher.future_date": "no"})
     for response in (client.post(VOUCHERS, json=body(rows, day=tomorrow)),
                      client.put(f"{VOUCHERS}{existing.id}", json={"service_date": iso(tomorrow)})):
-        assert response.status_code == 400 and message(response) == FUTURE
+        assert response.status_code == 403 and message(response) == FUTURE
     assert snapshot(session, existing.id) == before and made(session, rows) == 1
     assert client.post(VOUCHERS, json=body(rows, day=ago(0))).status_code == 201
 
@@ -284,7 +284,7 @@ def test_another_doctors_voucher_is_changed_only_with_the_right(session, login, 
     for response in (client.put(f"{VOUCHERS}{theirs.id}", json={"note": "Чужой"}),
                      client.put(f"{VOUCHERS}{theirs.id}", json={"doctor": me.id}),
                      client.delete(f"{VOUCHERS}{theirs.id}")):
-        assert response.status_code == 400 and message(response) == OTHER_DOCTOR
+        assert response.status_code == 403 and message(response) == OTHER_DOCTOR
     assert snapshot(session, theirs.id) == before
     # His own voucher (he is its main doctor) he changes and deletes without the right.
     assert client.put(f"{VOUCHERS}{own.id}", json={"note": "Свой"}).status_code == 200
@@ -394,7 +394,7 @@ def test_the_doctor_of_a_voucher_with_services_changes_only_with_the_right(sessi
     client, _ = voucher_user(session, login, {**OTHERS,
                                               "voucher.change_doctor_with_services": "no"})
     refused = client.put(f"{VOUCHERS}{served.id}", json={"doctor": rows.doctor.id})
-    assert refused.status_code == 400 and message(refused) == DOCTOR_WITH_SERVICES
+    assert refused.status_code == 403 and message(refused) == DOCTOR_WITH_SERVICES
     assert snapshot(session, served.id) == before
     # Without services the doctor changes freely; other fields of a served voucher too.
     assert client.put(f"{VOUCHERS}{empty.id}", json={"doctor": rows.doctor.id}).status_code \
