@@ -319,11 +319,14 @@ class UchetModelView(ScopedMixin, FieldScopeViewMixin, ModelView):
                 save()
         except UchetError as exc:
             flash(str(exc), "danger")
+            # FAB's template passes a field's errors through gettext, which formats
+            # them: a literal "%" (a tax rate's label) must be doubled.
+            shown = str(exc).replace("%", "%%")
             field = getattr(form, exc.field, None) if exc.field else None
             if field is not None and getattr(field.widget, "input_type", "") != "hidden":
-                field.errors = [*field.errors, str(exc)]
+                field.errors = [*field.errors, shown]
             if isinstance(exc, ConfirmationRequired) and "confirm" in form:
-                form.confirm.errors = [*form.confirm.errors, str(exc)]
+                form.confirm.errors = [*form.confirm.errors, shown]
             return False
         except SQLAlchemyError:
             flash(str(self.database_error_message), "danger")
