@@ -38,7 +38,7 @@ i18n: install
 	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k _ -k _l -k gettext \
 		-k lazy_gettext -k ngettext:1,2 --no-wrap --no-location --sort-output --omit-header --project=Uchet \
 		--copyright-holder=Uchet --msgid-bugs-address="" -o translations/messages.pot .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-wrap --ignore-pot-creation-date -N
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-wrap --ignore-pot-creation-date --ignore-obsolete -N
 
 ## Compile the ru and en catalogues (.mo files are built, not committed); docs/translations.md.
 ## Fuzzy (unreviewed) entries are not compiled; -q is an option of pybabel, not of compile.

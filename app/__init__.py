@@ -76,6 +76,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from views.registry import install
 
     load_all()
+    from security.manager import UchetSecurityManager
+    from views.security import UchetResetPasswordView, UchetUserInfoEditView, UserView
+
+    UchetSecurityManager.use_views(users=UserView, reset_password=UchetResetPasswordView,
+                                   user_info_edit=UchetUserInfoEditView)
     with app.app_context():
         appbuilder = AppBuilder(indexview=HomeView, base_template="uchet/baselayout.html")
         appbuilder.init_app(app, db.session)

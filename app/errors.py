@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
-from services.errors import UchetError
+from core.errors import ConfirmationRequired, Conflict, Forbidden, NotFound, UchetError
 
 log = logging.getLogger(__name__)
 
@@ -19,10 +19,20 @@ MESSAGES = {
     403: _l("Доступ запрещён"),
     404: _l("Страница или запись не найдена"),
     405: _l("Метод не поддерживается"),
+    409: _l("Запись уже изменил другой пользователь"),
     413: _l("Файл слишком большой: загрузите файл не больше 20 МБ"),
     429: _l("Слишком много попыток. Подождите немного и повторите"),
     500: _l("Внутренняя ошибка сервера. Мы уже знаем о ней"),
 }
+
+
+#: The HTTP status of each kind of refusal (the first class of its MRO found here).
+STATUS: dict[type, int] = {Forbidden: 403, NotFound: 404, Conflict: 409, UchetError: 400}
+
+
+def status_of(exc: UchetError) -> int:
+    """Return the HTTP status a refusal is answered with."""
+    return next(STATUS[cls] for cls in type(exc).__mro__ if cls in STATUS)
 
 
 def _wants_json() -> bool:
@@ -62,7 +72,17 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(UchetError)
     def _domain(exc: UchetError):
-        return _answer(400, str(exc))
+        # Whatever was written before the refusal goes (the boundary rolled back
+        # already when the refusal came out of a command).
+        from app.extensions import db
+
+        db.session.rollback()
+        code = status_of(exc)
+        if _wants_json():
+            # Only an API caller is told how to confirm by a parameter.
+            message = exc.api_message if isinstance(exc, ConfirmationRequired) else str(exc)
+            return jsonify(message=message), code
+        return _answer(code, str(exc))
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -14,10 +14,11 @@ The closure rows are kept in step by `services.orgtree` in the same flush.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.scoping import ScopePath
@@ -145,3 +146,10 @@ class UnitClosure(Model):
         ForeignKey("org_unit.id", ondelete="CASCADE"), primary_key=True
     )
     depth: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+def subtree_ids_query(anchor_ids: Iterable[int]):
+    """Return a SELECT of the ids of the given units and all their descendants."""
+    return select(UnitClosure.descendant_id).where(
+        UnitClosure.ancestor_id.in_(list(anchor_ids))
+    )

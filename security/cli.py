@@ -15,11 +15,12 @@ rights_cli = AppGroup("rights", help="Права доступа.")
 @click.option("--pk", default=None, help="Ключ записи (для проверки области данных)")
 def explain_command(username: str, view_name: str, permission: str, pk: str | None) -> None:
     """Print which rights and scope decide the access; exit 1 when it is denied."""
-    from app.extensions import db
+    from flask import current_app
+
     from security.explain import explain
 
     try:
-        result = explain(db.session, username, view_name, permission, pk)
+        result = explain(current_app.appbuilder.session, username, view_name, permission, pk)
     except LookupError as exc:
         # Exit 2 (usage error), so a typo is not mistaken for "access denied" (exit 1).
         raise click.UsageError(str(exc)) from None

@@ -27,6 +27,7 @@ from flask_appbuilder.security.sqla.models import (
 from sqlalchemy import String, cast, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
+from core.errors import Forbidden
 from models.rights import RoleProfile, RoleRight
 from models.user import AppUser, manager_client, user_extra_unit
 from security.catalogue import Catalogue, load_catalogue
@@ -71,6 +72,50 @@ class EffectiveRights:
     def flag(self, code: str) -> bool:
         """Return True when a yes/no right is "yes"."""
         return self.value(code) == "yes"
+
+    def allows(self, code: str, minimum: str | None = None) -> bool:
+        """Return True when the user holds the right: an administrator always; others
+        a yes/no right set to "yes", or an access level at or above `minimum`.
+
+        This is the one place of the administrator rule for catalogue rights."""
+        if self.is_admin:
+            return True
+        return self.flag(code) if minimum is None else self.at_least(code, minimum)
+
+    def require(self, code: str, minimum: str | None = None, refusal=None, *,
+                field: str | None = None) -> None:
+        """Pass when `allows(code, minimum)`; otherwise raise `refused(...)`."""
+        if not self.allows(code, minimum):
+            raise self.refused(code, minimum, refusal, field=field)
+
+    def refused(self, code: str, minimum: str | None = None, refusal=None, *,
+                field: str | None = None) -> Forbidden:
+        """Return the Forbidden error for a missing right: «Нет права «…»», or
+        `refusal` (a lazy gettext text that may name `%(right)s` and `%(level)s`),
+        with the right's and the level's labels read from the catalogue in the
+        user's language; `field` names the form field it belongs to."""
+        from flask_babel import gettext as _
+
+        right, level = right_label(code), right_label(code, minimum) if minimum else ""
+        if refusal is None:
+            message = (_("Нет права «%(right)s» (нужен уровень «%(level)s»)", right=right,
+                         level=level) if minimum else _("Нет права «%(right)s»", right=right))
+        else:
+            message = str(refusal) % {"right": right, "level": level}
+        return Forbidden(message, field=field)
+
+
+def right_label(code: str, value: str | None = None) -> str:
+    """Return the catalogue's label of a right (or of one of its values) in the
+    language of the request (Russian unless it is English)."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    lang = "en" if locale is not None and locale.language == "en" else "ru"
+    catalogue = load_catalogue()
+    if value is not None:
+        return catalogue.label(code, value, lang)
+    return getattr(catalogue.rights[code], lang)
 
 
 

@@ -21,20 +21,21 @@ class UchetSecurityManager(SecurityManager):
 
     user_model = AppUser
 
-    def __init__(self, appbuilder):
-        from views.security import (
-            UchetResetPasswordView,
-            UchetUserInfoEditView,
-            UserView,
-        )
+    @classmethod
+    def use_views(cls, *, users: type, reset_password: type, user_info_edit: type) -> None:
+        """Take Uchet's own user, password and profile screens (they add scope checks
+        and Russian labels) in place of FAB's: the app factory hands them over, so
+        the security layer never imports the views."""
+        cls.userdbmodelview = users
+        cls.resetpasswordview = reset_password
+        cls.userinfoeditview = user_info_edit
 
-        # FAB instantiates these classes; ours add scope checks and Russian labels.
-        self.userdbmodelview = UserView
-        self.resetpasswordview = UchetResetPasswordView
-        self.userinfoeditview = UchetUserInfoEditView
+    def __init__(self, appbuilder):
         super().__init__(appbuilder)
         # FAB's constructor gives the user view a plain interface; ours eager-loads.
-        UserView.datamodel = UserView.make_datamodel()
+        make = getattr(self.userdbmodelview, "make_datamodel", None)
+        if make is not None:
+            self.userdbmodelview.datamodel = make()
 
     # --- permission checks -------------------------------------------------
     def has_access(self, permission_name: str, view_name: str) -> bool:

@@ -15,11 +15,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.inspection import inspect as sa_inspect
 
+from core.errors import ScopeError, ValidationError
 from models.base import fk_value
 from models.org import Unit
 from security.effective import current
 from security.scope import WRITE, is_scoped, path_of, scoped
-from services.errors import ScopeError, ValidationError
 
 
 def scope_column(model: type) -> str | None:

@@ -18,11 +18,8 @@ from sqlalchemy import and_, exists, false, or_, select, true, union
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.sql.elements import ColumnElement
 
-from models.org import Unit, UnitClosure
+from models.org import Unit, UnitClosure, subtree_ids_query
 from models.scoping import ScopePath
-
-# The one import of the tree query (it is to move next to the org model).
-from services.orgtree import subtree_ids_query
 
 #: What a user does with the rows: reading is wider than writing (shared rows of
 #: the units above him, network contracts his branch serves).

@@ -82,8 +82,7 @@ def governed_views(appbuilder) -> list[GovernedView]:
 
     Raises CatalogueError when a view names a right the catalogue lacks.
     """
-    from views.registry import category_of, menu_name_of
-
+    menus = getattr(appbuilder, "uchet_menus", {})
     catalogue = load_catalogue()
     result = []
     for view in appbuilder.baseviews:
@@ -92,7 +91,7 @@ def governed_views(appbuilder) -> list[GovernedView]:
             continue
         if right not in catalogue.rights:
             raise CatalogueError(f"{type(view).__name__}: unknown governing right {right!r}")
-        menu = menu_name_of(type(view).__name__)
+        menu, category = menus.get(type(view).__name__, (None, None))
         extra_rights = dict(getattr(view, "permission_rights", {}) or {})
         for code in extra_rights.values():
             if code not in catalogue.rights:
@@ -104,7 +103,7 @@ def governed_views(appbuilder) -> list[GovernedView]:
                 permissions=frozenset(view.base_permissions or ()),
                 levels=dict(getattr(view, "permission_levels", {}) or {}),
                 menu=menu,
-                category=category_of(menu) if menu else None,
+                category=category,
                 permission_rights=extra_rights,
             )
         )

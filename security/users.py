@@ -8,9 +8,9 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from core.errors import ScopeError
 from models.rights import RoleRight
 from security.effective import _permissions_query, current
-from services.errors import ScopeError
 
 
 def _holds_rights_admin(session, user) -> bool:
@@ -26,7 +26,7 @@ def _holds_rights_admin(session, user) -> bool:
 def manageable(session, target) -> bool:
     """Return True when the current user may manage `target`'s account."""
     rights = current()
-    if rights.is_admin or rights.flag("admin.rights"):
+    if rights.allows("admin.rights"):
         return True
     if target.id is None:
         return True

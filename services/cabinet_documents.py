@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, cast, func, select
 
 from models.contracts import Contract
@@ -54,9 +55,8 @@ def _month_key(session):
 def acts(session, rights, today: dt.date | None = None) -> list[Act]:
     """Return the months (newest first, the last ACT_MONTHS) with visits of the user's
     offices. Raises ValidationError without «Просмотр информации о стоимости»."""
-    if not (rights.is_admin or rights.flag(COST_RIGHT)):
-        raise ValidationError(_("Акты с суммами видит пользователь с правом «Просмотр "
-                                "информации о стоимости»"))
+    rights.require(COST_RIGHT, refusal=_l("Акты с суммами видит пользователь с правом "
+                                          "«%(right)s»"))
     today = today or dt.date.today()
     start = (today.replace(day=1) - dt.timedelta(days=31 * (ACT_MONTHS - 1))).replace(day=1)
     month = _month_key(session).label("month")

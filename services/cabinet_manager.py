@@ -10,6 +10,7 @@ import datetime as dt
 import re
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from models.org import Unit, UnitClosure
@@ -87,9 +88,8 @@ def edit_client_user(session, rights, target: AppUser, *, position: str, phone: 
     Raises ValidationError without the right, for a user outside the manager's
     clients, or for a malformed phone or e-mail.
     """
-    if not (rights.is_admin or rights.flag(EDIT_RIGHT)):
-        raise ValidationError(_("Данные пользователей клиентов меняет персональный менеджер с "
-                                "правом «Редактирование данных закреплённых пользователей»"))
+    rights.require(EDIT_RIGHT, refusal=_l("Данные пользователей клиентов меняет персональный "
+                                          "менеджер с правом «%(right)s»"))
     home = target.home_unit
     if home is None or home.kind not in ("client", "head_unit", "client_branch") or \
             session.scalar(scoped(select(Unit.id).where(Unit.id == home.id), rights)) is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from models.base import lock_row
@@ -32,7 +33,7 @@ from models.vouchers import Voucher
 from security.scope import CABINET, scoped
 from services.cabinet_requests import move, office, text_field
 from services.dates import utc_now
-from services.errors import ValidationError
+from services.errors import NotFound, ValidationError
 from services.pricing import category_for, paid_price_type
 
 #: How long the lab keeps a visit's samples: tests are added to visits this recent.
@@ -54,9 +55,8 @@ def order_consumables(session, rights, user_id: int | None, *, unit_id, address:
     outside the scope, no address, nothing ordered, an unknown or withdrawn item,
     or a quantity that is not a whole number within the item's limit.
     """
-    if not (rights.is_admin or rights.flag("cabinet.consumables")):
-        raise ValidationError(_("Расходные материалы заказывает пользователь с правом «Заказ "
-                                "расходных материалов»"))
+    rights.require("cabinet.consumables",
+                   refusal=_l("Расходные материалы заказывает пользователь с правом «%(right)s»"))
     unit = office(session, rights, unit_id)
     wanted = {}
     for key, raw in quantities.items():
@@ -102,9 +102,8 @@ def register(session, rights, user_id: int, seminar: Seminar, unit_id,
     Raises ValidationError without «Программа семинаров», for a closed, past or full
     seminar, an office outside the scope, or a second registration.
     """
-    if not (rights.is_admin or rights.flag("cabinet.seminars")):
-        raise ValidationError(_("На семинары записывается пользователь с правом «Программа "
-                                "семинаров»"))
+    rights.require("cabinet.seminars",
+                   refusal=_l("На семинары записывается пользователь с правом «%(right)s»"))
     unit = office(session, rights, unit_id)
     if not seminar.active or seminar.starts_on <= (now or utc_now()):
         raise ValidationError(_("Запись на этот семинар закрыта"))
@@ -150,7 +149,7 @@ def addon_visit(session, rights, voucher_id, today: dt.date | None = None) -> Vo
         Voucher.id == voucher_id, Voucher.referring_unit_id.is_not(None)),
         rights, side=CABINET)) if isinstance(voucher_id, int) else None
     if visit is None:
-        raise ValidationError(_("Визит не найден"), field="voucher")
+        raise NotFound(_("Визит не найден"), field="voucher")
     if (today - visit.service_date).days > ADDON_DAYS:
         raise ValidationError(_("Пробы хранятся %(n)s дн.: к визиту от %(d)s тесты не "
                                 "дозаказываются", n=ADDON_DAYS,
@@ -185,8 +184,8 @@ def order_addon(session, rights, user_id: int | None, *, voucher_id, service_ids
     Raises ValidationError without «Дозаказ тестов», for a visit outside the scope or
     too old, no test chosen, or a test the price list does not offer.
     """
-    if not (rights.is_admin or rights.flag("cabinet.test_reorders")):
-        raise ValidationError(_("Тесты дозаказывает пользователь с правом «Дозаказ тестов»"))
+    rights.require("cabinet.test_reorders",
+                   refusal=_l("Тесты дозаказывает пользователь с правом «%(right)s»"))
     visit = addon_visit(session, rights, voucher_id, today)
     offered = {service.id: price for service, price in addon_services(session, visit, today)}
     chosen = list(dict.fromkeys(service_ids))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
 from models.cabinet import ADDRESSEES, CALL_KINDS, CALL_STATES, CourierCall, Question
@@ -33,7 +34,7 @@ LAB_MOVES = {"new": ("accepted", "cancelled"), "accepted": ("done", "cancelled")
 
 def is_lab(rights) -> bool:
     """Return True for the lab's side of the cabinet: a personal manager or assistant."""
-    return rights.is_admin or rights.flag(MANAGER_RIGHT)
+    return rights.allows(MANAGER_RIGHT)
 
 
 def office(session, rights, unit_id) -> Unit:
@@ -82,8 +83,8 @@ def call_courier(session, rights, user_id: int | None, *, unit_id, kind: str,
     Raises ValidationError without «Вызов курьера», for an office outside the scope,
     a date or window in the past, an empty window, no address, or no samples.
     """
-    if not (rights.is_admin or rights.flag("cabinet.courier")):
-        raise ValidationError(_("Курьера вызывает пользователь с правом «Вызов курьера»"))
+    rights.require("cabinet.courier",
+                   refusal=_l("Курьера вызывает пользователь с правом «%(right)s»"))
     now = now or local_now()  # the window is the office's wall-clock time
     unit = office(session, rights, unit_id)
     if kind not in CALL_KINDS:
@@ -152,8 +153,8 @@ def ask(session, rights, user_id: int | None, *, unit_id, addressee: str, subjec
     Raises ValidationError without «Вопросы клиентов», for an office outside the
     scope, an unknown addressee, or an empty subject or text.
     """
-    if not (rights.is_admin or rights.flag("cabinet.questions")):
-        raise ValidationError(_("Вопросы задаёт пользователь с правом «Вопросы клиентов»"))
+    rights.require("cabinet.questions",
+                   refusal=_l("Вопросы задаёт пользователь с правом «%(right)s»"))
     unit = office(session, rights, unit_id)
     if addressee not in ADDRESSEES:
         raise ValidationError(_("Выберите, кому адресован вопрос"), field="addressee")

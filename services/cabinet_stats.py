@@ -105,7 +105,7 @@ def statistics(session, rights, start: dt.date, end: dt.date, grouping: str = "d
     start, end = check_period(start, end)
     if grouping not in GROUPINGS:
         raise ValidationError(_("Группировка — по дням или по месяцам"))
-    with_cost = rights.is_admin or rights.flag(COST_RIGHT)
+    with_cost = rights.allows(COST_RIGHT)
     where = [Voucher.service_date >= start, Voucher.service_date <= end,
              Voucher.referring_unit_id.is_not(None)]
     if unit_id is not None:
@@ -146,7 +146,7 @@ def patients(session, rights, start: dt.date, end: dt.date, unit_id: int) -> lis
     Raises ValidationError for a bad period.
     """
     start, end = check_period(start, end)
-    with_cost = rights.is_admin or rights.flag(COST_RIGHT)
+    with_cost = rights.allows(COST_RIGHT)
     rows = session.execute(_visits(
         select(Patient.id, Patient.last_name, Patient.first_name, Patient.middle_name,
                func.count(Voucher.id), func.count(func.distinct(Voucher.patient_id)),

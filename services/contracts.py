@@ -13,6 +13,7 @@ from string import Formatter
 
 from flask_babel import format_decimal
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy import inspect as sa_inspect
 
@@ -22,11 +23,14 @@ from models.contracts import (
     PAYMENT_SCHEMES,
     Contract,
     InstalmentLine,
+    InsuranceTerms,
     PaymentGuarantee,
+    PrepaymentSchemeStep,
 )
 from models.patients import Attachment
 from models.programmes import Programme, ProgrammeCodeTemplate, ProgrammeService
-from services.errors import ValidationError
+from security.effective import right_label
+from services.errors import Forbidden, ValidationError
 
 NETWORK_RIGHT = "contract.network_contracts"
 COST_RIGHT = "contract.programme_cost_manual"
@@ -120,7 +124,7 @@ def _check_network(contract: Contract, rights) -> None:
     if contract.branches and not contract.network:
         raise ValidationError(_("Филиалы указываются только у сетевого договора"),
                               field="branches")
-    if rights.flag(NETWORK_RIGHT):
+    if rights.allows(NETWORK_RIGHT):
         return
     # Without the right nothing about networking may change, in either direction:
     # un-networking a contract takes it away from the branches that serve it.
@@ -129,9 +133,8 @@ def _check_network(contract: Contract, rights) -> None:
     else:
         touched = bool(contract.network or contract.branches)
     if touched:
-        raise ValidationError(
-            _("Сетевые договоры заводит и меняет только пользователь с правом «Сетевые договоры»"),
-            field="network")
+        raise rights.refused(NETWORK_RIGHT, field="network", refusal=_l(
+            "Сетевые договоры заводит и меняет только пользователь с правом «%(right)s»"))
 
 
 def _outside(start_column, end_column, contract: Contract):
@@ -282,9 +285,8 @@ def _keep_policy_cost(session, programme: Programme, contract: Contract) -> None
     if programme.policy_cost is None or programme.policy_cost == allowed:
         programme.policy_cost = allowed
         return
-    raise ValidationError(
-        _("Стоимость полиса меняется вручную только с правом «Ручное изменение стоимости "
-          "медпрограммы»"), field="policy_cost")
+    raise Forbidden(_("Стоимость полиса меняется вручную только с правом «%(right)s»",
+                      right=right_label(COST_RIGHT)), field="policy_cost")
 
 
 def _check_move(session, programme: Programme) -> None:
@@ -336,3 +338,24 @@ def check_guarantee(session, guarantee: PaymentGuarantee) -> None:
             raise ValidationError(
                 _("Программа «%(p)s» относится к другому договору", p=programme.name),
                 field="programmes")
+
+
+def check_scheme_step(_session, step: PrepaymentSchemeStep) -> None:
+    """Raise ValidationError for a share outside (0, 100] or a negative day count."""
+    if step.share is None or not 0 < step.share <= 100:
+        raise ValidationError(_("Доля этапа — больше нуля и не больше 100 процентов"),
+                              field="share")
+    if step.days_after_start is None or step.days_after_start < 0:
+        raise ValidationError(_("Число дней не может быть отрицательным"),
+                              field="days_after_start")
+
+
+def check_insurance_terms(_session, terms: InsuranceTerms) -> None:
+    """Raise ValidationError for an insurance period under a month or a negative
+    policy cost."""
+    if terms.period_months is None or terms.period_months <= 0:
+        raise ValidationError(_("Страховой период должен быть не меньше месяца"),
+                              field="period_months")
+    if terms.policy_cost is not None and terms.policy_cost < 0:
+        raise ValidationError(_("Стоимость полиса не может быть отрицательной"),
+                              field="policy_cost")

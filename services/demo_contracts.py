@@ -48,6 +48,10 @@ class _Loader:
     def flag(_code: str) -> bool:
         return True
 
+    @staticmethod
+    def allows(_code: str, _minimum: str | None = None) -> bool:
+        return True
+
 
 CONTRACT_TEMPLATES = [
     ("DMS-STD", "Типовой договор ДМС со страховой компанией", "dms", "postpaid"),

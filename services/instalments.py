@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -17,16 +17,75 @@ from sqlalchemy import inspect as sa_inspect
 
 from models.contracts import Contract, InstalmentLine, PrepaymentSchemeTemplate
 from services.contracts import KOPECK, MONEY_LIMIT, changed, fmt_date, money, within
+from services.dates import parse_date
 from services.errors import ValidationError
 
+MAX_ROWS = 60
 
-def schedule_from_template(contract: Contract, scheme: PrepaymentSchemeTemplate
+
+def parse_rows(form) -> list[tuple[dt.date, Decimal]]:
+    """Return the (due date, amount) lines typed into the form; blank rows are skipped.
+
+    Raises ValidationError naming the row whose date or amount cannot be read.
+    """
+    dates, amounts = form.getlist("due_date"), form.getlist("amount")
+    if len(dates) > MAX_ROWS:
+        raise ValidationError(_("Не больше %(n)s платежей", n=MAX_ROWS))
+    lines = []
+    for number, (raw_date, raw_amount) in enumerate(zip(dates, amounts, strict=False), start=1):
+        raw_date, raw_amount = raw_date.strip(), raw_amount.strip().replace(" ", "")
+        if not raw_date and not raw_amount:
+            continue
+        due = parse_date(raw_date)  # ДД.ММ.ГГГГ, as typed on the page
+        if due is None:
+            raise ValidationError(_("Строка %(n)s: укажите дату платежа", n=number))
+        try:
+            amount = Decimal(raw_amount.replace(",", "."))
+        except InvalidOperation:
+            raise ValidationError(_("Строка %(n)s: сумма «%(v)s» — не число", n=number,
+                                    v=raw_amount)) from None
+        if not amount.is_finite():
+            raise ValidationError(_("Строка %(n)s: сумма «%(v)s» — не число", n=number,
+                                    v=raw_amount))
+        if amount.copy_abs() >= MONEY_LIMIT:  # exact: abs() overflows on 1e1000000
+            raise ValidationError(_("Строка %(n)s: слишком большая сумма", n=number))
+        lines.append((due, amount))
+    return lines
+
+
+def typed_amount(contract: Contract, raw: str, *, may_edit: bool) -> Decimal | None:
+    """Return the contract amount typed beside the schedule when it differs from the
+    stored one (None otherwise). Changing it needs the right to edit the contract
+    (`may_edit`).
+
+    Raises ValidationError for an amount that is not a number or not allowed."""
+    raw = raw.strip().replace(" ", "").replace(",", ".")
+    if not raw:
+        return None
+    try:
+        amount = Decimal(raw)
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite():
+        raise ValidationError(_("Сумма договора «%(v)s» — не число", v=raw))
+    if amount == contract.amount:
+        return None
+    if not may_edit:
+        raise ValidationError(_("Сумму договора меняет только пользователь с правом "
+                                "изменять договоры"))
+    return amount
+
+
+def schedule_from_template(contract: Contract, scheme: PrepaymentSchemeTemplate | None
                            ) -> list[tuple[dt.date, Decimal]]:
     """Return (due date, amount) lines splitting the contract amount by the scheme's
     shares; the last line takes the kopecks rounding leaves over.
 
-    Raises ValidationError when the scheme's shares do not add up to 100 %.
+    Raises ValidationError when no scheme was chosen (None: none the user may read)
+    or when the scheme's shares do not add up to 100 %.
     """
+    if scheme is None:
+        raise ValidationError(_("Выберите типовую схему из списка"))
     steps = sorted(scheme.steps, key=lambda s: s.days_after_start)
     if not steps or sum((s.share for s in steps), Decimal(0)) != 100:
         raise ValidationError(_("Доли схемы «%(s)s» в сумме не дают 100 %%", s=scheme.name))

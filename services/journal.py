@@ -7,17 +7,16 @@ connection, a rolled-back transaction takes its journal rows with it.
 
 from __future__ import annotations
 
-import contextvars
 import datetime as dt
 import decimal
 import enum
 from typing import Any
 
-from flask import g, has_request_context
 from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import NO_VALUE
 
+from core.actor import current_actor, reset_actor, set_actor  # noqa: F401  (re-exported)
 from models.journal import JournalEntry
 
 # Derived data (closure), the journal itself and FAB's permission bookkeeping,
@@ -40,31 +39,6 @@ MASKED_COLUMNS = frozenset({"password"})
 # whose own rows are journaled; listing hundreds of permission ids adds noise.
 IGNORED_COLLECTIONS = frozenset({("ab_role", "permissions")})
 MASK = "***"
-
-# Who acts outside a request (CLI commands, demo loader).
-_actor: contextvars.ContextVar[tuple[int | None, str]] = contextvars.ContextVar(
-    "journal_actor", default=(None, "system")
-)
-
-
-def set_actor(user_id: int | None, username: str) -> contextvars.Token:
-    """Set who is acting outside a request; returns the token for reset_actor."""
-    return _actor.set((user_id, username))
-
-
-def reset_actor(token: contextvars.Token) -> None:
-    """Restore the actor set before `set_actor`."""
-    _actor.reset(token)
-
-
-def current_actor() -> tuple[int | None, str]:
-    """Return (user id, username) of whoever is making the change."""
-    if has_request_context():
-        user = getattr(g, "user", None)
-        if user is not None and getattr(user, "is_authenticated", False):
-            return user.id, user.username
-    return _actor.get()
-
 
 def _plain(value: Any) -> Any:
     """Return a JSON-safe form of a column value."""

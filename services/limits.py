@@ -18,8 +18,8 @@ from models.base import fk_value, lock_row
 from models.patients import Attachment
 from models.programmes import Programme, ProgrammeService
 from models.vouchers import Voucher, VoucherLine
+from security.policies import Policies
 from services.contracts import money
-from services.errors import ValidationError
 
 
 def insurance_period(attachment: Attachment, programme: Programme, on: dt.date
@@ -57,37 +57,42 @@ def _to_patient(line: VoucherLine) -> None:
     line.price = None
 
 
-def _excess(line: VoucherLine, rights, option_code: str, text: str, confirmed: bool,
-            warnings: list[str]) -> None:
-    option = rights.value(option_code)
+def _excess(line: VoucherLine, checks: Policies, option_code: str, text: str) -> None:
+    option = checks.rights.value(option_code)
     if option == "forbid":
-        raise ValidationError(text)
+        checks.refuse(option_code, text)
+        checks.stop_if_refused()
     to_patient = option in ("charge_patient", "warn_charge_patient")
-    if to_patient and rights.value("voucher.forbid_excess_to_patient") == "yes":
-        raise ValidationError(_("%(t)s. Перенос превышения на пациента запрещён", t=text))
-    if option == "charge_patient" or (option == "warn_charge_patient" and confirmed):
+    if to_patient and checks.rights.value("voucher.forbid_excess_to_patient") == "yes":
+        checks.refuse("voucher.forbid_excess_to_patient",
+                      _("%(t)s. Перенос превышения на пациента запрещён", t=text))
+        checks.stop_if_refused()
+    if option == "charge_patient" or (option == "warn_charge_patient" and checks.confirmed):
         _to_patient(line)
-    elif option == "warn_charge_patient":
-        warnings.append(_("%(t)s: услуга будет проведена за счёт пациента", t=text))
-    elif not confirmed:
-        warnings.append(_("%(t)s: услуга будет проведена по программе сверх лимита", t=text))
+    if option == "warn_charge_patient":
+        checks.warn(option_code, _("%(t)s: услуга будет проведена за счёт пациента", t=text))
+    elif option != "charge_patient":
+        checks.warn(option_code,
+                    _("%(t)s: услуга будет проведена по программе сверх лимита", t=text))
 
 
-def check_limits(session, line: VoucherLine, voucher: Voucher, rights, *,
-                 confirmed: bool, ignore: bool = False) -> list[str]:
-    """Apply the programme's limits to a line paid under an attachment. Returns warnings;
-    may move the line to the patient (payer_kind becomes "patient", price cleared).
+def check_limits(session, line: VoucherLine, voucher: Voucher, checks: Policies, *,
+                 ignore: bool = False) -> None:
+    """Apply the programme's limits to a line paid under an attachment, recording
+    warnings in `checks` (the save's policy decisions, with the user's rights and
+    whether he confirmed); may move the line to the patient (payer_kind becomes
+    "patient", price cleared).
 
-    Raises ValidationError when the rights forbid the excess. `ignore` skips the
+    Raises PolicyRefused when the rights forbid the excess. `ignore` skips the
     limits (a bulk recalculation under «Игнорировать превышения ограничений…»).
     """
+    rights = checks.rights
     if line.payer_kind != "attachment" or ignore or rights.flag("voucher.post_ignore_limits"):
-        return []
+        return
     attachment = line.attachment or session.get(Attachment, line.attachment_id)
     lock_row(session, Attachment, attachment.id)  # one save at a time spends its limits
     programme = attachment.programme
     start, end = insurance_period(attachment, programme, voucher.service_date)
-    warnings: list[str] = []
     service_id = fk_value(line, "service_id")  # a form sets the relationship, not the key
     entry = session.scalar(select(ProgrammeService).where(
         ProgrammeService.programme_id == programme.id,
@@ -97,27 +102,28 @@ def check_limits(session, line: VoucherLine, voucher: Voucher, rights, *,
                      service_id)
         left = entry.max_count - used
         if line.quantity > left:
-            _excess(line, rights, "voucher.programme_count_exceeded",
+            _excess(line, checks, "voucher.programme_count_exceeded",
                     _("Превышен лимит количества услуги по программе «%(p)s»: осталось %(n)s "
                       "за период с %(s)s по %(e)s", p=programme.name, n=left,
-                      s=f"{start:%d.%m.%Y}", e=f"{end:%d.%m.%Y}"), confirmed, warnings)
+                      s=f"{start:%d.%m.%Y}", e=f"{end:%d.%m.%Y}"))
             if line.payer_kind != "attachment":
-                return warnings
+                return
         else:
             threshold = int(rights.value("params.warn_count_limit") or 0)
-            if threshold and left - line.quantity <= threshold and not confirmed:
-                warnings.append(_("По программе «%(p)s» остаётся услуг: %(n)s",
-                                  p=programme.name, n=left - line.quantity))
+            if threshold and left - line.quantity <= threshold:
+                checks.warn("params.warn_count_limit", _("По программе «%(p)s» остаётся услуг: "
+                                                         "%(n)s", p=programme.name,
+                                                         n=left - line.quantity))
     if programme.max_cost is not None:
         used = _used(session, line, attachment.id, start, end, VoucherLine.amount)
         left = programme.max_cost - used
         if line.amount > left:
-            _excess(line, rights, "voucher.programme_cost_exceeded",
+            _excess(line, checks, "voucher.programme_cost_exceeded",
                     _("Превышена максимальная стоимость лечения по программе «%(p)s»: "
-                      "осталось %(n)s", p=programme.name, n=money(left)), confirmed, warnings)
+                      "осталось %(n)s", p=programme.name, n=money(left)))
         else:
             threshold = Decimal(rights.value("params.warn_balance") or 0)
-            if threshold and left - line.amount <= threshold and not confirmed:
-                warnings.append(_("По программе «%(p)s» остаётся %(n)s",
-                                  p=programme.name, n=money(left - line.amount)))
-    return warnings
+            if threshold and left - line.amount <= threshold:
+                checks.warn("params.warn_balance", _("По программе «%(p)s» остаётся %(n)s",
+                                                     p=programme.name,
+                                                     n=money(left - line.amount)))

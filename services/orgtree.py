@@ -7,21 +7,18 @@ the same flush, hence the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from flask_babel import gettext as _
 from sqlalchemy import delete, event, insert, inspect, select, true
 from sqlalchemy.orm import Session
 
-from models.org import PARENT_KINDS, Unit, UnitClosure, UnitKind
+from models.org import (
+    PARENT_KINDS,
+    Unit,
+    UnitClosure,
+    UnitKind,
+    subtree_ids_query,
+)
 from services.errors import ValidationError
-
-
-def subtree_ids_query(anchor_ids: Iterable[int]):
-    """Return a SELECT of the ids of the given units and all their descendants."""
-    return select(UnitClosure.descendant_id).where(
-        UnitClosure.ancestor_id.in_(list(anchor_ids))
-    )
 
 
 def subtree_ids(session: Session, anchor_id: int) -> set[int]:
@@ -37,6 +34,16 @@ def ancestor_ids(session: Session, unit_id: int) -> list[int]:
         .order_by(UnitClosure.depth)
     )
     return [r[0] for r in rows]
+
+
+def check_unit_delete(unit: Unit) -> None:
+    """Refuse to delete a unit that other units belong to.
+
+    Raises ValidationError."""
+    if unit.children:
+        raise ValidationError(
+            _("Нельзя удалить подразделение «%(name)s»: в него входят другие подразделения",
+              name=unit.name))
 
 
 def validate_placement(session: Session, unit: Unit) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from models.org import Unit, UnitClosure
 from models.params import ModuleParameters
+from services.dates import parse_date
 from services.errors import ValidationError
 
 CLOSED_EDIT_RIGHT = "params.closed_period_edit"
@@ -64,6 +65,17 @@ def check_open(session, unit_id: int, *dates: dt.date | None, rights) -> None:
                 _("Отчётный период закрыт по %(d)s: документы этого периода не создаются, "
                   "не меняются и не удаляются", d=closed.strftime("%d.%m.%Y")),
                 field="service_date")
+
+
+def typed_day(raw: str) -> dt.date | None:
+    """Return the date typed as `raw` (None for an empty text).
+
+    Raises ValidationError for a text that is not a date."""
+    raw = raw.strip()
+    day = parse_date(raw) if raw else None  # ДД.ММ.ГГГГ, as typed on the page
+    if raw and day is None:
+        raise ValidationError(_("Дата «%(v)s» не распознана", v=raw))
+    return day
 
 
 def set_closed_through(session, network_id: int, day: dt.date | None, rights

@@ -14,18 +14,50 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import update
 
-from models.base import fk_value
+from models.base import fk_value, stored_value
 from models.referrals import Referral
 from models.vouchers import Voucher, VoucherLine
-from services.errors import ValidationError
+from services.errors import ConfirmationRequired, ValidationError
 from services.params import parameters_for
 from services.voucher_lines import check_line
 from services.voucher_rules import EMR_RIGHT, check_header
 
 CREATE_RIGHT = "voucher.emr_create_prepaid"
 DATE_RIGHT = "voucher.prepaid_date"
+
+
+#: What a voucher formed from a referral took from it: these no longer change.
+FORMED_FIELDS = ("patient_id", "branch_id", "service_id", "quantity", "appointment_date")
+
+
+def check_referral_save(session, referral: Referral, rights) -> None:
+    """Save rule: a new referral is its author's; one already formed into a voucher
+    keeps what the voucher took.
+
+    Raises ValidationError.
+    """
+    if not sa_inspect(referral).persistent:
+        referral.created_by_id = rights.user_id
+        return
+    if stored_value(referral, "voucher_id") is not None and any(
+            stored_value(referral, key) != fk_value(referral, key) for key in FORMED_FIELDS):
+        raise ValidationError(_("Направление уже оформлено талоном %(v)s: пациент, филиал, "
+                                "услуга, количество и дата записи не меняются",
+                                v=referral.voucher))
+
+
+def check_referral_delete(session, referral: Referral) -> None:
+    """Delete rule: a referral formed into a voucher stays while the voucher does.
+
+    Raises ValidationError.
+    """
+    if fk_value(referral, "voucher_id") is not None:
+        raise ValidationError(_("Направление оформлено талоном %(v)s: сначала удалите талон",
+                                v=referral.voucher))
 
 
 def voucher_date(session, referral: Referral, rights, today: dt.date) -> dt.date:
@@ -57,20 +89,20 @@ class Formed:
 
 def form_vouchers(session, referrals: list[Referral], rights, user_id: int | None, *,
                   confirmed: bool = False, today: dt.date | None = None) -> Formed:
-    """Form prepaid vouchers from the referrals (flushed, not committed: the caller
-    commits, or rolls back to keep the database as it was). Returns the vouchers and
-    the warnings; with warnings and not `confirmed` the caller must roll back and ask.
+    """Form prepaid vouchers from the referrals (flushed, not committed: the command
+    boundary commits). Returns the vouchers and the warnings the user confirmed.
+
+    Raises ConfirmationRequired with the warnings unless `confirmed`.
 
     Raises ValidationError without «Создание предоплатных талонов из ЭМК» and the
     «создание» level of «Редактирование талонов из ЭМК», for an empty choice, for a
     referral already formed, or for the first rule a voucher or line breaks.
     """
-    if not (rights.is_admin or rights.flag(CREATE_RIGHT)):
-        raise ValidationError(_("Предоплатные талоны из направлений формирует только "
-                                "пользователь с правом «Создание предоплатных талонов из ЭМК»"))
-    if not (rights.is_admin or rights.at_least(EMR_RIGHT, "create")):
-        raise ValidationError(_("Талоны из направлений становятся талонами ЭМК: нужен уровень "
-                                "«создание» права «Редактирование талонов из ЭМК»"))
+    rights.require(CREATE_RIGHT, refusal=_l("Предоплатные талоны из направлений формирует "
+                                            "только пользователь с правом «%(right)s»"))
+    rights.require(EMR_RIGHT, "create", refusal=_l(
+        "Талоны из направлений становятся талонами ЭМК: нужен уровень «создание» права "
+        "«%(right)s»"))
     if not referrals:
         raise ValidationError(_("Выберите направления"))
     referrals = list({r.id: r for r in referrals}.values())  # a row ticked twice is one
@@ -107,6 +139,8 @@ def form_vouchers(session, referrals: list[Referral], rights, user_id: int | Non
         voucher.source = "emr"
         session.flush()
         result.vouchers.append(voucher)
+    if result.warnings and not confirmed:
+        raise ConfirmationRequired(result.warnings)
     return result
 
 

@@ -26,6 +26,8 @@ from models.journal import JournalEntry
 from models.pricelist import Price, Service
 from models.refbooks import Currency, PriceCategory, Tax
 from security.branches import category_clause
+from security.effective import right_label
+from services.boundary import transaction
 from services.journal import current_actor
 from services.price_file import (
     CENT,
@@ -224,7 +226,8 @@ class _Checker:
         category_id = self._code("category", row.category, self.categories, fail)
         if category_id is not None and category_id not in self.allowed:
             fail("category", _("Категория цен «%(code)s» другого филиала: импорт в неё вам "
-                               "запрещён (право «Импорт прейскуранта услуг»)", code=row.category))
+                               "запрещён (право «%(right)s»)", code=row.category,
+                               right=right_label(RIGHT)))
         start = self._start(row, fail)
         end = None
         if not _blank(row.valid_to):
@@ -453,17 +456,13 @@ def commit(session, plan: Plan) -> Summary:
         return summary
     refused = (IntegrityError, session.get_bind().dialect.dbapi.IntegrityError, _Changed)
     try:
-        _close(session, plan.closed)
-        _insert(session, plan.new)
-        _journal(session, summary)
-        session.commit()
+        with transaction(session):
+            _close(session, plan.closed)
+            _insert(session, plan.new)
+            _journal(session, summary)
     except refused:
-        session.rollback()
         raise ImportRefused(_("Цены изменились во время загрузки: проверьте файл ещё раз")
                             ) from None
-    except BaseException:
-        session.rollback()
-        raise
     return summary
 
 

@@ -1,6 +1,7 @@
-"""Price rules: positive amounts, coherent periods, no two prices of one service
-in one category valid on the same day, and only categories «Изменение цен на
-услуги» lets the user write."""
+"""Price-list rules: positive amounts, coherent periods, no two prices of one
+service in one category valid on the same day, and only categories «Изменение цен
+на услуги» lets the user write; services, the make-up of composite services and
+service sets."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from models.base import fk_value
-from models.pricelist import Price
+from models.pricelist import INSURANCE_KINDS, Price, Service, ServiceComponent, ServiceSet
 from security.branches import category_allowed
 from services.errors import ValidationError
 
@@ -83,3 +84,44 @@ def check_price(session, item: Price) -> None:
             "с %(start)s по %(end)s", start=other.valid_from.strftime("%d.%m.%Y"), end=until))
 
 
+def check_service(_session, item: Service) -> None:
+    """Raise ValidationError for an unknown OMS/DMS mark."""
+    if item.insurance not in INSURANCE_KINDS:
+        raise ValidationError(_("Неизвестный признак ОМС/ДМС"), field="insurance")
+
+
+def check_component(session, item: ServiceComponent) -> None:
+    """Raise ValidationError unless a composite service holds another service, in a
+    positive quantity, without a cycle at any depth."""
+    composite = item.composite or session.get(Service, item.composite_id)
+    component = item.component or session.get(Service, item.component_id)
+    if composite is None or component is None:
+        raise ValidationError(_("Укажите сложную услугу и входящую в неё услугу"))
+    if not composite.composite:
+        raise ValidationError(_("Услуга «%(name)s» не отмечена как сложная", name=composite.name))
+    if composite.id == component.id:
+        raise ValidationError(_("Услуга не может входить в саму себя"))
+    if item.quantity is None or item.quantity <= 0:
+        raise ValidationError(_("Количество должно быть больше нуля"), field="quantity")
+    # A composite may not contain, at any depth, a service that contains it.
+    seen, frontier = set(), {component.id}
+    while frontier:
+        if composite.id in frontier:
+            raise ValidationError(_("Состав образует цикл: услуга входит сама в себя"))
+        seen |= frontier
+        frontier = set(session.scalars(
+            select(ServiceComponent.component_id)
+            .where(ServiceComponent.composite_id.in_(frontier))
+        )) - seen
+
+
+def check_service_set(_session, item: ServiceSet) -> None:
+    """Raise ValidationError for a service set priced at zero or below."""
+    if item.price is not None and item.price <= 0:
+        raise ValidationError(_("Цена набора должна быть больше нуля"), field="price")
+
+
+def check_quantity(_session, item) -> None:
+    """Raise ValidationError for a quantity that is not above zero."""
+    if item.quantity is None or item.quantity <= 0:
+        raise ValidationError(_("Количество должно быть больше нуля"), field="quantity")

@@ -25,7 +25,8 @@ from security.sync import (
     role_values,
     sync_role_permissions,
 )
-from services.errors import ValidationError
+from services.boundary import command
+from services.errors import NotFound, ValidationError
 
 
 def _admin_name() -> str:
@@ -35,7 +36,7 @@ def _admin_name() -> str:
 def _role(session: Session, role_id: int) -> Role:
     role = session.get(Role, role_id)
     if role is None:
-        raise ValidationError(_("Роль не найдена"))
+        raise NotFound(_("Роль не найдена"))
     return role
 
 
@@ -94,6 +95,7 @@ def _write(session: Session, role: Role, clean: Mapping[str, str]) -> int:
     return changed
 
 
+@command
 def save_matrix(session: Session, changes: Mapping[int, Mapping[str, str]]) -> int:
     """Save right values for several roles at once, all or nothing; returns rows changed.
 
@@ -119,7 +121,6 @@ def save_matrix(session: Session, changes: Mapping[int, Mapping[str, str]]) -> i
         changed += _write(session, role, clean)
         session.flush()
         _resync(session, role)
-    session.commit()
     return changed
 
 
@@ -128,11 +129,11 @@ def save_role_rights(session: Session, role_id: int, changes: Mapping[str, str])
     return save_matrix(session, {role_id: changes})
 
 
+@command
 def create_role(session: Session, name: str, side: str = "back_office",
                 preset: str | None = None) -> Role:
     """Create a role with default rights (or a preset's); returns it. Raises ValidationError."""
     role = _new_role(session, name, side, preset)
-    session.commit()
     return role
 
 
@@ -159,6 +160,7 @@ def _new_role(session: Session, name: str, side: str, preset: str | None) -> Rol
     return role
 
 
+@command
 def copy_role(session: Session, role_id: int, new_name: str) -> Role:
     """Create a new role with the same rights and side as `role_id`; returns it."""
     source = _role(session, role_id)
@@ -168,10 +170,10 @@ def copy_role(session: Session, role_id: int, new_name: str) -> Role:
     _write(session, role, stored)
     session.flush()
     _resync(session, role)
-    session.commit()
     return role
 
 
+@command
 def reset_role(session: Session, role_id: int, preset_code: str) -> int:
     """Set every right of the role to the preset's value; returns rows changed."""
     role = _role(session, role_id)
@@ -188,10 +190,10 @@ def reset_role(session: Session, role_id: int, preset_code: str) -> int:
         profile.side = preset.side
     session.flush()
     _resync(session, role)
-    session.commit()
     return changed
 
 
+@command
 def delete_role(session: Session, role_id: int) -> None:
     """Delete a role that no user holds. Raises ValidationError otherwise."""
     role = _role(session, role_id)
@@ -214,7 +216,6 @@ def delete_role(session: Session, role_id: int) -> None:
         session.delete(profile)
     session.flush()
     session.delete(role)
-    session.commit()
 
 
 def role_history(session: Session, role_id: int, limit: int = 200) -> list[dict]:

@@ -89,13 +89,16 @@ def _reprice(session, voucher: Voucher, rights, user_id: int | None, ignore: boo
         check_line(session, line, rights, user_id, confirmed=True, ignore_limits=ignore)
 
 
-def change_doctor(session, vouchers: list[Voucher], doctor: Employee, rights,
+def change_doctor(session, vouchers: list[Voucher], doctor: Employee | None, rights,
                   user_id: int | None) -> int:
     """Set `doctor` as the main doctor of every voucher (flushed, not committed);
     returns how many changed. All or nothing: the first refusal stops it.
 
-    Raises ValidationError naming the voucher and the rule.
+    Raises ValidationError naming the voucher and the rule, or asking for a doctor
+    when `doctor` is None (none chosen, or not one the user may see).
     """
+    if doctor is None:
+        raise ValidationError(_("Выберите врача из списка"), field="doctor")
     if not rights.flag(DOCTOR_RIGHT):
         raise ValidationError(_("Врача в списке талонов меняет только пользователь с правом "
                                 "«Поточное изменение врача в талонах»"))

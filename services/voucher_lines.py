@@ -13,6 +13,7 @@ import datetime as dt
 from decimal import Decimal
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy import inspect as sa_inspect
 
@@ -22,12 +23,15 @@ from models.patients import Attachment
 from models.pricelist import Service
 from models.refbooks import Department, PriceType
 from models.vouchers import LINE_STATES, PAYER_KINDS, Voucher, VoucherLine
+from security.policies import Policies
+from security.scope import scoped
 from services.contracts import money
-from services.errors import ValidationError
+from services.errors import NotFound, ValidationError
 from services.limits import check_limits
 from services.pricing import line_amount, line_price, resolve_payer
-from services.voucher_rules import check_dates, check_emr_access, check_ownership, policy
+from services.voucher_rules import check_dates, check_emr_access, check_ownership
 
+ALL_SERVICES_RIGHT = "voucher.all_department_services"
 #: (from, to) -> the right that allows the change of a line's state.
 TRANSITIONS = {
     ("rendered", "blocked"): "voucher.block_services",
@@ -105,14 +109,14 @@ def _check_service(session, line: VoucherLine, voucher: Voucher, rights) -> None
     Raises ValidationError.
     """
     department_id = fk_value(voucher, "department_id")
-    if department_id is None or rights.flag("voucher.all_department_services"):
+    if department_id is None or rights.allows(ALL_SERVICES_RIGHT):
         return
     own = session.scalar(select(Service.department_id).where(
         Service.id == fk_value(line, "service_id")))
     if own is not None and own != department_id:
-        raise ValidationError(_("Услуга относится к другому отделению: в талон отделения "
-                                "добавляются только его услуги (право «Показывать услуги "
-                                "всех отделений»)"), field="service")
+        raise rights.refused(ALL_SERVICES_RIGHT, field="service", refusal=_l(
+            "Услуга относится к другому отделению: в талон отделения добавляются только его "
+            "услуги (право «%(right)s»)"))
 
 
 def offered_services(voucher: Voucher | None, rights) -> list:
@@ -191,10 +195,9 @@ def _resolve(session, line: VoucherLine, voucher: Voucher, rights, split: bool =
     attachment_id = fk_value(line, "attachment_id")
     same = (chosen == auto.kind and attachment_id ==
             (auto.attachment.id if auto.attachment else None))
-    if not same and not split and not rights.flag("voucher.post_by_attachment"):
-        raise ValidationError(_("Плательщика выбирает только пользователь с правом «Разрешить "
-                                "проводить услуги по выбранному прикреплению / за счет "
-                                "пациента»"), field="payer_kind")
+    if not same and not split:
+        rights.require("voucher.post_by_attachment", field="payer_kind", refusal=_l(
+            "Плательщика выбирает только пользователь с правом «%(right)s»"))
     if chosen == "patient":
         line.attachment, line.contract = None, None
     elif chosen == "attachment":
@@ -211,11 +214,9 @@ def _resolve(session, line: VoucherLine, voucher: Voucher, rights, split: bool =
     else:
         if fk_value(line, "contract_id") is None:
             raise ValidationError(_("Укажите договор-плательщик"), field="contract")
-        if not rights.flag("voucher.post_unattached_contract"):
-            raise ValidationError(_("За счёт договора без прикрепления проводит только "
-                                    "пользователь с правом «Разрешить проводить услуги за счет "
-                                    "договора, к которому пациент не прикреплен»"),
-                                  field="contract")
+        rights.require("voucher.post_unattached_contract", field="contract", refusal=_l(
+            "За счёт договора без прикрепления проводит только пользователь с правом "
+            "«%(right)s»"))
         line.attachment = None
 
 
@@ -259,10 +260,9 @@ def _price(session, line: VoucherLine, voucher: Voucher, rights) -> None:
     """Fill the price type, category and price from the price list; check typed ones."""
     wanted = _payer_price_type(session, line)
     given = fk_value(line, "price_type_id")
-    if given is not None and given != wanted and _changed(line, "price_type_id") \
-            and not rights.flag("voucher.change_price_type"):
-        raise ValidationError(_("Тип цены меняет только пользователь с правом «Разрешить "
-                                "изменение типа цены услуги»"), field="price_type")
+    if given is not None and given != wanted and _changed(line, "price_type_id"):
+        rights.require("voucher.change_price_type", field="price_type", refusal=_l(
+            "Тип цены меняет только пользователь с правом «%(right)s»"))
     keep_given = given is not None and (_changed(line, "price_type_id") or not _reprice(line))
     price_type_id = given if keep_given else wanted
     category, listed = line_price(session, fk_value(line, "service_id"), price_type_id,
@@ -301,10 +301,12 @@ def _reprice(line: VoucherLine) -> bool:
 
 def check_line(session, line: VoucherLine, rights, user_id: int | None, *,
                confirmed: bool = False, today: dt.date | None = None,
-               ignore_limits: bool = False, split: bool = False) -> list[str]:
+               ignore_limits: bool = False, split: bool = False,
+               checks: Policies | None = None) -> list[str]:
     """Check and complete a voucher line before it is saved. Returns the warnings the
-    user has to confirm (empty once `confirmed` carried them out). `split` marks the
-    part of a line split off to the patient (services.voucher_split checked the right).
+    user has to confirm (empty once `confirmed` carried them out), also recorded in
+    `checks`, the save's policy decisions, when given. `split` marks the part of a
+    line split off to the patient (services.voucher_split checked the right).
 
     Raises ValidationError.
     """
@@ -332,18 +334,52 @@ def check_line(session, line: VoucherLine, rights, user_id: int | None, *,
         return []
     _resolve(session, line, voucher, rights, split)
     _check_insurance(session, line, voucher, rights)
-    warnings: list[str] = []
+    if checks is None:
+        checks = Policies(rights=rights, confirmed=confirmed, name_rights=False)
     if line.payer_kind == "patient" and voucher.kind == "regular" and not split:
-        policy(rights, "voucher.without_attachment", True,
-               _("Пациент не прикреплён к программе, покрывающей услугу: услуга платная"),
-               warnings)
+        checks.policy("voucher.without_attachment", True,
+                      _("Пациент не прикреплён к программе, покрывающей услугу: услуга платная"),
+                      field="service")
+        checks.stop_if_refused()
     _price(session, line, voucher, rights)
     if voucher.kind == "deposit" and line.state != "cancelled":
         _check_deposit(session, line, voucher, rights)
     if line.state != "cancelled":
         payer = line.payer_kind
-        warnings += check_limits(session, line, voucher, rights, confirmed=confirmed,
-                                 ignore=ignore_limits)
+        check_limits(session, line, voucher, checks, ignore=ignore_limits)
         if line.payer_kind != payer:
             _price(session, line, voucher, rights)  # moved to the patient: his price
-    return warnings
+    return checks.warnings
+
+
+def check_line_save(session, line: VoucherLine, rights, *, confirmed: bool) -> None:
+    """Save rule of a line (screen, API): its voucher must be one the user sees
+    (`security.scope.scoped`), then the line rules; their warnings pass once
+    `confirmed`, and are journaled then.
+
+    Raises NotFound (a voucher the user does not see), ValidationError, Forbidden,
+    or ConfirmationRequired with the warnings.
+    """
+    voucher_id = fk_value(line, "voucher_id")
+    if voucher_id is not None and session.scalar(
+            scoped(select(Voucher.id).where(Voucher.id == voucher_id), rights)) is None:
+        raise NotFound(_("Талон не найден"), field="voucher")
+    checks = Policies(rights=rights, confirmed=confirmed, name_rights=False)
+    check_line(session, line, rights, rights.user_id, confirmed=confirmed, checks=checks)
+    checks.settle(session, Voucher.__tablename__, voucher_id)
+
+
+def check_line_delete(session, line: VoucherLine, rights) -> None:
+    """Delete rule of a line: the right to delete services, never a paid or invoiced
+    one, and the voucher's own rules (EMR, dates, another doctor's voucher).
+
+    Raises ValidationError or Forbidden.
+    """
+    if line.state in SETTLED:
+        raise ValidationError(_("Оплаченная или выставленная в счёт услуга не удаляется: "
+                                "она отменяется"))
+    rights.require("voucher.delete_services", refusal=_l(
+        "Услуги удаляет только пользователь с правом «%(right)s»"))
+    check_emr_access(line.voucher, rights, "edit")
+    check_dates(session, line.voucher, rights, dt.date.today(), dt.datetime.now())
+    check_ownership(session, line.voucher, rights, rights.user_id)

@@ -1,11 +1,12 @@
 """The rules of a voucher's header, as the seed's «Документы / Талоны» rights set
 them: closed period, future dates, days and hours allowed for changes, other
 doctors' vouchers, the doctor of a voucher with services, a prepaid voucher's
-doctor, empty medical staff or diagnosis (allow / warn / forbid), and the access
-level «Редактирование талонов из ЭМК» for vouchers formed in the EMR.
+doctor, empty medical staff or diagnosis (allow / warn / forbid, through
+`security.policies.Policies`), and the access level «Редактирование талонов из
+ЭМК» for vouchers formed in the EMR.
 
-Each refusal raises ValidationError naming the rule in Russian; a warning is
-returned as text and the caller asks the user to confirm it.
+Each refusal raises ValidationError naming the rule in Russian (Forbidden for a
+missing right); a warning is recorded in the save's Policies and returned as text.
 """
 
 from __future__ import annotations
@@ -13,14 +14,18 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 
 from models.base import fk_value, stored_value
 from models.staff import Employee
 from models.vouchers import EMR_RIGHT, VOUCHER_KINDS, Voucher
-from services.errors import ValidationError
+from security.policies import Policies
+from services.errors import Conflict, ValidationError
 from services.params import check_open
+
+OTHERS_RIGHT = "voucher.others_edit_delete"
 
 
 def is_emr(voucher: Voucher | None) -> bool:
@@ -32,17 +37,17 @@ def check_emr_access(voucher: Voucher | None, rights, action: str) -> None:
     """Refuse to `action` ("edit" or "delete") a voucher formed in the EMR below that
     level of «Редактирование талонов из ЭМК»; other vouchers pass.
 
-    Raises ValidationError.
+    Raises Forbidden.
     """
-    if not is_emr(voucher) or rights.is_admin or rights.at_least(EMR_RIGHT, action):
+    if not is_emr(voucher):
         return
     if action == "delete":
-        text = _("Талон сформирован в ЭМК: удаляет его только пользователь с уровнем "
-                 "«удаление» права «Редактирование талонов из ЭМК»")
+        text = _l("Талон сформирован в ЭМК: удаляет его только пользователь с уровнем "
+                  "«удаление» права «%(right)s»")
     else:
-        text = _("Талон сформирован в ЭМК: меняет его только пользователь с уровнем "
-                 "«изменение» права «Редактирование талонов из ЭМК»")
-    raise ValidationError(text)
+        text = _l("Талон сформирован в ЭМК: меняет его только пользователь с уровнем "
+                  "«изменение» права «%(right)s»")
+    rights.require(EMR_RIGHT, action, refusal=text)
 
 
 def _number(rights, code: str) -> int:
@@ -57,17 +62,6 @@ def is_own(session, voucher: Voucher, user_id: int | None) -> bool:
     return session.scalar(select(Employee.user_id).where(Employee.id == doctor_id)) == user_id
 
 
-def policy(rights, code: str, missing: bool, text: str, warnings: list[str]) -> None:
-    """Apply an allow / warn / forbid right to a missing value: refuse, warn or pass."""
-    if not missing:
-        return
-    value = rights.value(code)
-    if value == "forbid":
-        raise ValidationError(text)
-    if value == "warn":
-        warnings.append(text)
-
-
 def check_dates(session, voucher: Voucher, rights, today: dt.date,
                 now: dt.datetime) -> None:
     """Refuse a date in the closed period, in the future without the right, or beyond the
@@ -80,9 +74,9 @@ def check_dates(session, voucher: Voucher, rights, today: dt.date,
     stored_date = stored_value(voucher, "service_date")
     check_open(session, fk_value(voucher, "branch_id"), voucher.service_date, stored_date,
                rights=rights)
-    if voucher.service_date > today and not rights.flag("voucher.future_date"):
-        raise ValidationError(_("Дата талона в будущем: нужно право «Разрешить ставить дату "
-                                "талона будущим числом»"), field="service_date")
+    if voucher.service_date > today:
+        rights.require("voucher.future_date", field="service_date",
+                       refusal=_l("Дата талона в будущем: нужно право «%(right)s»"))
     days = _number(rights, "voucher.edit_days")
     earliest = min(d for d in (voucher.service_date, stored_date) if d is not None)
     if days and (today - earliest).days > days:
@@ -103,19 +97,19 @@ def check_ownership(session, voucher: Voucher, rights, user_id: int | None) -> N
 
     Raises ValidationError.
     """
-    if not sa_inspect(voucher).persistent or rights.flag("voucher.others_edit_delete"):
+    if not sa_inspect(voucher).persistent or rights.allows(OTHERS_RIGHT):
         return
     doctor_id = stored_value(voucher, "doctor_id")
     if doctor_id is None:
         if stored_value(voucher, "created_by_id") == user_id:
             return
-        raise ValidationError(_("Талон без врача создан другим пользователем: менять и удалять "
-                                "его можно только с правом «Редактирование и удаление талонов "
-                                "других врачей»"))
+        raise rights.refused(OTHERS_RIGHT, refusal=_l(
+            "Талон без врача создан другим пользователем: менять и удалять его можно только "
+            "с правом «%(right)s»"))
     owner = session.scalar(select(Employee.user_id).where(Employee.id == doctor_id))
     if owner != user_id:
-        raise ValidationError(_("Это талон другого врача: менять и удалять его можно только "
-                                "с правом «Редактирование и удаление талонов других врачей»"))
+        raise rights.refused(OTHERS_RIGHT, refusal=_l(
+            "Это талон другого врача: менять и удалять его можно только с правом «%(right)s»"))
 
 
 def branch_from_attachment(session, voucher: Voucher, rights):
@@ -150,10 +144,13 @@ def branch_from_attachment(session, voucher: Voucher, rights):
 
 
 def check_header(session, voucher: Voucher, rights, user_id: int | None, *,
-                 today: dt.date | None = None, now: dt.datetime | None = None) -> list[str]:
-    """Check a voucher's header before it is saved. Returns the warnings to confirm.
+                 today: dt.date | None = None, now: dt.datetime | None = None,
+                 checks: Policies | None = None) -> list[str]:
+    """Check a voucher's header before it is saved. Returns the warnings to confirm
+    (also recorded in `checks`, the save's policy decisions, when given).
 
-    Raises ValidationError for the first rule the voucher breaks.
+    Raises ValidationError for the first rule the voucher breaks (PolicyRefused
+    for a forbidding policy).
     """
     today = today or dt.date.today()
     now = now or dt.datetime.now()
@@ -170,16 +167,12 @@ def check_header(session, voucher: Voucher, rights, user_id: int | None, *,
     check_ownership(session, voucher, rights, user_id)
     doctor_changed = state.persistent and \
         fk_value(voucher, "doctor_id") != stored_value(voucher, "doctor_id")
-    if doctor_changed and voucher.line_count and \
-            not rights.flag("voucher.change_doctor_with_services"):
-        raise ValidationError(_("В талоне уже есть услуги: врача меняет только пользователь с "
-                                "правом «Разрешить изменение врача при наличии услуг»"),
-                              field="doctor")
-    if voucher.kind == "prepaid" and fk_value(voucher, "doctor_id") is not None \
-            and not rights.flag("voucher.prepaid_doctor"):
-        raise ValidationError(_("Врача в предоплатном талоне указывает только пользователь с "
-                                "правом «Разрешить указывать врача в предоплатном талоне»"),
-                              field="doctor")
+    if doctor_changed and voucher.line_count:
+        rights.require("voucher.change_doctor_with_services", field="doctor", refusal=_l(
+            "В талоне уже есть услуги: врача меняет только пользователь с правом «%(right)s»"))
+    if voucher.kind == "prepaid" and fk_value(voucher, "doctor_id") is not None:
+        rights.require("voucher.prepaid_doctor", field="doctor", refusal=_l(
+            "Врача в предоплатном талоне указывает только пользователь с правом «%(right)s»"))
     if voucher.kind == "deposit" and fk_value(voucher, "contract_id") is None:
         raise ValidationError(_("Укажите депозитный договор"), field="contract")
     if voucher.kind != "deposit" and fk_value(voucher, "contract_id") is not None:
@@ -187,12 +180,35 @@ def check_header(session, voucher: Voucher, rights, user_id: int | None, *,
                               field="contract")
     if state.persistent:
         _follow_lines(voucher)
-    warnings: list[str] = []
-    policy(rights, "voucher.without_staff", fk_value(voucher, "nurse_id") is None,
-           _("Не указан медперсонал"), warnings)
-    policy(rights, "voucher.without_diagnosis", fk_value(voucher, "diagnosis_id") is None,
-           _("Не указан диагноз МКБ-10"), warnings)
-    return warnings
+    checks = checks if checks is not None else Policies(rights=rights, name_rights=False)
+    checks.policy("voucher.without_staff", fk_value(voucher, "nurse_id") is None,
+                  _("Не указан медперсонал"), field="nurse")
+    checks.policy("voucher.without_diagnosis", fk_value(voucher, "diagnosis_id") is None,
+                  _("Не указан диагноз МКБ-10"), field="diagnosis")
+    checks.stop_if_refused()
+    return checks.warnings
+
+
+def check_voucher_save(session, voucher: Voucher, rights, *, confirmed: bool) -> None:
+    """Save rule of a voucher (screen, API): a stale copy is refused, then the header
+    rules; their warnings pass once `confirmed`, and are journaled then.
+
+    Raises Conflict (another user saved the voucher since it was read),
+    ValidationError, Forbidden, or ConfirmationRequired with the warnings.
+    """
+    state = sa_inspect(voucher)
+    if state.persistent:
+        stored = stored_value(voucher, "version")
+        if voucher.version != stored:
+            raise Conflict(_("Талон уже изменил другой пользователь: откройте его "
+                             "заново, ваши изменения не сохранены"), field="version")
+        voucher.version = stored + 1
+    else:
+        voucher.created_by_id = rights.user_id
+        voucher.version = 1
+    checks = Policies(rights=rights, confirmed=confirmed, name_rights=False)
+    check_header(session, voucher, rights, rights.user_id, checks=checks)
+    checks.settle(session, Voucher.__tablename__, voucher.id if state.persistent else "new")
 
 
 def _follow_lines(voucher: Voucher) -> None:
@@ -229,6 +245,6 @@ def check_voucher_delete(session, voucher: Voucher, rights, user_id: int | None,
         raise ValidationError(_("В талоне есть оплаченные или выставленные в счёт услуги "
                                 "(%(n)s): такой талон не удаляется, услуги отменяются",
                                 n=len(settled)))
-    if voucher.lines and not rights.flag("voucher.delete_services"):
-        raise ValidationError(_("Талон с услугами удаляет только пользователь с правом "
-                                "«Разрешить удаление оказанных услуг/товаров»"))
+    if voucher.lines:
+        rights.require("voucher.delete_services", refusal=_l(
+            "Талон с услугами удаляет только пользователь с правом «%(right)s»"))

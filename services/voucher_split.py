@@ -7,6 +7,7 @@ priced at the patient's price. Both go through the line rules in one transaction
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from models.vouchers import VoucherLine
 from services.errors import ValidationError
@@ -15,18 +16,20 @@ from services.voucher_lines import check_line
 RIGHT = "voucher.split_payments"
 
 
-def split_to_patient(session, line: VoucherLine, quantity: int, rights, user_id: int | None
-                     ) -> VoucherLine:
+def split_to_patient(session, line: VoucherLine, quantity: int | None, rights,
+                     user_id: int | None) -> VoucherLine:
     """Move `quantity` units of the line to the patient (flushed, not committed).
     Returns the new line paid by the patient.
 
-    Raises ValidationError without «Разрешить разбивать оплаты», for a line that is
+    Raises Forbidden without «Разрешить разбивать оплаты»; ValidationError for no
+    quantity (None: not an integer), for a line that is
     not rendered or already the patient's, for a quantity that does not leave at
     least one unit on each side, or for the first line rule either part breaks.
     """
-    if not (rights.is_admin or rights.flag(RIGHT)):
-        raise ValidationError(_("Оплату разделяет только пользователь с правом «Разрешить "
-                                "разбивать оплаты»"))
+    if quantity is None:
+        raise ValidationError(_("Укажите количество целым числом"), field="quantity")
+    rights.require(RIGHT, refusal=_l("Оплату разделяет только пользователь с правом "
+                                     "«%(right)s»"))
     if line.state != "rendered":
         raise ValidationError(_("Разделяется оплата только оказанной услуги, ещё не оплаченной "
                                 "и не выставленной в счёт"))

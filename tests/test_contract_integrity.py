@@ -84,7 +84,7 @@ def test_without_the_network_right_a_network_contract_stays_networked(session, l
                        home="MSK")
     for body in ({"network": False, "branches": []}, {"branches": []}):
         refused = client.put(f"{CONTRACTS}{network.id}", json=body)
-        assert refused.status_code == 400, body
+        assert refused.status_code == 403, body
         assert message(refused) == NETWORK_REFUSED
     stored = _reloaded(session, Contract, network.id)
     assert stored.network is True and [u.code for u in stored.branches] == ["MSK-ARB"]
@@ -145,7 +145,7 @@ def test_an_unused_programme_moves_and_takes_the_new_contracts_cost(session, log
     client = user_with(session, login, {**RIGHTS, "contract.programme_cost_manual": "no"})
     typed = client.put(f"{PROGRAMMES}{plan.id}",
                        json={"contract": new.id, "policy_cost": "13000.00"})
-    assert typed.status_code == 400 and message(typed) == COST_REFUSED
+    assert typed.status_code == 403 and message(typed) == COST_REFUSED
     stored = _reloaded(session, Programme, plan.id)
     assert (stored.contract_id, stored.policy_cost) == (old.id, Decimal("12000.00"))
     moved = client.put(f"{PROGRAMMES}{plan.id}", json={"contract": new.id})

@@ -162,14 +162,14 @@ def test_network_contracts_are_refused_without_the_network_right(session, login)
                                        "branches": [unit(session, "MSK-ARB").id]}):
         body = _payload(session, insurer=company.id, **extra)
         response = client.post(API, json=body)
-        assert response.status_code == 400, extra
+        assert response.status_code == 403, extra
         assert message(response) == NETWORK_REFUSED
         assert _stored(session, body) == 0
     turned = client.put(f"{API}{plain.id}", json={"network": True})
-    assert turned.status_code == 400 and message(turned) == NETWORK_REFUSED
+    assert turned.status_code == 403 and message(turned) == NETWORK_REFUSED
     widened = client.put(f"{API}{network.id}", json={
         "branches": [unit(session, "MSK-ARB").id, unit(session, "MSK-MAR").id]})
-    assert widened.status_code == 400 and message(widened) == NETWORK_REFUSED
+    assert widened.status_code == 403 and message(widened) == NETWORK_REFUSED
     session.expire_all()
     assert session.get(Contract, plain.id).network is False
     assert [u.code for u in session.get(Contract, network.id).branches] == ["MSK-ARB"]

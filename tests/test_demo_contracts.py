@@ -35,6 +35,9 @@ class AllRights:
     def flag(self, _code: str) -> bool:
         return True
 
+    def allows(self, _code: str, _minimum: str | None = None) -> bool:
+        return True
+
 
 def _all(session, model):
     return session.scalars(select(model).order_by(model.id)).all()

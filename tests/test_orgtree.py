@@ -349,7 +349,8 @@ def test_closure_agrees_with_parent_links_after_random_edits(session, plan):
 
 # --- the same rules through the screens ------------------------------------------------
 
-RUSSIAN_ALERT = re.compile(r'alert-danger">.*?</button>\s*([^<]+)', re.S)
+# The flashed messages (a field's own error block under it has no close button).
+RUSSIAN_ALERT = re.compile(r'alert-danger">\s*<button[^>]*>.*?</button>\s*([^<]+)', re.S)
 
 
 def _alerts(response) -> list[str]:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from models.journal import JournalEntry
 from security.effective import resolve
 from security.policies import ConfirmationRequired, Policies, PolicyRefused
+from services.boundary import transaction
 from tests.support import make_role, make_user, unit
 
 
@@ -33,7 +34,8 @@ def _journal(session, pk):
 def test_forbid_refuses_naming_the_right_and_journals_the_refusal(session, rights_of):
     checks = Policies(rights=rights_of({"voucher.without_staff": "forbid"}))
     checks.policy("voucher.without_staff", True, "Талон без медперсонала")
-    with pytest.raises(PolicyRefused) as refused:
+    # The boundary rolls the save back and journals the refusal on its own.
+    with pytest.raises(PolicyRefused) as refused, transaction(session):
         checks.settle(session, "voucher", 101)
     assert "Сохранение талона без медперсонала" in str(refused.value)
     assert [e.after["decision"] for e in _journal(session, 101)] == ["refused"]
@@ -91,7 +93,7 @@ def test_a_refusal_leaves_the_callers_changes_unsaved(session, rights_of):
     department.name = "Изменено до отказа"
     checks = Policies(rights=rights)
     checks.policy("voucher.without_staff", True, "Талон без медперсонала")
-    with pytest.raises(PolicyRefused):
+    with pytest.raises(PolicyRefused), transaction(session):
         checks.settle(session, "org_unit", department.id)
     session.expire_all()
     assert unit(session, "MSK-TVR-THR").name != "Изменено до отказа"

@@ -238,9 +238,9 @@ def test_changing_an_emr_voucher_needs_the_edit_level(session, login):
     line = made.lines[0]
     viewer, _ = voucher_user(session, login, {**OTHERS, "voucher.emr_vouchers": "view"})
     refused = viewer.put(f"{VOUCHERS}{made.id}", json={"note": "правка", "version": 1})
-    assert (refused.status_code, message(refused)) == (400, EMR_EDIT_REFUSED)
+    assert (refused.status_code, message(refused)) == (403, EMR_EDIT_REFUSED)
     added = viewer.post(LINES, json={"voucher": made.id, "service": line.service_id})
-    assert (added.status_code, message(added)) == (400, EMR_EDIT_REFUSED)
+    assert (added.status_code, message(added)) == (403, EMR_EDIT_REFUSED)
     assert stored(session, Voucher, made.id).line_count == 1
     editor, _ = voucher_user(session, login, {**OTHERS, "voucher.emr_vouchers": "edit"})
     assert editor.put(f"{VOUCHERS}{made.id}",
@@ -257,7 +257,7 @@ def test_deleting_an_emr_voucher_needs_the_delete_level_and_frees_its_referral(s
     rights = {**OTHERS, "voucher.delete_services": "yes"}
     editor, _ = voucher_user(session, login, {**rights, "voucher.emr_vouchers": "edit"})
     refused = editor.delete(f"{VOUCHERS}{made.id}")
-    assert (refused.status_code, message(refused)) == (400, EMR_DELETE_REFUSED)
+    assert (refused.status_code, message(refused)) == (403, EMR_DELETE_REFUSED)
     assert stored(session, Voucher, made.id) is not None
     remover, _ = voucher_user(session, login, {**rights, "voucher.emr_vouchers": "delete"})
     assert remover.delete(f"{VOUCHERS}{made.id}").status_code == 200
@@ -289,7 +289,7 @@ def test_a_voucher_without_a_doctor_belongs_to_its_author(session, login):
     other, _ = voucher_user(session, login, {"voucher.emr_vouchers": "delete"})
     refused = other.put(f"{VOUCHERS}{made.id}", json={"note": "чужая правка", "version": 2})
     assert (refused.status_code, message(refused)) == (
-        400, "Талон без врача создан другим пользователем: менять и удалять его можно только "
+        403, "Талон без врача создан другим пользователем: менять и удалять его можно только "
              "с правом «Редактирование и удаление талонов других врачей»")
     assert stored(session, Voucher, made.id).note == "моя правка"
 

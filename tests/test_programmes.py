@@ -174,7 +174,7 @@ def test_without_the_cost_right_the_policy_cost_comes_from_the_terms(session, lo
                                                                     agreement):
     client = user_with(session, login, {**RIGHTS, "contract.programme_cost_manual": "no"})
     typed = client.post(API, json=_body(agreement, policy_cost="9999.00"))
-    assert typed.status_code == 400 and message(typed) == COST_REFUSED
+    assert typed.status_code == 403 and message(typed) == COST_REFUSED
     page = client.post("/programmeview/add", data=_form(agreement, policy_cost="9999"),
                        follow_redirects=True)
     assert COST_REFUSED in flashes(page, "danger")
@@ -192,7 +192,7 @@ def test_without_the_cost_right_an_existing_cost_stays(session, login, agreement
     session.commit()
     client = user_with(session, login, {**RIGHTS, "contract.programme_cost_manual": "no"})
     changed = client.put(f"{API}{plan.id}", json={"policy_cost": "12000.00"})
-    assert changed.status_code == 400 and message(changed) == COST_REFUSED
+    assert changed.status_code == 403 and message(changed) == COST_REFUSED
     assert _reloaded(session, Programme, plan.id).policy_cost == Decimal("11500.00")
     page = client.post(f"/programmeview/edit/{plan.id}", follow_redirects=True, data={
         "contract": str(agreement.id), "code": plan.code, "name": plan.name,

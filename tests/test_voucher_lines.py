@@ -232,7 +232,7 @@ def test_changing_a_lines_price_type_needs_change_price_type(session, login):
     dms = price_type(session, "DMS").id
     client, _ = voucher_user(session, login, {**OTHERS, "voucher.change_price_type": "no"})
     refused = client.put(f"{LINES}{target.id}", json={"price_type": dms})
-    assert refused.status_code == 400 and message(refused) == PRICE_TYPE_REFUSED
+    assert refused.status_code == 403 and message(refused) == PRICE_TYPE_REFUSED
     assert snapshot(session, owner.id) == before
     allowed, _ = voucher_user(session, login, {**OTHERS, "voucher.change_price_type": "yes"})
     changed = allowed.put(f"{LINES}{target.id}", json={"price_type": dms})
@@ -248,7 +248,7 @@ def test_a_new_lines_price_type_is_checked_and_kept(session, login):
     dms = price_type(session, "DMS").id
     client, _ = voucher_user(session, login, {**OTHERS, "voucher.change_price_type": "no"})
     refused = add(client, owner, item, price_type=dms)
-    assert refused.status_code == 400 and message(refused) == PRICE_TYPE_REFUSED
+    assert refused.status_code == 403 and message(refused) == PRICE_TYPE_REFUSED
     allowed, _ = voucher_user(session, login, {**OTHERS, "voucher.change_price_type": "yes"})
     assert add(allowed, owner, item, price_type=dms).status_code == 201
     assert [payer(row)[2:] for row in lines_of(session, owner)] == [
@@ -304,7 +304,7 @@ def test_choosing_the_payer_needs_post_by_attachment(session, login):
     before = snapshot(session, owner.id)
     client, _ = voucher_user(session, login, {**OTHERS, "voucher.post_by_attachment": "no"})
     refused = add(client, owner, covered, payer_kind="patient")
-    assert refused.status_code == 400 and message(refused) == PAYER_REFUSED
+    assert refused.status_code == 403 and message(refused) == PAYER_REFUSED
     assert snapshot(session, owner.id) == before
     # Naming the payer the system would choose is no choice.
     same = add(client, owner, covered, payer_kind="attachment", attachment=link.id)
@@ -341,7 +341,7 @@ def test_a_contract_the_patient_is_not_attached_to_needs_post_unattached_contrac
     client, _ = voucher_user(session, login, {**OTHERS, "voucher.post_by_attachment": "yes",
                                               "voucher.post_unattached_contract": "no"})
     refused = add(client, owner, item, **body)
-    assert refused.status_code == 400 and message(refused) == CONTRACT_REFUSED
+    assert refused.status_code == 403 and message(refused) == CONTRACT_REFUSED
     assert snapshot(session, owner.id) == before
     allowed, _ = voucher_user(session, login, {**OTHERS, "voucher.post_by_attachment": "yes",
                                                "voucher.post_unattached_contract": "yes"})
@@ -581,7 +581,7 @@ def test_deleting_services_needs_delete_services(session, login, served):
             (client.delete(f"{VOUCHERS}{served.owner.id}"),
              "Талон с услугами удаляет только пользователь с правом «Разрешить удаление "
              "оказанных услуг/товаров»")):
-        assert response.status_code == 400 and message(response) == said
+        assert response.status_code == 403 and message(response) == said
     assert snapshot(session, served.owner.id) == before
     allowed, _ = voucher_user(session, login, {**OTHERS, "voucher.delete_services": "yes"})
     assert allowed.delete(f"{LINES}{served.first.id}").status_code == 200

@@ -64,7 +64,7 @@ def test_the_doctor_of_a_prepaid_voucher_needs_prepaid_doctor(session, login):
     plain, _ = voucher_user(session, login, {"voucher.prepaid_doctor": "no"})
     refused = plain.post(VOUCHERS, json=body)
     assert (refused.status_code, message(refused)) == (
-        400, "Врача в предоплатном талоне указывает только пользователь с правом «Разрешить "
+        403, "Врача в предоплатном талоне указывает только пользователь с правом «Разрешить "
              "указывать врача в предоплатном талоне»")
     assert plain.post(VOUCHERS, json={**body, "doctor": None}).status_code == 201
     assert plain.post(VOUCHERS, json={**body, "kind": "regular"}).status_code == 201

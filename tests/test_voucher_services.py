@@ -50,7 +50,7 @@ def test_a_departments_voucher_takes_its_departments_services(session, login):
     client, _ = voucher_user(session, login, {**OTHERS,
                                               "voucher.all_department_services": "no"})
     refused = add(client, owner, foreign)
-    assert (refused.status_code, message(refused)) == (400, OTHER_DEPARTMENT)
+    assert (refused.status_code, message(refused)) == (403, OTHER_DEPARTMENT)
     assert snapshot(session, owner.id) == before
     assert add(client, owner, own).status_code == 201
     assert add(client, owner, shared).status_code == 201  # no department: fits every voucher
@@ -68,7 +68,7 @@ def test_changing_a_lines_service_to_another_departments_is_refused(session, log
     session.commit()
     client, _ = voucher_user(session, login, OTHERS)
     refused = client.put(f"{LINES}{row.id}", json={"service": foreign.id})
-    assert (refused.status_code, message(refused)) == (400, OTHER_DEPARTMENT)
+    assert (refused.status_code, message(refused)) == (403, OTHER_DEPARTMENT)
     assert stored(session, VoucherLine, row.id).service_id == own.id
 
 

@@ -28,6 +28,7 @@ from tests.voucher_rows import (
     employee,
     iso,
     line,
+    screen_confirmation,
     service,
     snapshot,
     stored,
@@ -119,7 +120,7 @@ def test_the_screen_saves_a_warned_voucher_once_confirm_is_ticked(session, login
             "doctor": str(rows.doctor.id), "patient": str(rows.person.id),
             "diagnosis": str(rows.diagnosis.id)}
     asked = client.post("/voucherview/add", data=form, follow_redirects=True)
-    assert flashes(asked, "danger") == [confirmation("Не указан медперсонал")]
+    assert flashes(asked, "danger") == [screen_confirmation("Не указан медперсонал")]
     assert made(session, rows) == 0
     saved = client.post("/voucherview/add", data={**form, "confirm": "y"},
                         follow_redirects=True)
@@ -194,7 +195,7 @@ def test_a_future_date_needs_the_right(session, login, rows):
     client, _ = voucher_user(session, login, {**OTHERS, "voucher.future_date": "no"})
     for response in (client.post(VOUCHERS, json=body(rows, day=tomorrow)),
                      client.put(f"{VOUCHERS}{existing.id}", json={"service_date": iso(tomorrow)})):
-        assert response.status_code == 400 and message(response) == FUTURE
+        assert response.status_code == 403 and message(response) == FUTURE
     assert snapshot(session, existing.id) == before and made(session, rows) == 1
     assert client.post(VOUCHERS, json=body(rows, day=ago(0))).status_code == 201
 
@@ -243,7 +244,7 @@ def test_a_second_put_from_the_same_version_is_refused(session, login, rows):
     assert first.get_json()["result"]["version"] == 2
     after_first = snapshot(session, item.id)
     second = second_user.put(f"{VOUCHERS}{item.id}", json={"version": 1, "note": "Второй"})
-    assert second.status_code == 400 and message(second) == STALE
+    assert second.status_code == 409 and message(second) == STALE
     assert snapshot(session, item.id) == after_first
     assert (stored(session, Voucher, item.id).note, stored(session, Voucher, item.id).version) \
         == ("Первый", 2)
@@ -283,7 +284,7 @@ def test_another_doctors_voucher_is_changed_only_with_the_right(session, login, 
     for response in (client.put(f"{VOUCHERS}{theirs.id}", json={"note": "Чужой"}),
                      client.put(f"{VOUCHERS}{theirs.id}", json={"doctor": me.id}),
                      client.delete(f"{VOUCHERS}{theirs.id}")):
-        assert response.status_code == 400 and message(response) == OTHER_DOCTOR
+        assert response.status_code == 403 and message(response) == OTHER_DOCTOR
     assert snapshot(session, theirs.id) == before
     # His own voucher (he is its main doctor) he changes and deletes without the right.
     assert client.put(f"{VOUCHERS}{own.id}", json={"note": "Свой"}).status_code == 200
@@ -393,7 +394,7 @@ def test_the_doctor_of_a_voucher_with_services_changes_only_with_the_right(sessi
     client, _ = voucher_user(session, login, {**OTHERS,
                                               "voucher.change_doctor_with_services": "no"})
     refused = client.put(f"{VOUCHERS}{served.id}", json={"doctor": rows.doctor.id})
-    assert refused.status_code == 400 and message(refused) == DOCTOR_WITH_SERVICES
+    assert refused.status_code == 403 and message(refused) == DOCTOR_WITH_SERVICES
     assert snapshot(session, served.id) == before
     # Without services the doctor changes freely; other fields of a served voucher too.
     assert client.put(f"{VOUCHERS}{empty.id}", json={"doctor": rows.doctor.id}).status_code \

@@ -34,9 +34,15 @@ BASE = {"voucher.other_vouchers": "delete", "voucher.others_access": "yes",
 
 
 def confirmation(*warnings: str) -> str:
-    """Return the refusal that asks the user to confirm the given warnings."""
+    """Return the API's refusal that asks the caller to confirm the given warnings."""
+    return f"{screen_confirmation(*warnings)} (в API — параметр confirm=1)"
+
+
+def screen_confirmation(*warnings: str) -> str:
+    """Return the screen's refusal that asks the user to tick «Подтверждаю» (no word
+    of the API there)."""
     return (f"Требуется подтверждение: {'; '.join(warnings)}. Чтобы сохранить, отметьте "
-            "«Подтверждаю» (в API — параметр confirm=1)")
+            "«Подтверждаю»")
 
 
 def text(response) -> str:

@@ -2,7 +2,11 @@
 
 A subclass is a declaration: model, columns, labels and `governing_right`.
 The base wires in the row scope (list, show, edit, delete, bulk actions,
-related-field choices, search) and turns domain errors into messages.
+related-field choices, search) and is the one place where a refusal meets a
+screen: a form comes back with what was typed and the message at its field
+(`_add`, `_edit`), a hand-written page through `screen_command`; an API's
+refusal goes on to `app.errors`, which answers 400/403/404/409 by its class.
+Views never commit nor catch UchetError themselves.
 """
 
 from __future__ import annotations
@@ -10,10 +14,17 @@ from __future__ import annotations
 from flask import abort, flash, g, request
 from flask_appbuilder import ModelRestApi, ModelView, expose
 from flask_appbuilder.actions import action as fab_action
+from flask_appbuilder.urltools import (
+    get_filter_args,
+    get_order_args,
+    get_page_args,
+    get_page_size_args,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields as ma_fields
 from marshmallow import validate as ma_validate
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import BadRequest
 
 from security.fields import (
@@ -31,7 +42,8 @@ from security.rowscope import (
     restore_unseen_links,
 )
 from security.scope import FilterInScope
-from services.errors import UchetError
+from services.boundary import refused, transaction
+from services.errors import ConfirmationRequired, UchetError
 from services.values import check_required_text, normalise_values
 from views import unit_fields
 from views.dates import russian_form
@@ -91,6 +103,21 @@ def _merge(scoped: dict[str, list], declared: dict[str, list] | None) -> dict[st
     return merged
 
 
+def screen_command(command, session=None, *, done, again, flash_refusal: bool = True):
+    """Run `command()` as one unit of work (`services.boundary.transaction`) for a
+    hand-written page. Returns `done(result)`; on a refusal flashes its message
+    (unless the page shows it itself) and returns `again(refusal)`: the page
+    again, with what was typed."""
+    try:
+        with transaction(session):
+            result = command()
+    except UchetError as exc:
+        if flash_refusal:
+            flash(str(exc), "danger")
+        return again(exc)
+    return done(result)
+
+
 class ScopedMixin:
     """Row scope and domain-error handling shared by screens and APIs."""
 
@@ -111,15 +138,11 @@ class ScopedMixin:
         return self.datamodel.session
 
     def _guard(self, fn, item) -> None:
-        """Run a save-time check; on refusal roll back so nothing half-done survives."""
-        try:
-            # No autoflush while checking: a query inside a rule would otherwise
-            # write the unchecked change and make it look unchanged to the next rule.
-            with self._session().no_autoflush:
-                fn(item)
-        except UchetError:
-            self._session().rollback()
-            raise
+        """Run a save-time check (what it raises is the caller's to answer)."""
+        # No autoflush while checking: a query inside a rule would otherwise
+        # write the unchecked change and make it look unchanged to the next rule.
+        with self._session().no_autoflush:
+            fn(item)
 
     def _guard_write(self, item) -> None:
         # Unknown linked ids first: every later rule may read those objects.
@@ -241,7 +264,81 @@ class UchetModelView(ScopedMixin, FieldScopeViewMixin, ModelView):
         self._guard(self._guard_write, item)
 
     def pre_delete(self, item) -> None:
-        self._guard(self.check_delete, item)
+        # FAB flashes the message and redirects; nothing half-done may survive.
+        try:
+            self._guard(self.check_delete, item)
+        except UchetError as exc:
+            refused(self._session(), exc)
+            raise
+
+    def _add(self):
+        """FAB's add, but a refused save shows the same form again, with what was typed
+        and the message at its field, where FAB would redirect to the page the form
+        came from (a card) and lose the typing. The save is one unit of work."""
+        if request.method != "POST":
+            return super()._add()
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        exclude_cols = self._filters.get_relation_cols()
+        form = self.add_form.refresh()
+        self._fill_form_exclude_cols(exclude_cols, form)
+        if form.validate():
+            self.process_form(form, True)
+            item = self.datamodel.obj()
+            if self._saved(form, lambda: (form.populate_obj(item), self.pre_add(item),
+                                          self.datamodel.add(item, commit=False))):
+                self.post_add(item)
+                flash(self.add_row_message, "success")
+                return None
+        return self._get_add_widget(form=form, exclude_cols=exclude_cols)
+
+    def _edit(self, pk):
+        """FAB's edit, with a refused save handled as in `_add`."""
+        if request.method != "POST":
+            return super()._edit(pk)
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        exclude_cols = self._filters.get_relation_cols()
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            abort(404)
+        pk = self.datamodel.get_pk_value(item)
+        form = self.edit_form.refresh(request.form)
+        self._fill_form_exclude_cols(exclude_cols, form)
+        form._id = pk  # FAB's trick to pass its unique validation
+        if form.validate():
+            self.process_form(form, False)
+            if self._saved(form, lambda: (form.populate_obj(item), self.pre_update(item),
+                                          self.datamodel.edit(item, commit=False))):
+                self.post_update(item)
+                flash(self.edit_row_message, "success")
+                return None
+            item = self.datamodel.get(pk, self._base_filters)  # as stored, for the tabs
+        widgets = self._get_edit_widget(form=form, exclude_cols=exclude_cols)
+        return self._get_related_views_widgets(
+            item, filters={}, orders=get_order_args(), pages=get_page_args(),
+            page_sizes=get_page_size_args(), widgets=widgets)
+
+    def _saved(self, form, save) -> bool:
+        """Run `save` as one unit of work. Returns True when it was committed; on a
+        refusal puts the message on the form (flashed, and at its field when the
+        form shows that field) and returns False."""
+        try:
+            with transaction(self._session()):
+                save()
+        except UchetError as exc:
+            flash(str(exc), "danger")
+            # FAB's template passes a field's errors through gettext, which formats
+            # them: a literal "%" (a tax rate's label) must be doubled.
+            shown = str(exc).replace("%", "%%")
+            field = getattr(form, exc.field, None) if exc.field else None
+            if field is not None and getattr(field.widget, "input_type", "") != "hidden":
+                field.errors = [*field.errors, shown]
+            if isinstance(exc, ConfirmationRequired) and "confirm" in form:
+                form.confirm.errors = [*form.confirm.errors, shown]
+            return False
+        except SQLAlchemyError:
+            flash(str(self.database_error_message), "danger")
+            return False
+        return True
 
     def _get_add_widget(self, form, exclude_cols=None, widgets=None):
         if request.method == "GET":
@@ -284,17 +381,23 @@ class UchetModelView(ScopedMixin, FieldScopeViewMixin, ModelView):
         """Bulk delete: each row passes the same checks as a single delete, all or nothing."""
         from flask import redirect
 
-        try:
-            g.deleted_together = frozenset(item.id for item in items)
+        g.deleted_together = frozenset(item.id for item in items)
+
+        def delete_all() -> int:
             for item in items:
                 self.check_delete(item)
-            self.datamodel.delete_all(items)
-            flash(_l("Удалено записей: %(n)s", n=len(items)), "success")
-        except UchetError as exc:
-            self._session().rollback()
-            flash(str(exc), "danger")
-        self.update_redirect()
-        return redirect(self.get_redirect())
+                self.datamodel.delete(item, commit=False)
+            return len(items)
+
+        def back(_outcome=None):
+            self.update_redirect()
+            return redirect(self.get_redirect())
+
+        def done(n: int):
+            flash(_l("Удалено записей: %(n)s", n=n), "success")
+            return back()
+
+        return screen_command(delete_all, self._session(), done=done, again=back)
 
 
 class UchetModelRestApi(ScopedMixin, FieldScopeApiMixin, ModelRestApi):
@@ -335,8 +438,19 @@ class UchetModelRestApi(ScopedMixin, FieldScopeApiMixin, ModelRestApi):
         try:
             self._guard(fn, item)
         except UchetError as exc:
-            # FAB answers BadRequest raised in pre_* hooks with a 400, anything else with a 500.
+            refused(self._session(), exc)
+            # FAB's `safe` answers a BadRequest raised in pre_* hooks through
+            # `response_400` (anything else is a 500): that hands the refusal on.
+            g.uchet_refusal = exc
             raise Refused(description=str(exc)) from None
+
+    def response_400(self, message=None):
+        """Let a refusal of the rules reach `app.errors`, which answers it with its
+        own status (400, 403, 404, 409); other bad requests stay FAB's 400."""
+        refusal = g.pop("uchet_refusal", None)
+        if refusal is not None:
+            raise refusal
+        return super().response_400(message=message)
 
     def pre_add(self, item) -> None:
         self._api_guard(self._guard_write, item)

@@ -22,6 +22,7 @@ from services.cabinet_stats import GROUPINGS, patient_visits, patients, statisti
 from services.contracts import money
 from services.dates import parse_date
 from services.errors import UchetError, ValidationError
+from views.base import screen_command
 from views.refbook import XLSX_MIME, _xlsx
 from views.registry import register
 
@@ -89,24 +90,26 @@ class CabinetStatisticsView(BaseView):
     @has_access
     def show(self):
         """The page: filters, chart and tables."""
-        try:
-            stats = statistics(self.appbuilder.session, current(), **_query())
-        except UchetError as exc:
-            return self._refused(exc)
-        return self.render_template(
-            "uchet/cabinet_statistics.html", stats=stats, error=None, offices=self._offices(),
-            args=request.args, groupings=GROUPINGS, bars=_bars(stats.by_period),
-            chart_height=CHART_HEIGHT, money=money)
+        return screen_command(
+            lambda: statistics(self.appbuilder.session, current(), **_query()),
+            done=lambda stats: self.render_template(
+                "uchet/cabinet_statistics.html", stats=stats, error=None,
+                offices=self._offices(), args=request.args, groupings=GROUPINGS,
+                bars=_bars(stats.by_period), chart_height=CHART_HEIGHT, money=money),
+            again=self._refused, flash_refusal=False)
 
     @expose("/export", methods=["GET"])
     @has_access
     @permission_name("show")
     def export(self):
         """The same figures as an XLSX workbook (without the cost column when hidden)."""
-        try:
-            stats = statistics(self.appbuilder.session, current(), **_query())
-        except UchetError as exc:
-            return Response(str(exc), status=400, mimetype="text/plain")
+        return screen_command(
+            lambda: statistics(self.appbuilder.session, current(), **_query()),
+            done=self._workbook, flash_refusal=False,
+            again=lambda exc: Response(str(exc), status=400, mimetype="text/plain"))
+
+    @staticmethod
+    def _workbook(stats):
         header = [str(_l("Подразделение / период")), str(_l("Визиты")),
                   str(_l("Пациенты")), str(_l("Тесты"))]
         if stats.with_cost:
@@ -122,14 +125,14 @@ class CabinetStatisticsView(BaseView):
     @permission_name("show")
     def data(self):
         """The same figures as JSON (the cost key is absent when hidden)."""
-        try:
-            stats = statistics(self.appbuilder.session, current(), **_query())
-        except UchetError as exc:
-            return jsonify(message=str(exc)), 400
-        return jsonify(start=stats.start.isoformat(), end=stats.end.isoformat(),
-                       grouping=stats.grouping, total=_json(stats.total, stats.with_cost),
-                       by_unit=[_json(r, stats.with_cost) for r in stats.by_unit],
-                       by_period=[_json(r, stats.with_cost) for r in stats.by_period])
+        return screen_command(
+            lambda: statistics(self.appbuilder.session, current(), **_query()),
+            flash_refusal=False, again=lambda exc: (jsonify(message=str(exc)), 400),
+            done=lambda stats: jsonify(
+                start=stats.start.isoformat(), end=stats.end.isoformat(),
+                grouping=stats.grouping, total=_json(stats.total, stats.with_cost),
+                by_unit=[_json(r, stats.with_cost) for r in stats.by_unit],
+                by_period=[_json(r, stats.with_cost) for r in stats.by_period]))
 
     @expose("/unit/<int:unit_id>", methods=["GET"])
     @has_access
@@ -141,16 +144,18 @@ class CabinetStatisticsView(BaseView):
             scoped(select(Unit).where(Unit.id == unit_id), rights))
         if office is None:
             abort(404)
-        try:
-            query = _query()
-            rows = patients(self.appbuilder.session, rights, query["start"], query["end"],
+        query = {}
+
+        def read():
+            query.update(_query())
+            return patients(self.appbuilder.session, rights, query["start"], query["end"],
                             office.id)
-        except UchetError as exc:
-            return self._refused(exc)
-        with_cost = rights.is_admin or rights.flag("cabinet.see_cost")
-        return self.render_template("uchet/cabinet_patients.html", office=office, rows=rows,
-                                    with_cost=with_cost, start=query["start"],
-                                    end=query["end"], money=money)
+
+        return screen_command(read, again=self._refused, flash_refusal=False,
+                              done=lambda rows: self.render_template(
+                                  "uchet/cabinet_patients.html", office=office, rows=rows,
+                                  with_cost=rights.allows("cabinet.see_cost"),
+                                  start=query["start"], end=query["end"], money=money))
 
     @expose("/patient/<int:patient_id>", methods=["GET"])
     @has_access
@@ -159,18 +164,22 @@ class CabinetStatisticsView(BaseView):
         """One patient's visits and tests sent by the user's offices; 404 when none of
         his visits in the period came from them."""
         rights = current()
-        try:
-            query = _query()
-            visits = patient_visits(self.appbuilder.session, rights, patient_id,
-                                    query["start"], query["end"])
-        except UchetError as exc:
-            return self._refused(exc)
-        if not visits:
-            abort(404)
-        return self.render_template(
-            "uchet/cabinet_patient.html", patient=visits[0].patient, visits=visits,
-            with_cost=rights.is_admin or rights.flag("cabinet.see_cost"), money=money,
-            start=query["start"], end=query["end"])
+        query = {}
+
+        def read():
+            query.update(_query())
+            return patient_visits(self.appbuilder.session, rights, patient_id,
+                                  query["start"], query["end"])
+
+        def done(visits):
+            if not visits:
+                abort(404)
+            return self.render_template(
+                "uchet/cabinet_patient.html", patient=visits[0].patient, visits=visits,
+                with_cost=rights.allows("cabinet.see_cost"), money=money,
+                start=query["start"], end=query["end"])
+
+        return screen_command(read, again=self._refused, flash_refusal=False, done=done)
 
 
 def _cells(row, with_cost: bool) -> list:

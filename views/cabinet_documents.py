@@ -15,7 +15,7 @@ from services import cabinet_documents as docs
 from services import cabinet_requests
 from services.cabinet_stats import COST_RIGHT
 from services.contracts import money
-from services.errors import UchetError
+from views.base import screen_command
 from views.registry import register
 
 
@@ -37,7 +37,7 @@ class DocumentsView(BaseView):
     def show(self):
         """The documents the user may download."""
         session, rights = self.appbuilder.session, current()
-        with_cost = rights.is_admin or rights.flag(COST_RIGHT)
+        with_cost = rights.allows(COST_RIGHT)
         return self.render_template(
             "uchet/cabinet_documents.html", contracts=docs.client_contracts(session, rights),
             acts=docs.acts(session, rights) if with_cost else None, money=money,
@@ -63,12 +63,12 @@ class DocumentsView(BaseView):
         if not (2000 <= year <= 2100 and 1 <= month <= 12):
             abort(404)
         session, rights = self.appbuilder.session, current()
-        try:
-            found = docs.act_for(session, rights, dt.date(year, month, 1))
-        except UchetError:
-            abort(404)
         offices = [office.name for office in cabinet_requests.offices(session, rights)]
-        return _pdf(docs.act_pdf(found, offices), f"act_{year}_{month:02d}.pdf")
+        return screen_command(
+            lambda: docs.act_for(session, rights, dt.date(year, month, 1)),
+            flash_refusal=False, again=lambda _exc: abort(404),
+            done=lambda found: _pdf(docs.act_pdf(found, offices),
+                                    f"act_{year}_{month:02d}.pdf"))
 
 
 register(DocumentsView, name="CabinetDocuments", label=_l("Документы"), category="cabinet",

@@ -4,14 +4,14 @@ online and get the filled form as a PDF to print. Forms: services.referral_forms
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, request
+from flask import Response, abort, request
 from flask_appbuilder import BaseView, expose, has_access, permission_name
 from flask_babel import lazy_gettext as _l
 
 from security.effective import current
 from services import cabinet_requests
-from services.errors import UchetError
 from services.referral_forms import FORMS, SEXES, check, render
+from views.base import screen_command
 from views.cabinet_requests import form_int
 from views.registry import register
 
@@ -61,15 +61,16 @@ class ReferralFormsView(BaseView):
         session = self.appbuilder.session
         offices = cabinet_requests.offices(session, current())
         if request.method == "POST":
-            try:
+            def filled():
                 office = cabinet_requests.office(session, current(), form_int("unit"))
-                filled = check(form, request.form, office.name)
-                return _pdf(render(form, filled), f"referral_{code}.pdf", inline=True)
-            except UchetError as exc:
-                flash(str(exc), "danger")
-                return self.render_template("uchet/cabinet_form_fill.html", form=form,
-                                            offices=offices, sexes=SEXES,
-                                            values=request.form), 400
+                return check(form, request.form, office.name)
+
+            return screen_command(
+                filled, done=lambda values: _pdf(render(form, values), f"referral_{code}.pdf",
+                                                 inline=True),
+                again=lambda _exc: (self.render_template(
+                    "uchet/cabinet_form_fill.html", form=form, offices=offices, sexes=SEXES,
+                    values=request.form), 400))
         return self.render_template("uchet/cabinet_form_fill.html", form=form,
                                     offices=offices, sexes=SEXES, values=None)
 

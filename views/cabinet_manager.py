@@ -18,7 +18,7 @@ from services import cabinet_manager as rules
 from services.cabinet_requests import is_lab
 from services.cabinet_stats import COST_RIGHT
 from services.contracts import money
-from services.errors import UchetError
+from views.base import screen_command
 from views.registry import register
 
 
@@ -65,7 +65,7 @@ class ManagerCabinetView(BaseView):
         session = self.appbuilder.session
         rights = current()
         me = session.get(AppUser, rights.user_id)
-        with_cost = rights.is_admin or rights.flag(COST_RIGHT)
+        with_cost = rights.allows(COST_RIGHT)
         overviews = [rules.client_overview(session, client, with_cost)
                      for client in rules.served_clients(session, rights)]
         owner = me.manager or me
@@ -73,7 +73,7 @@ class ManagerCabinetView(BaseView):
             "uchet/cabinet_clients.html", overviews=overviews, money=money,
             with_cost=with_cost,
             assistants=owner.assistants, manager=owner,
-            may_edit=current().is_admin or current().flag(rules.EDIT_RIGHT))
+            may_edit=current().allows(rules.EDIT_RIGHT))
 
     @expose("/user/<int:pk>", methods=["GET", "POST"])
     @has_access
@@ -81,32 +81,31 @@ class ManagerCabinetView(BaseView):
     def user(self, pk: int):
         """Correct a client user's position, phone, e-mail and whether he may sign in."""
         target = self._user(pk)
-        status = 200
-        if request.method == "POST":
-            session = self.appbuilder.session
-            form = request.form
-            try:
-                rules.edit_client_user(session, current(), target,
-                                       position=form.get("position", ""),
-                                       phone=form.get("phone", ""),
-                                       email=form.get("email", ""),
-                                       # An unticked box sends nothing: only the page's
-                                       # own form (which says so) closes the sign-in.
-                                       active=form.get("active") == "on"
-                                       if form.get("active_shown") else target.active)
-                session.commit()
-            except UchetError as exc:
-                session.rollback()
-                flash(str(exc), "danger")
-                status = 400
-                target = self._user(pk)
-            else:
-                flash(_("Данные пользователя «%(u)s» сохранены", u=target), "success")
-                return redirect(url_for("ManagerCabinetView.show"))
-        return self.render_template("uchet/cabinet_client_user.html", target=target,
-                                    form=request.form if status == 400 else None,
-                                    may_edit=current().is_admin
-                                    or current().flag(rules.EDIT_RIGHT)), status
+
+        def page(status: int):
+            return self.render_template("uchet/cabinet_client_user.html",
+                                        target=self._user(pk) if status == 400 else target,
+                                        form=request.form if status == 400 else None,
+                                        may_edit=current().allows(rules.EDIT_RIGHT)), status
+
+        if request.method != "POST":
+            return page(200)
+        form = request.form
+
+        def done(_result):
+            flash(_("Данные пользователя «%(u)s» сохранены", u=target), "success")
+            return redirect(url_for("ManagerCabinetView.show"))
+
+        return screen_command(
+            lambda: rules.edit_client_user(
+                self.appbuilder.session, current(), target,
+                position=form.get("position", ""), phone=form.get("phone", ""),
+                email=form.get("email", ""),
+                # An unticked box sends nothing: only the page's own form (which
+                # says so) closes the sign-in.
+                active=form.get("active") == "on" if form.get("active_shown")
+                else target.active),
+            self.appbuilder.session, done=done, again=lambda _exc: page(400))
 
 
 register(ManagerProfileView, name="CabinetManagerProfile", label=_l("Профиль менеджера"),

@@ -31,7 +31,7 @@ from services import cabinet_orders as rules
 from services.cabinet_stats import COST_RIGHT
 from services.contracts import money
 from services.dates import utc_now
-from services.errors import UchetError
+from views.base import screen_command
 from views.cabinet_requests import CabinetPage, form_int, moves_for
 from views.refbook import RefBook, register_refbook
 from views.registry import register
@@ -183,23 +183,26 @@ class AddonOrdersView(CabinetPage):
         extra.setdefault("error", None)
         return super()._page(status, visits=visits, states=ADDON_STATES,
                              moves=_addon_moves(), money=money,
-                             with_cost=rights.is_admin or rights.flag(COST_RIGHT), **extra)
+                             with_cost=rights.allows(COST_RIGHT), **extra)
 
     @expose("/", methods=["GET"])
     @has_access
     def show(self):
         """Recent visits to order on, the tests offered for the chosen one, the orders."""
-        chosen, offered, error = None, [], None
         raw = request.args.get("visit", "")
-        if raw:
-            try:
-                chosen = rules.addon_visit(self.appbuilder.session, current(),
-                                           int(raw) if raw.isdecimal() and len(raw) < 10
-                                           else None)
-                offered = rules.addon_services(self.appbuilder.session, chosen)
-            except UchetError as exc:
-                error = str(exc)
-        return self._page(400 if error else 200, chosen=chosen, offered=offered, error=error)
+        if not raw:
+            return self._page(200, chosen=None, offered=[], error=None)
+        session = self.appbuilder.session
+
+        def read():
+            chosen = rules.addon_visit(session, current(), int(raw) if raw.isdecimal()
+                                       and len(raw) < 10 else None)
+            return chosen, rules.addon_services(session, chosen)
+
+        return screen_command(
+            read, flash_refusal=False,
+            done=lambda found: self._page(200, chosen=found[0], offered=found[1], error=None),
+            again=lambda exc: self._page(400, chosen=None, offered=[], error=str(exc)))
 
     @expose("/", methods=["POST"])
     @has_access

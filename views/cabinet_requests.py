@@ -18,8 +18,9 @@ from models.cabinet import ADDRESSEES, CALL_KINDS, CALL_STATES, CourierCall, Que
 from security.effective import current
 from security.scope import scoped
 from services import cabinet_requests as rules
+from services.boundary import run_command
 from services.dates import parse_date
-from services.errors import UchetError
+from views.base import screen_command
 from views.registry import register
 
 #: The newest requests a page lists (older ones are the lab's archive).
@@ -84,16 +85,13 @@ class CabinetPage(BaseView):
     def _save(self, write, done: str):
         """Run `write` in one transaction; on a refusal show the form again with what
         was typed and the reason, the database unchanged."""
+        def saved(_result):
+            flash(done, "success")
+            return redirect(url_for(f"{type(self).__name__}.show"))
+
         session = self.appbuilder.session
-        try:
-            write(session, current())
-            session.commit()
-        except UchetError as exc:
-            session.rollback()
-            flash(str(exc), "danger")
-            return self._page(400)
-        flash(done, "success")
-        return redirect(url_for(f"{type(self).__name__}.show"))
+        return screen_command(lambda: write(session, current()), session, done=saved,
+                              again=lambda _exc: self._page(400))
 
 
 class CourierView(CabinetPage):
@@ -168,8 +166,7 @@ class QuestionsView(CabinetPage):
         session = self.appbuilder.session
         fresh = {row.id for row in self._rows() if row.created_by_id == current().user_id
                  and row.answered_on is not None and row.answer_seen_on is None}
-        rules.mark_answers_seen(session, current().user_id)
-        session.commit()
+        run_command(rules.mark_answers_seen, session, current().user_id, session=session)
         return self._page(addressees=ADDRESSEES, fresh=fresh)
 
     @expose("/", methods=["POST"])

@@ -10,7 +10,6 @@ branch's scope. Yes/no rights of the seed guard their parts: «Изменени�
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 
@@ -32,10 +31,11 @@ from services.contracts import (
     check_code_pattern,
     check_contract,
     check_guarantee,
+    check_insurance_terms,
     check_programme,
     check_programme_service,
+    check_scheme_step,
 )
-from services.errors import ValidationError
 from services.instalments import check_instalment_line, check_instalment_removal
 from views.base import deleted_together
 from views.formatters import choice_label
@@ -56,24 +56,6 @@ def _selects(**fields) -> dict:
 def _with_rights(rule):
     """Adapt a service rule taking the user's rights to RefBook's (session, item)."""
     return lambda session, item: rule(session, item, current())
-
-
-def _check_step(_session, step: PrepaymentSchemeStep) -> None:
-    if step.share is None or not 0 < step.share <= 100:
-        raise ValidationError(_("Доля этапа — больше нуля и не больше 100 процентов"),
-                              field="share")
-    if step.days_after_start is None or step.days_after_start < 0:
-        raise ValidationError(_("Число дней не может быть отрицательным"),
-                              field="days_after_start")
-
-
-def _check_terms(_session, terms: InsuranceTerms) -> None:
-    if terms.period_months is None or terms.period_months <= 0:
-        raise ValidationError(_("Страховой период должен быть не меньше месяца"),
-                              field="period_months")
-    if terms.policy_cost is not None and terms.policy_cost < 0:
-        raise ValidationError(_("Стоимость полиса не может быть отрицательной"),
-                              field="policy_cost")
 
 
 def _check_removal(session, line: InstalmentLine) -> None:
@@ -97,7 +79,7 @@ TEMPLATE_BOOKS = [
             edit_columns=("code", "name", "insurance", "period_months", "policy_cost",
                           "description", "active", *OWNER),
             icon="fa-shield", formatters={"insurance": choice_label(INSURANCE_KINDS)},
-            validate=_check_terms,
+            validate=check_insurance_terms,
             extra=_selects(insurance=(_l("Вид страхования"), INSURANCE_KINDS))),
     RefBook(PrepaymentSchemeTemplate, "contract.prepayment_scheme_templates",
             "PrepaymentSchemes", "contracts", ("code", "name", "active"), stem="PrepaymentScheme",
@@ -105,7 +87,7 @@ TEMPLATE_BOOKS = [
     RefBook(PrepaymentSchemeStep, "contract.prepayment_scheme_templates",
             "PrepaymentSchemeSteps", "contracts", ("scheme", "days_after_start", "share"),
             stem="PrepaymentSchemeStep",
-            order=("days_after_start", "asc"), icon="fa-list-ol", validate=_check_step),
+            order=("days_after_start", "asc"), icon="fa-list-ol", validate=check_scheme_step),
     RefBook(ProgrammeCodeTemplate, "contract.programme_code_templates", "ProgrammeCodeTemplates",
             "contracts", ("code", "name", "pattern", "active"),
             edit_columns=("code", "name", "pattern", "active", *OWNER), icon="fa-barcode",

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 
 from models.org import KIND_LABELS, Unit
-from services.errors import ValidationError
-from services.orgtree import validate_placement
+from services.orgtree import check_unit_delete, validate_placement
 from views.base import UchetModelRestApi, UchetModelView
 from views.datamodel import UchetInterface
 from views.registry import register
@@ -42,11 +40,7 @@ class _UnitRules:
         super().check_write(item)
 
     def check_delete(self, item: Unit) -> None:
-        if item.children:
-            raise ValidationError(
-                _("Нельзя удалить подразделение «%(name)s»: в него входят другие подразделения",
-                  name=item.name)
-            )
+        check_unit_delete(item)
         super().check_delete(item)
 
 

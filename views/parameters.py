@@ -5,6 +5,8 @@ date is moved only with «Изменение даты закрытого отч�
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access, permission_name
 from flask_babel import gettext as _
@@ -12,8 +14,6 @@ from flask_babel import lazy_gettext as _l
 
 from models.org import Unit
 from security.effective import current
-from services.dates import parse_date
-from services.errors import UchetError, ValidationError
 from services.params import (
     CLOSED_DATE_RIGHT,
     EDIT_RIGHT,
@@ -22,7 +22,9 @@ from services.params import (
     parameters_for,
     set_closed_through,
     set_prepaid_date,
+    typed_day,
 )
+from views.base import screen_command
 from views.registry import register
 
 THRESHOLDS = ("params.warn_balance", "params.warn_count_limit", "params.split_oms_dms",
@@ -74,19 +76,19 @@ class ParametersView(BaseView):
         network = self._network()
         raw = request.form.get("closed_through", "").strip()
         session = self.appbuilder.session
-        try:
-            day = parse_date(raw) if raw else None
-            if raw and day is None:
-                raise ValidationError(_("Дата «%(v)s» не распознана", v=raw))
+
+        def save() -> dt.date | None:
+            day = typed_day(raw)
             set_closed_through(session, network.id, day, current())
-            session.commit()
-        except UchetError as exc:
-            session.rollback()
-            flash(str(exc), "danger")
-            return self._page(network, raw, 400)
-        flash(_("Отчётный период закрыт по %(d)s", d=day.strftime("%d.%m.%Y"))
-              if day else _("Закрытый период снят"), "success")
-        return redirect(url_for("ParametersView.show"))
+            return day
+
+        def done(day):
+            flash(_("Отчётный период закрыт по %(d)s", d=day.strftime("%d.%m.%Y"))
+                  if day else _("Закрытый период снят"), "success")
+            return redirect(url_for("ParametersView.show"))
+
+        return screen_command(save, session, done=done,
+                              again=lambda _exc: self._page(network, raw, 400))
 
     @expose("/settings", methods=["POST"])
     @has_access
@@ -95,16 +97,15 @@ class ParametersView(BaseView):
         """Save the network's settings (the date of prepaid vouchers)."""
         network = self._network()
         session = self.appbuilder.session
-        try:
-            set_prepaid_date(session, network.id, request.form.get("prepaid_date", ""),
-                             current())
-            session.commit()
-        except UchetError as exc:
-            session.rollback()
-            flash(str(exc), "danger")
-            return self._page(network, status=400)
-        flash(_("Параметры сохранены"), "success")
-        return redirect(url_for("ParametersView.show"))
+
+        def done(_params):
+            flash(_("Параметры сохранены"), "success")
+            return redirect(url_for("ParametersView.show"))
+
+        return screen_command(
+            lambda: set_prepaid_date(session, network.id, request.form.get("prepaid_date", ""),
+                                     current()),
+            session, done=done, again=lambda _exc: self._page(network, status=400))
 
 
 register(ParametersView, name="Parameters", label=_l("Параметры"), category="documents",

@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 
 from security.effective import current
 from services import price_file, price_import
-from services.errors import UchetError
+from views.base import screen_command
 from views.registry import register
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -136,14 +136,15 @@ class PriceImportView(BaseView):
             return self._form(400)
         data = upload.read()
         filename = upload.filename[-255:]
-        try:
-            plan = price_import.preview(self._db(), filename, data, current(),
-                                        max_bytes=self._max_bytes(), close_open=_close_open())
-        except UchetError as exc:
-            flash(str(exc), "danger")
-            return self._form(400)
-        token = self._store().put(g.user.id, filename, data) if plan.ok and plan.new else None
-        return self._plan(plan, token)
+        def shown(plan):
+            token = (self._store().put(g.user.id, filename, data) if plan.ok and plan.new
+                     else None)
+            return self._plan(plan, token)
+
+        return screen_command(
+            lambda: price_import.preview(self._db(), filename, data, current(),
+                                         max_bytes=self._max_bytes(), close_open=_close_open()),
+            done=shown, again=lambda _exc: self._form(400))
 
     @expose("/load", methods=["POST"])
     @has_access
@@ -155,21 +156,25 @@ class PriceImportView(BaseView):
             flash(_("Файл не найден или устарел: загрузите его ещё раз"), "danger")
             return redirect(url_for(".index"))
         filename, data = stored
-        try:
-            summary = price_import.import_prices(self._db(), filename, data, current(),
-                                                 max_bytes=self._max_bytes(),
-                                                 close_open=_close_open())
-        except price_import.ImportRefused as exc:
+        def again(exc):
             self._store().drop(token)
-            flash(str(exc), "danger")
-            if exc.plan is not None:
+            if getattr(exc, "plan", None) is not None:
                 return self._plan(exc.plan, None)
             return redirect(url_for(".index"))
-        self._store().drop(token)
-        flash(_("Прейскурант «%(file)s» загружен: новых цен %(new)s, без изменений %(same)s, "
-                "закрыто прежних цен %(closed)s", file=summary.filename, new=summary.inserted,
-                same=summary.unchanged, closed=summary.closed), "success")
-        return redirect(url_for(".index"))
+
+        def done(summary):
+            self._store().drop(token)
+            flash(_("Прейскурант «%(file)s» загружен: новых цен %(new)s, без изменений "
+                    "%(same)s, закрыто прежних цен %(closed)s", file=summary.filename,
+                    new=summary.inserted, same=summary.unchanged, closed=summary.closed),
+                  "success")
+            return redirect(url_for(".index"))
+
+        return screen_command(
+            lambda: price_import.import_prices(self._db(), filename, data, current(),
+                                               max_bytes=self._max_bytes(),
+                                               close_open=_close_open()),
+            done=done, again=again)
 
 
 def _close_open() -> bool:

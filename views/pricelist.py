@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from wtforms import SelectField
 
 from models.pricelist import (
@@ -27,13 +25,16 @@ from models.pricelist import (
 )
 from security.branches import category_clause
 from security.effective import current
-from services.errors import ValidationError
 from services.prices import (
     PRICE_EDIT,
     PRICE_VIEW,
+    check_component,
     check_price,
     check_price_category,
     check_price_delete,
+    check_quantity,
+    check_service,
+    check_service_set,
 )
 from views.formatters import choice_label
 from views.refbook import RefBook, register_refbook
@@ -70,44 +71,6 @@ def _check_price_delete(session, item: Price) -> None:
     check_price_delete(session, current(), item)
 
 
-def _check_service(_session, item: Service) -> None:
-    if item.insurance not in INSURANCE_KINDS:
-        raise ValidationError(_("Неизвестный признак ОМС/ДМС"), field="insurance")
-
-
-def _check_component(session, item: ServiceComponent) -> None:
-    composite = item.composite or session.get(Service, item.composite_id)
-    component = item.component or session.get(Service, item.component_id)
-    if composite is None or component is None:
-        raise ValidationError(_("Укажите сложную услугу и входящую в неё услугу"))
-    if not composite.composite:
-        raise ValidationError(_("Услуга «%(name)s» не отмечена как сложная", name=composite.name))
-    if composite.id == component.id:
-        raise ValidationError(_("Услуга не может входить в саму себя"))
-    if item.quantity is None or item.quantity <= 0:
-        raise ValidationError(_("Количество должно быть больше нуля"), field="quantity")
-    # A composite may not contain, at any depth, a service that contains it.
-    seen, frontier = set(), {component.id}
-    while frontier:
-        if composite.id in frontier:
-            raise ValidationError(_("Состав образует цикл: услуга входит сама в себя"))
-        seen |= frontier
-        frontier = set(session.scalars(
-            select(ServiceComponent.component_id)
-            .where(ServiceComponent.composite_id.in_(frontier))
-        )) - seen
-
-
-def _check_set(_session, item: ServiceSet) -> None:
-    if item.price is not None and item.price <= 0:
-        raise ValidationError(_("Цена набора должна быть больше нуля"), field="price")
-
-
-def _check_quantity(_session, item) -> None:
-    if item.quantity is None or item.quantity <= 0:
-        raise ValidationError(_("Количество должно быть больше нуля"), field="quantity")
-
-
 def _institution(external: bool):
     def _check(_session, item: MedicalInstitution) -> None:
         # The screen decides the kind; a crafted form cannot move a row across.
@@ -125,18 +88,18 @@ PRICE_BOOKS = [
     RefBook(Service, "price.services", "Services", "pricelist",
             ("code", "name", "group", "department", "insurance", "composite", "active"),
             icon="fa-stethoscope", formatters={"insurance": choice_label(INSURANCE_KINDS)},
-            validate=_check_service,
+            validate=check_service,
             extra={"add_form_extra_fields": {"insurance": INSURANCE_FIELD},
                    "edit_form_extra_fields": {"insurance": INSURANCE_FIELD}}),
     RefBook(ServiceComponent, "price.services", "ServiceComponents", "pricelist",
             ("composite", "component", "quantity"), order=("id", "asc"),
-            label=_l("Состав сложных услуг"), icon="fa-sitemap", validate=_check_component),
+            label=_l("Состав сложных услуг"), icon="fa-sitemap", validate=check_component),
     RefBook(ServiceSet, "price.service_sets", "ServiceSets", "pricelist",
             ("code", "name", "price", "active"), icon="fa-cubes",
-            field_rights={"price": f"{PRICE_VIEW}>=own"}, validate=_check_set),
+            field_rights={"price": f"{PRICE_VIEW}>=own"}, validate=check_service_set),
     RefBook(ServiceSetItem, "price.service_sets", "ServiceSetItems", "pricelist",
             ("service_set", "service", "quantity"), order=("id", "asc"),
-            label=_l("Состав наборов услуг"), icon="fa-list", validate=_check_quantity),
+            label=_l("Состав наборов услуг"), icon="fa-list", validate=check_quantity),
     RefBook(MedicalInstitution, "price.internal_institutions", "InternalInstitutions",
             "pricelist", ("code", "name", "inn", "address", "active"),
             label=_l("Внутренние мед. учреждения"), icon="fa-hospital-o",

@@ -15,47 +15,25 @@ from flask_appbuilder import expose, has_access, permission_name
 from flask_appbuilder.actions import action as fab_action
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import inspect as sa_inspect
 
-from models.base import fk_value, stored_value
 from models.patients import Patient
 from models.referrals import Referral
 from models.staff import Diagnosis
 from security.effective import current
-from services.errors import UchetError, ValidationError
-from services.prepaid import form_vouchers
+from services.errors import ConfirmationRequired
+from services.prepaid import check_referral_delete, check_referral_save, form_vouchers
+from views.base import screen_command
 from views.lookup import LookupMixin, RemoteSelectField
 from views.patients import PATIENT_LOOKUP
 from views.refbook import RefBook, RefBookView, build, register_refbook
 from views.voucher_common import DIAGNOSIS_LOOKUP, RIGHT, confirmed
 
 #: Changing these on a referral already formed would part it from its voucher.
-FORMED_FIELDS = ("patient_id", "branch_id", "service_id", "quantity", "appointment_date")
 
 
 def check_referral(session, referral: Referral) -> None:
-    """Save rule: a referral already formed into a voucher keeps what the voucher took.
-
-    Raises ValidationError.
-    """
-    if not sa_inspect(referral).persistent:
-        referral.created_by_id = current().user_id
-        return
-    if stored_value(referral, "voucher_id") is not None and any(
-            stored_value(referral, key) != fk_value(referral, key) for key in FORMED_FIELDS):
-        raise ValidationError(_("Направление уже оформлено талоном %(v)s: пациент, филиал, "
-                                "услуга, количество и дата записи не меняются",
-                                v=referral.voucher))
-
-
-def check_referral_removal(session, referral: Referral) -> None:
-    """Delete rule: a referral formed into a voucher stays while the voucher does.
-
-    Raises ValidationError.
-    """
-    if fk_value(referral, "voucher_id") is not None:
-        raise ValidationError(_("Направление оформлено талоном %(v)s: сначала удалите талон",
-                                v=referral.voucher))
+    """Save rule of a referral (see services.prepaid.check_referral_save)."""
+    check_referral_save(session, referral, current())
 
 
 class ReferralScreen(LookupMixin, RefBookView):
@@ -82,20 +60,25 @@ class ReferralScreen(LookupMixin, RefBookView):
     def _form(self, items, confirm: bool):
         session = self._session()
         rights = current()
-        try:
-            formed = form_vouchers(session, items, rights, rights.user_id, confirmed=confirm)
-            if formed.warnings and not confirm:
-                session.rollback()
+        listing = redirect(url_for(f"{type(self).__name__}.list"))
+
+        def done(formed):
+            flash(_("Сформировано предоплатных талонов: %(n)s (%(v)s)",
+                    n=len(formed.vouchers), v=", ".join(str(v) for v in formed.vouchers)),
+                  "success")
+            return listing
+
+        def again(exc):
+            # Nothing is kept until the warnings are confirmed on the next page.
+            if isinstance(exc, ConfirmationRequired):
                 return self.render_template("uchet/referral_confirm.html", items=items,
-                                            warnings=formed.warnings)
-            session.commit()
-        except UchetError as exc:
-            session.rollback()
+                                            warnings=exc.warnings)
             flash(str(exc), "danger")
-            return redirect(url_for(f"{type(self).__name__}.list"))
-        flash(_("Сформировано предоплатных талонов: %(n)s (%(v)s)", n=len(formed.vouchers),
-                v=", ".join(str(v) for v in formed.vouchers)), "success")
-        return redirect(url_for(f"{type(self).__name__}.list"))
+            return listing
+
+        return screen_command(
+            lambda: form_vouchers(session, items, rights, rights.user_id, confirmed=confirm),
+            session, done=done, again=again, flash_refusal=False)
 
 
 PATIENT_FIELD = RemoteSelectField(_l("Пациент"), model=Patient, view_name="ReferralView")
@@ -113,7 +96,7 @@ REFERRAL_BOOK = RefBook(
     # Whether it was formed, not into which voucher (another user's may be hidden).
     view_columns=("formed",), labels={"formed": _l("Талон")},
     order=("issued_on", "desc"), icon="fa-share-square-o", count_cap=10_000,
-    validate=check_referral, delete_rule=check_referral_removal, view_base=ReferralScreen,
+    validate=check_referral, delete_rule=check_referral_delete, view_base=ReferralScreen,
     # Reading the referrals is enough to reach the button; the EMR rights decide.
     permission_levels={"form_vouchers": "view"},
     extra={"add_form_extra_fields": FIELDS, "edit_form_extra_fields": dict(FIELDS)})

@@ -42,7 +42,11 @@ def menu_position(entry: Entry) -> int:
 
 def install(appbuilder) -> None:
     """Add every registered view and API to `appbuilder`, category by category in
-    `CATEGORIES` order, and in registry order within a category."""
+    `CATEGORIES` order, and in registry order within a category, and hand the
+    security layer each view's menu name and category (`appbuilder.uchet_menus`,
+    read by `security.sync`, which does not import the views)."""
+    appbuilder.uchet_menus = {entry.view.__name__: (entry.name, entry.category)
+                              for entry in REGISTRY if entry.name}
     for entry in sorted(REGISTRY, key=menu_position):
         if entry.name:
             cat = CATEGORIES[entry.category] if entry.category else None
@@ -61,19 +65,3 @@ def install(appbuilder) -> None:
             appbuilder.sm.user_view = instance
         for api in entry.apis:
             appbuilder.add_api(api)
-
-
-def menu_name_of(view_class_name: str) -> str | None:
-    """Return the menu name a view class is registered under, if it has one."""
-    for entry in REGISTRY:
-        if entry.view.__name__ == view_class_name:
-            return entry.name
-    return None
-
-
-def category_of(menu_name: str) -> str | None:
-    """Return the category key of a menu name."""
-    for entry in REGISTRY:
-        if entry.name == menu_name:
-            return entry.category
-    return None

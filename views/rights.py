@@ -18,7 +18,7 @@ from security.catalogue import load_catalogue
 from security.explain import explain
 from security.presets import load_presets
 from services import rights as rights_service
-from services.errors import UchetError
+from views.base import screen_command
 from views.registry import register
 
 SIDE_LABELS = {"back_office": _l("Бэк-офис"), "cabinet": _l("Личный кабинет")}
@@ -39,9 +39,13 @@ class RightsView(BaseView):
             select(Role).where(Role.name != "Public").order_by(Role.name)
         ))
 
-    def _fail(self, exc: UchetError):
-        self._db().rollback()
-        flash(str(exc), "danger")
+    def _run(self, command, success, back):
+        """Run a role command (one transaction); flash `success(result)` or the
+        refusal, then go `back`."""
+        def done(result):
+            flash(success(result), "success")
+            return back
+        return screen_command(command, self._db(), done=done, again=lambda _exc: back)
 
     @expose("/")
     @has_access
@@ -74,12 +78,9 @@ class RightsView(BaseView):
             stored.setdefault(role_id, {})[code] = value
         if request.method == "POST":
             changes = self._changed_cells(roles, stored, catalogue.section_rights(section))
-            try:
-                n = rights_service.save_matrix(self._db(), changes)
-                flash(_("Сохранено изменений: %(n)s", n=n), "success")
-            except UchetError as exc:
-                self._fail(exc)
-            return redirect(url_for(".matrix", section=section))
+            return self._run(lambda: rights_service.save_matrix(self._db(), changes),
+                             lambda n: _("Сохранено изменений: %(n)s", n=n),
+                             redirect(url_for(".matrix", section=section)))
         return self.render_template(
             "uchet/rights_matrix.html",
             catalogue=catalogue, section=section, rights=catalogue.section_rights(section),
@@ -102,48 +103,36 @@ class RightsView(BaseView):
     @has_access
     def create(self):
         """Create a role, optionally from a preset."""
-        try:
-            role = rights_service.create_role(
-                self._db(), request.form.get("name", ""),
-                request.form.get("side", "back_office"), request.form.get("preset") or None,
-            )
-            flash(_("Роль «%(name)s» создана", name=role.name), "success")
-        except UchetError as exc:
-            self._fail(exc)
-        return redirect(url_for(".roles"))
+        return self._run(lambda: rights_service.create_role(
+            self._db(), request.form.get("name", ""), request.form.get("side", "back_office"),
+            request.form.get("preset") or None),
+            lambda role: _("Роль «%(name)s» создана", name=role.name),
+            redirect(url_for(".roles")))
 
     @expose("/role/<int:role_id>/copy", methods=["POST"])
     @has_access
     def copy(self, role_id: int):
         """Copy a role with all its rights under a new name."""
-        try:
-            role = rights_service.copy_role(self._db(), role_id, request.form.get("name", ""))
-            flash(_("Создана копия: «%(name)s»", name=role.name), "success")
-        except UchetError as exc:
-            self._fail(exc)
-        return redirect(url_for(".roles"))
+        return self._run(lambda: rights_service.copy_role(self._db(), role_id,
+                                                          request.form.get("name", "")),
+                         lambda role: _("Создана копия: «%(name)s»", name=role.name),
+                         redirect(url_for(".roles")))
 
     @expose("/role/<int:role_id>/reset", methods=["POST"])
     @has_access
     def reset(self, role_id: int):
         """Reset every right of a role to a preset's value."""
-        try:
-            n = rights_service.reset_role(self._db(), role_id, request.form.get("preset", ""))
-            flash(_("Права роли приведены к шаблону, изменений: %(n)s", n=n), "success")
-        except UchetError as exc:
-            self._fail(exc)
-        return redirect(url_for(".roles"))
+        return self._run(lambda: rights_service.reset_role(self._db(), role_id,
+                                                           request.form.get("preset", "")),
+                         lambda n: _("Права роли приведены к шаблону, изменений: %(n)s", n=n),
+                         redirect(url_for(".roles")))
 
     @expose("/role/<int:role_id>/delete", methods=["POST"])
     @has_access
     def delete(self, role_id: int):
         """Delete a role that no user holds."""
-        try:
-            rights_service.delete_role(self._db(), role_id)
-            flash(_("Роль удалена"), "success")
-        except UchetError as exc:
-            self._fail(exc)
-        return redirect(url_for(".roles"))
+        return self._run(lambda: rights_service.delete_role(self._db(), role_id),
+                         lambda _none: _("Роль удалена"), redirect(url_for(".roles")))
 
     @expose("/role/<int:role_id>/history")
     @has_access

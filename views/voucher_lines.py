@@ -4,8 +4,6 @@ set, the department's services offered, and «Разделить оплату».
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access, permission_name
 from flask_appbuilder.actions import action as fab_action
@@ -15,7 +13,6 @@ from sqlalchemy import and_, select
 from wtforms import SelectField
 
 from app.extensions import db
-from models.base import fk_value
 from models.patients import Attachment, Patient
 from models.pricelist import Service
 from models.vouchers import (
@@ -27,14 +24,9 @@ from models.vouchers import (
 from security.effective import current
 from security.scope import scoped
 from services.contracts import money
-from services.errors import NeedsConfirmation, UchetError, ValidationError
-from services.voucher_lines import SETTLED, check_line, offered_services
-from services.voucher_rules import (
-    check_dates,
-    check_emr_access,
-    check_ownership,
-)
+from services.voucher_lines import check_line_delete, check_line_save, offered_services
 from services.voucher_split import split_to_patient
+from views.base import screen_command
 from views.dates import NOTHING_CHOSEN
 from views.formatters import choice_label
 from views.lookup import Lookup, LookupMixin, RemoteSelectField
@@ -54,29 +46,14 @@ LINE_LEVELS = {"can_add": "edit", "can_post": "edit", "can_delete": "edit",
 
 
 def check_voucher_line(session, line: VoucherLine) -> None:
-    """Save rule of a line: price, payer, limits and rights; warnings need confirming."""
+    """Save rule of a line (see services.voucher_lines.check_line_save)."""
     rights = current()
-    voucher_id = fk_value(line, "voucher_id")
-    if voucher_id is not None and session.scalar(
-            scoped(select(Voucher.id).where(Voucher.id == voucher_id), rights)) is None:
-        raise ValidationError(_("Талон не найден"), field="voucher")
-    warnings = check_line(session, line, rights, rights.user_id, confirmed=confirmed())
-    if warnings and not confirmed():
-        raise NeedsConfirmation(warnings)
+    check_line_save(session, line, rights, confirmed=confirmed())
 
 
 def check_line_removal(session, line: VoucherLine) -> None:
-    """Delete rule of a line: the right to delete services, never a paid or invoiced one."""
-    rights = current()
-    if line.state in SETTLED:
-        raise ValidationError(_("Оплаченная или выставленная в счёт услуга не удаляется: "
-                                "она отменяется"))
-    if not rights.flag("voucher.delete_services"):
-        raise ValidationError(_("Услуги удаляет только пользователь с правом «Разрешить "
-                                "удаление оказанных услуг/товаров»"))
-    check_emr_access(line.voucher, rights, "edit")
-    check_dates(session, line.voucher, rights, dt.date.today(), dt.datetime.now())
-    check_ownership(session, line.voucher, rights, rights.user_id)
+    """Delete rule of a line (see services.voucher_lines.check_line_delete)."""
+    check_line_delete(session, line, current())
 
 
 def _attachment_where(words: list[str], dates) -> list:
@@ -111,19 +88,17 @@ class VoucherLineScreen(LookupMixin, RefBookView):
         """Move the chosen number of units to the patient (both lines or neither)."""
         session = self._session()
         item = self._scoped_items([pk])[0]
-        try:
-            quantity = request.form.get("quantity", type=int)
-            if quantity is None:
-                raise ValidationError(_("Укажите количество целым числом"), field="quantity")
-            part = split_to_patient(session, item, quantity, current(), current().user_id)
-            session.commit()
-        except UchetError as exc:
-            session.rollback()
-            flash(str(exc), "danger")
-            return self._split_page(self._scoped_items([pk])[0], 400)
-        flash(_("Оплата разделена: %(n)s ед. за счёт пациента на сумму %(s)s",
-                n=part.quantity, s=money(part.amount)), "success")
-        return redirect(url_for("VoucherView.show", pk=item.voucher_id))
+
+        def done(part):
+            flash(_("Оплата разделена: %(n)s ед. за счёт пациента на сумму %(s)s",
+                    n=part.quantity, s=money(part.amount)), "success")
+            return redirect(url_for("VoucherView.show", pk=item.voucher_id))
+
+        return screen_command(
+            lambda: split_to_patient(session, item, request.form.get("quantity", type=int),
+                                     current(), current().user_id),
+            session, done=done, again=lambda _exc: self._split_page(
+                self._scoped_items([pk])[0], 400))
 
     def _get_add_widget(self, form, exclude_cols=None, widgets=None):
         _offered_services(form)

@@ -14,12 +14,11 @@ from flask_appbuilder import expose, has_access, permission_name
 from flask_appbuilder.actions import action as fab_action
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.widgets import HiddenInput
 
-from models.base import fk_value, stored_value
+from models.base import fk_value
 from models.patients import Patient
 from models.staff import Diagnosis, Employee
 from models.vouchers import (
@@ -30,13 +29,13 @@ from models.vouchers import (
 )
 from security.effective import current
 from security.scope import scoped
-from services.errors import NeedsConfirmation, UchetError, ValidationError
 from services.voucher_bulk import change_doctor, recalculate
 from services.voucher_rules import (
     branch_from_attachment,
-    check_header,
     check_voucher_delete,
+    check_voucher_save,
 )
+from views.base import screen_command
 from views.formatters import choice_label
 from views.lookup import LookupMixin, RemoteSelectField
 from views.patients import PATIENT_CLASSES, PATIENT_LOOKUP, FilterPatient
@@ -52,24 +51,8 @@ from views.voucher_lines import LINE_BOOK, LINES
 
 
 def check_voucher(session, voucher: Voucher) -> None:
-    """Save rule of a voucher: a stale copy is refused, then the header rules.
-
-    Raises ValidationError, or NeedsConfirmation with the warnings to confirm.
-    """
-    rights = current()
-    state = sa_inspect(voucher)
-    if state.persistent:
-        stored = stored_value(voucher, "version")
-        if voucher.version != stored:
-            raise ValidationError(_("Талон уже изменил другой пользователь: откройте его "
-                                    "заново, ваши изменения не сохранены"), field="version")
-        voucher.version = stored + 1
-    else:
-        voucher.created_by_id = rights.user_id
-        voucher.version = 1
-    warnings = check_header(session, voucher, rights, rights.user_id)
-    if warnings and not confirmed():
-        raise NeedsConfirmation(warnings)
+    """Save rule of a voucher (see services.voucher_rules.check_voucher_save)."""
+    check_voucher_save(session, voucher, current(), confirmed=confirmed())
 
 
 def check_voucher_removal(session, voucher: Voucher) -> None:
@@ -124,20 +107,19 @@ class VoucherScreen(AutoBranch, LookupMixin, RefBookView):
                 single=False)
     def recalculate(self, items):
         """Re-price the chosen vouchers in one transaction and say what changed."""
-        session = self._session()
-        try:
-            done = recalculate(session, items, current(), current().user_id)
-            session.commit()
-        except UchetError as exc:
-            session.rollback()
-            flash(str(exc), "danger")
-            return redirect(url_for(f"{type(self).__name__}.list"))
-        flash(_("Пересчитано: изменено строк %(c)s, без изменений %(u)s; оплаченные, "
-                "выставленные в счёт и отменённые не пересчитываются: %(k)s",
-                c=done.changed, u=done.unchanged, k=done.kept), "success")
-        for reason in done.skipped:
-            flash(reason, "warning")
-        return redirect(url_for(f"{type(self).__name__}.list"))
+        back = redirect(url_for(f"{type(self).__name__}.list"))
+
+        def done(result):
+            flash(_("Пересчитано: изменено строк %(c)s, без изменений %(u)s; оплаченные, "
+                    "выставленные в счёт и отменённые не пересчитываются: %(k)s",
+                    c=result.changed, u=result.unchanged, k=result.kept), "success")
+            for reason in result.skipped:
+                flash(reason, "warning")
+            return back
+
+        return screen_command(lambda: recalculate(self._session(), items, current(),
+                                                  current().user_id),
+                              self._session(), done=done, again=lambda _exc: back)
 
     @fab_action("change_doctor", _l("Изменить врача"), "", "fa-user-md", single=False)
     def change_doctor_action(self, items):
@@ -160,17 +142,15 @@ class VoucherScreen(AutoBranch, LookupMixin, RefBookView):
         items = self._scoped_items(request.form.getlist("rowid"))
         doctor = session.scalar(scoped(select(Employee).where(
             Employee.id == request.form.get("doctor", type=int)), current()))
-        try:
-            if doctor is None:
-                raise ValidationError(_("Выберите врача из списка"))
-            changed = change_doctor(session, items, doctor, current(), current().user_id)
-            session.commit()
-        except UchetError as exc:
-            session.rollback()
-            flash(str(exc), "danger")
-            return self._doctor_page(self._scoped_items(request.form.getlist("rowid")), 400)
-        flash(_("Врач «%(d)s» указан в талонах: %(n)s", d=doctor, n=changed), "success")
-        return redirect(url_for(f"{type(self).__name__}.list"))
+
+        def done(changed):
+            flash(_("Врач «%(d)s» указан в талонах: %(n)s", d=doctor, n=changed), "success")
+            return redirect(url_for(f"{type(self).__name__}.list"))
+
+        return screen_command(
+            lambda: change_doctor(session, items, doctor, current(), current().user_id),
+            session, done=done, again=lambda _exc: self._doctor_page(
+                self._scoped_items(request.form.getlist("rowid")), 400))
 
 
 # No label: the row stays empty; the value travels with the form (concurrent edits).
