@@ -175,9 +175,14 @@ def test_a_voucher_out_of_sight_answers_404(session, login):
     item = service(session)
     session.commit()
     client, _ = voucher_user(session, login, {"voucher.others_access": "no"})
+    changed = client.put(f"{VOUCHERS}{theirs.id}", json={"note": "правка", "version": 1})
+    assert changed.status_code == 404
+    assert stored(session, type(theirs), theirs.id).note is None
+    # A line pointing at it is refused like any link outside the user's scope.
     refused = client.post("/api/v1/voucherlines/", json={"voucher": theirs.id,
                                                           "service": item.id, "quantity": 1})
-    assert (refused.status_code, message(refused)) == (404, "Талон не найден")
+    assert (refused.status_code, message(refused)) == (
+        400, "Запись выходит за пределы вашей области данных")
     assert count(session, VoucherLine, VoucherLine.voucher_id == theirs.id) == 0
 
 

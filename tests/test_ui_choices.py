@@ -81,8 +81,9 @@ def test_the_line_form_offers_only_what_saving_accepts_with_nothing_preselected(
     # What is offered saves; what is not is refused by the same rules.
     assert client.post(LINES, json={"voucher": owner.id, "service": own.id,
                                     "quantity": 1}).status_code == 201
+    # Another department's service needs «Показывать услуги всех отделений»: 403.
     assert client.post(LINES, json={"voucher": owner.id, "service": lab.id,
-                                    "quantity": 1}).status_code == 400
+                                    "quantity": 1}).status_code == 403
 
     wide, _ = voucher_user(session, login, {"voucher.all_department_services": "yes",
                                             "voucher.control_branches": "yes", **OTHERS})
