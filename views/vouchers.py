@@ -108,6 +108,11 @@ class VoucherScreen(AutoBranch, LookupMixin, RefBookView):
                 Patient.id == wanted, row_clause(Patient, current().scope)))
         return super()._get_add_widget(form, exclude_cols=exclude_cols, widgets=widgets)
 
+    def _get_edit_widget(self, form, exclude_cols=None, widgets=None):
+        """Return the edit widgets; `version` travels in the form's hidden tag only."""
+        return super()._get_edit_widget(form, exclude_cols=[*(exclude_cols or []), "version"],
+                                        widgets=widgets)
+
     @fab_action("recalculate", _l("Пересчитать талоны"),
                 _l("Пересчитать цены и плательщиков выбранных талонов?"), "fa-refresh",
                 single=False)
@@ -164,7 +169,9 @@ class VoucherScreen(AutoBranch, LookupMixin, RefBookView):
         return redirect(url_for(f"{type(self).__name__}.list"))
 
 
-# No label: the row stays empty; the value travels with the form (concurrent edits).
+# The edit form's stale-copy check: a hidden field, rendered once by the form's
+# hidden_tag (not as a table row too). A new voucher has no version to send: the add
+# form leaves it out, or its empty value would fail as «Неверное целое число».
 VERSION = IntegerField("", widget=HiddenInput())
 
 
@@ -176,13 +183,14 @@ KIND_FIELD = SelectField(_l("Вид талона"), choices=list(VOUCHER_KINDS.i
                          default="regular")
 
 VOUCHER_FIELDS = {"patient": PATIENT_FIELD, "diagnosis": DIAGNOSIS_FIELD, "kind": KIND_FIELD,
-                  "version": VERSION, "confirm": CONFIRM}
+                  "confirm": CONFIRM}
+EDIT_COLUMNS = ("service_date", "kind", "branch", "department", "doctor", "nurse",
+                "patient", "diagnosis", "referring_unit", "contract", "note", "version")
 
 VOUCHER_BOOK = RefBook(
     Voucher, RIGHT, "Vouchers", "documents",
     ("service_date", "branch", "patient", "doctor", "kind", "source", "total", "line_count"),
-    edit_columns=("service_date", "kind", "branch", "department", "doctor", "nurse",
-                  "patient", "diagnosis", "referring_unit", "contract", "note", "version"),
+    edit_columns=EDIT_COLUMNS,
     search_columns=("service_date", "branch", "department", "doctor", "kind", "source",
                     "total"),
     order=("service_date", "desc"), icon="fa-ticket", count_cap=COUNT_CAP,
@@ -194,8 +202,9 @@ VOUCHER_BOOK = RefBook(
     # The yes/no rights of the seed decide, in the service; «изменение» opens the actions.
     permission_levels={"recalculate": "edit", "change_doctor": "edit"},
     extra={"related_views": [LINES[0]],
+           "add_columns": [*(c for c in EDIT_COLUMNS if c != "version"), "confirm"],
            "add_form_extra_fields": VOUCHER_FIELDS,
-           "edit_form_extra_fields": dict(VOUCHER_FIELDS)})
+           "edit_form_extra_fields": {**VOUCHER_FIELDS, "version": VERSION}})
 
 register_refbook(VOUCHER_BOOK)
 # After the vouchers: the menu lists «Талоны» first.
