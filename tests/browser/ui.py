@@ -17,8 +17,13 @@ def russian(day: dt.date) -> str:
 
 
 def type_date(page: Page, selector: str, day: dt.date) -> None:
-    """Type a date (ДД.ММ.ГГГГ) into a date field and leave it, as a person does."""
+    """Type a date (ДД.ММ.ГГГГ) into a date field and leave it, as a person does.
+    A native date field (type=date, which Chromium shows as ДД.ММ.ГГГГ in Russian)
+    takes the date as Playwright sets such fields."""
     field = page.locator(selector)
+    if field.get_attribute("type") == "date":
+        field.fill(day.isoformat())
+        return
     field.click()
     field.fill(russian(day))
     page.keyboard.press("Escape")
