@@ -9,6 +9,7 @@ Each user's figures are written to tests/browser/artifacts/crawl-<user>.txt.
 
 from __future__ import annotations
 
+import re
 import time
 from functools import cache
 from urllib.parse import urlsplit
@@ -18,7 +19,7 @@ import pytest
 from services import demo_pricelist_data
 from services.demo import USERS
 from tests.browser.conftest import ARTIFACTS, login
-from tests.test_translations import KNOWN_LEAKS, _latin_runs, english_leaks
+from tests.test_translations import KNOWN_LEAKS, english_leaks
 
 SKIPPED_LINKS = ("/logout", "/lang/")  # signing out and switching to English end the walk
 
@@ -30,8 +31,7 @@ def data_words() -> frozenset[str]:
     texts = [value for name, value in vars(demo_pricelist_data).items()
              if isinstance(value, str) and not name.startswith("__")]
     texts.append(repr(demo_pricelist_data.LISTS))
-    return frozenset(word for text in texts for run in _latin_runs(text)
-                     for word in run.split())
+    return frozenset(word for text in texts for word in re.findall(r"[A-Za-z]+", text))
 
 
 def english_on(html: str) -> set[str]:
