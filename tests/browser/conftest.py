@@ -113,10 +113,11 @@ def _start_server() -> None:
 
 
 def _server_log(lines: int = 60) -> str:
+    """Return the end of the served app's log, without the static files' requests."""
     if not _SERVER:
         return "(not started by the tests)"
     text = _SERVER["log"].read_text(errors="replace")
-    return "\n".join(text.splitlines()[-lines:])
+    return "\n".join([line for line in text.splitlines() if "GET /static/" not in line][-lines:])
 
 
 def pytest_unconfigure(config):
@@ -240,8 +241,9 @@ def page(browser, base_url, request):
         save_artifacts(page, request.node.nodeid)
     left = problems.take()
     context.close()
-    assert not left, "errors in the browser:\n" + "\n".join(left) + \
-        "\n--- server log ---\n" + _server_log(40)
+    log = "\n--- server log ---\n" + _server_log(40) if any(
+        p.startswith("HTTP 5") for p in left) else ""
+    assert not left, "errors in the browser:\n" + "\n".join(left) + log
 
 
 def login(page, username: str, password: str = "demo") -> None:
