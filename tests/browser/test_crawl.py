@@ -2,7 +2,8 @@
 list the first row's card and its edit form. No answer may be >= 500, no page may
 show English interface text in the Russian UI (the detector of
 tests/test_translations.py, run on the page as the browser built it, drop-downs
-and tooltips included) and no page may raise a JavaScript error.
+and tooltips included) and no page may raise a JavaScript error. The navbar fits one
+row in a 1366 px wide window.
 
 Each user's figures are written to tests/browser/artifacts/crawl-<user>.txt.
 """
@@ -22,6 +23,7 @@ from tests.browser.conftest import ARTIFACTS, login
 from tests.test_translations import KNOWN_LEAKS, english_leaks
 
 SKIPPED_LINKS = ("/logout", "/lang/")  # signing out and switching to English end the walk
+ONE_ROW = 60  # px: the navbar's height when its menus fit one row (1366 px wide window)
 
 
 @cache
@@ -108,6 +110,7 @@ def test_every_menu_page_of_a_demo_user_works(page, username):
     login(page, username)
     walk = Walk(page)
     walk.visit("/")
+    navbar = page.locator(".navbar").first.bounding_box()["height"]
     links = menu_links(page)
     assert links, f"{username} has no menu"
     for path in links:
@@ -117,7 +120,8 @@ def test_every_menu_page_of_a_demo_user_works(page, username):
     report = walk.report()
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / f"crawl-{username}.txt").write_text(
-        f"{username}: {report}\n({time.monotonic() - started:.0f} s)\n"
+        f"{username}: {report}\nnavbar {navbar:.0f} px, {time.monotonic() - started:.0f} s\n"
         + "\n".join(f"{status} {path}" for path, status in walk.visited) + "\n")
     assert not (walk.server_errors or walk.js_errors or walk.english), \
         f"{username}: {report}"
+    assert navbar <= ONE_ROW, f"{username}: the navbar wraps ({navbar:.0f} px high at 1366 px)"

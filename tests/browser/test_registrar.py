@@ -50,7 +50,7 @@ def add_line(page, service: str, quantity: int) -> list[str]:
     pane = page.locator(".tab-pane.active")
     with page.expect_navigation():
         pane.locator("a[href*='/voucherlineview/add']").first.click()
-    choose(page, "service", service, typed=service.split()[1])
+    choose(page, "service", service)
     page.locator("#quantity").fill(str(quantity))
     save(page)
     warned = confirm_if_asked(page)

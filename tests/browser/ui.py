@@ -26,8 +26,7 @@ def type_date(page: Page, selector: str, day: dt.date) -> None:
         return
     field.click()
     field.fill(russian(day))
-    page.keyboard.press("Escape")
-    page.locator("body").click(position={"x": 5, "y": 5})
+    field.press("Tab")
 
 
 def choose(page: Page, field_id: str, text: str, typed: str | None = None) -> None:
