@@ -54,7 +54,8 @@ def add_line(page, service: str, quantity: int) -> list[str]:
     page.locator("#quantity").fill(str(quantity))
     save(page)
     warned = confirm_if_asked(page)
-    assert flashes(page, "danger") == [], f"{service}: not saved"
+    assert flashes(page, "danger") == [] and page.locator("#model_form").count() == 0, \
+        f"{service}: not saved: {flashes(page)} {form_errors(page)}"
     return warned
 
 
@@ -82,7 +83,8 @@ def test_registrar_creates_a_voucher_for_a_patient(page, signed_in):
         choose(page, "branch", "Тверской")
     save(page)
     confirm_if_asked(page)
-    assert flashes(page, "danger") == [], "the voucher was not saved"
+    assert flashes(page, "danger") == [] and page.locator("#model_form").count() == 0, \
+        f"the voucher was not saved: {flashes(page)} {form_errors(page)}"
     assert flashes(page, "success"), "no word that the voucher was saved"
     if "/voucherview/show/" not in page.url:
         open_menu(page, "Документы", "Талоны")
