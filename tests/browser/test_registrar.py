@@ -69,7 +69,8 @@ def test_registrar_creates_a_voucher_for_a_patient(page, signed_in):
     with page.expect_navigation():
         page.locator("button[type=submit]", has_text="Поиск").click()
     rows = page.locator("table.table tbody tr", has_text=LAST_NAME)
-    expect(rows).to_have_count(1)
+    assert rows.count() == 1, \
+        f"{LAST_NAME} born {russian(BORN)}: {rows.count()} rows found by {page.url}"
     expect(rows.first).to_contain_text(FIRST_NAME)
 
     with page.expect_navigation():
