@@ -102,6 +102,11 @@ class VoucherScreen(AutoBranch, LookupMixin, RefBookView):
                 select(Patient).where(Patient.id == wanted), current()))
         return super()._get_add_widget(form, exclude_cols=exclude_cols, widgets=widgets)
 
+    def _get_edit_widget(self, form, exclude_cols=None, widgets=None):
+        """Return the edit widgets; `version` travels in the form's hidden tag only."""
+        return super()._get_edit_widget(form, exclude_cols=[*(exclude_cols or []), "version"],
+                                        widgets=widgets)
+
     @fab_action("recalculate", _l("Пересчитать талоны"),
                 _l("Пересчитать цены и плательщиков выбранных талонов?"), "fa-refresh",
                 single=False)
@@ -168,15 +173,16 @@ KIND_FIELD = SelectField(_l("Вид талона"), choices=list(VOUCHER_KINDS.i
                          default="regular")
 
 VOUCHER_FIELDS = {"patient": PATIENT_FIELD, "diagnosis": DIAGNOSIS_FIELD, "kind": KIND_FIELD,
-                  "version": VERSION, "confirm": CONFIRM}
+                  "confirm": CONFIRM}
+EDIT_COLUMNS = ("service_date", "kind", "branch", "department", "doctor", "nurse",
+                "patient", "diagnosis", "referring_unit", "contract", "note", "version")
 
 VOUCHER_COLUMNS = ("service_date", "branch", "patient", "doctor", "kind", "source", "total",
                    "line_count")
 
 VOUCHER_BOOK = RefBook(
     Voucher, RIGHT, "Vouchers", "documents", VOUCHER_COLUMNS,
-    edit_columns=("service_date", "kind", "branch", "department", "doctor", "nurse",
-                  "patient", "diagnosis", "referring_unit", "contract", "note", "version"),
+    edit_columns=EDIT_COLUMNS,
     # The API filters by the patient's id; the screen by name (VoucherScreen).
     search_columns=("id", "service_date", "patient", "branch", "department", "doctor", "kind",
                     "source", "total"),
@@ -197,8 +203,9 @@ VOUCHER_BOOK = RefBook(
                                      if c not in ("branch", "patient", "doctor"))],
            "search_columns": ["id", "service_date", "branch", "department", "doctor", "kind",
                               "source", "total"],
+           "add_columns": [*(c for c in EDIT_COLUMNS if c != "version"), "confirm"],
            "add_form_extra_fields": VOUCHER_FIELDS,
-           "edit_form_extra_fields": dict(VOUCHER_FIELDS)})
+           "edit_form_extra_fields": {**VOUCHER_FIELDS, "version": VERSION}})
 
 VOUCHERS = register_refbook(VOUCHER_BOOK)
 # The patient card's «Талоны» tab: his vouchers the user sees (the list's own filters).
