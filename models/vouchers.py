@@ -221,7 +221,8 @@ class VoucherLine(Model):
                                        info=label(_l("Состояние")))
     # Copies of the voucher's date and branch, kept by the voucher service: limits
     # and statistics read lines by date and branch without joining the voucher.
-    service_date: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    service_date: Mapped[dt.date] = mapped_column(Date, nullable=False,
+                                                  info=label(_l("Дата услуги")))
     branch_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"),
                                            nullable=False)
 

@@ -131,3 +131,21 @@ def test_the_edit_form_sends_its_version_once(session, login):
     assert response.status_code == 302, flashes(response)
     session.expire_all()
     assert (voucher.note, voucher.version) == ("Правка", 2)
+
+
+def test_the_voucher_card_shows_no_version_and_the_line_list_speaks_russian(session, login):
+    from models.vouchers import Voucher
+
+    person = patient(session, last_name="Карточкин")
+    session.commit()
+    registrar = login("registrar")
+    add = rendered(registrar.get(f"/voucherview/add?patient={person.id}").get_data(as_text=True))
+    created = registrar.post(f"/voucherview/add?patient={person.id}",
+                             data=MultiDict(filled(add, dt.date.today())))
+    assert created.status_code == 302
+    voucher = session.scalar(select(Voucher).where(Voucher.patient_id == person.id))
+    card = registrar.get(f"/voucherview/show/{voucher.id}").get_data(as_text=True)
+    assert "Карточкин" in card
+    assert "Версия" not in card, "a technical field on the voucher card"
+    lines = registrar.get("/voucherlineview/list/").get_data(as_text=True)
+    assert "Service Date" not in lines and "Дата услуги" in lines

@@ -92,6 +92,8 @@ class VoucherScreen(AutoBranch, LookupMixin, RefBookView):
         setattr(self.search_form, PATIENT_SEARCH_KEY, PATIENT_SEARCH)
         self.search_columns = [PATIENT_SEARCH_KEY, *self.search_columns]
         self.label_columns = {**self.label_columns, PATIENT_SEARCH_KEY: _l("Пациент")}
+        # The version guards concurrent edits; it is not something a person reads.
+        self.show_columns = [c for c in self.show_columns if c != "version"]
 
     def _get_add_widget(self, form, exclude_cols=None, widgets=None):
         """Open the add form with the patient of the card it came from (?patient=id),
