@@ -56,7 +56,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         event.listen(Engine, "begin", _sqlite_begin)
 
     import models  # noqa: F401  - registers every table on the metadata
-    from services import journal, orgtree, patients, voucher_totals
+    from services.admin import journal, orgtree
+    from services.contracts import patients
+    from services.vouchers import totals as voucher_totals
 
     journal.install()
     orgtree.install()
@@ -77,7 +79,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     load_all()
     from security.manager import UchetSecurityManager
-    from views.security import UchetResetPasswordView, UchetUserInfoEditView, UserView
+    from views.admin.users import UchetResetPasswordView, UchetUserInfoEditView, UserView
 
     UchetSecurityManager.use_views(users=UserView, reset_password=UchetResetPasswordView,
                                    user_info_edit=UchetUserInfoEditView)

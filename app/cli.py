@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app.extensions import db
-from services import journal
+from services.admin import journal
 
 uchet_cli = AppGroup("uchet", help="Развёртывание и обслуживание Uchet.")
 demo_cli = AppGroup("demo", help="Демонстрационные данные.")
@@ -99,7 +99,7 @@ def demo_load_command(if_empty: bool) -> None:
 
 
 def _load_demo(if_empty: bool) -> None:
-    from services.demo import DemoRefused, load_demo
+    from demo.loader import DemoRefused, load_demo
 
     token = journal.set_actor(None, "demo")
     try:

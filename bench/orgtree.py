@@ -5,11 +5,11 @@
 For each database it builds a fresh schema the way the tests do (create_app +
 Alembic upgrade; SQLite in a temporary file, PostgreSQL in a database it
 creates and drops), generates a tree of N units through the ORM in a few
-flushes (so the session hook of services.orgtree fills org_unit_closure), then
+flushes (so the session hook of services.admin.orgtree fills org_unit_closure), then
 times, in the same run:
 
 * subtree ids of an anchor (the root, a region, a branch, a client):
-  services.orgtree.subtree_ids_query versus a recursive CTE over parent_id;
+  services.admin.orgtree.subtree_ids_query versus a recursive CTE over parent_id;
 * a list page: 25 units ordered by name plus count(*), filtered by
   Scope(subtree={anchor}).clause(Unit.id) versus the same ORM query filtered
   by the recursive CTE;
@@ -309,7 +309,7 @@ def bench_database(url: str, db_label: str, args, problems: list[str]) -> list[R
     from app.extensions import db
     from models.org import Unit, UnitKind
     from security.scope import Scope
-    from services import orgtree
+    from services.admin import orgtree
 
     rows: list[Row] = []
     with migrated_app(url):
@@ -534,9 +534,9 @@ def main(argv: list[str] | None = None) -> int:
     if rows:
         print()
         print("Reads: baseline = recursive CTE over parent_id; \"subtree ids\" runs through the "
-              "session (services.orgtree.subtree_ids_query vs text()), \"driver only\" the same "
-              "SQL on the DBAPI cursor.\nWrites: closure = ORM flush with the closure hook; "
-              "baseline as named; the journal hook is on in every ORM case.")
+              "session (services.admin.orgtree.subtree_ids_query vs text()), \"driver only\" "
+              "the same SQL on the DBAPI cursor.\nWrites: closure = ORM flush with the closure "
+              "hook; baseline as named; the journal hook is on in every ORM case.")
         print()
         print_table(rows)
     print(f"\ntotal {time.perf_counter() - started:.0f} s")

@@ -1,4 +1,4 @@
-"""Price list import benchmark: services.price_import against PostgreSQL's COPY.
+"""Price list import benchmark: services.imports.prices against PostgreSQL's COPY.
 
     .venv/bin/python -m bench.price_import [--rows 100000] [--db sqlite|postgres|both]
 
@@ -194,7 +194,7 @@ def _clear_prices(session) -> None:
 
 def import_once(session, path: Path, rights, expected: int, db: str, label: str) -> list[Line]:
     """Parse, validate and commit the file into an empty price table; return timed lines."""
-    from services import price_import as pi
+    from services.imports import prices as pi
 
     data = path.read_bytes()
     rows, parse_s = _timed(lambda: pi.parse(path.name, data, max_bytes=len(data)))
@@ -218,7 +218,7 @@ def import_once(session, path: Path, rights, expected: int, db: str, label: str)
 
 
 def _reimport(session, filename: str, data: bytes, rights):
-    from services import price_import as pi
+    from services.imports import prices as pi
 
     plan = pi.validate(session, pi.parse(filename, data, max_bytes=len(data)), rights,
                        filename=filename)
@@ -271,7 +271,7 @@ def copy_baseline(session, db_session_engine, plan_rows: list[tuple]) -> float:
 def executemany_alternative(session, plan_rows: list[tuple]) -> float:
     """Insert the rows into the empty price table as SQLite does (a Core executemany per
     chunk of 5,000; psycopg 3 pipelines it): what the import used before COPY."""
-    from services import price_import as pi
+    from services.imports import prices as pi
 
     _clear_prices(session)
     gc.collect()
@@ -290,8 +290,8 @@ def bench_database(url: str, db: str, args, tmp: Path) -> list[Line]:
     from sqlalchemy import text
 
     from app.extensions import db as flask_db
-    from services import price_import as pi
-    from services.journal import reset_actor, set_actor
+    from services.admin.journal import reset_actor, set_actor
+    from services.imports import prices as pi
 
     lines: list[Line] = []
     with migrated_app(url):

@@ -161,8 +161,8 @@ def loaded_app(lines: int) -> Iterator:
         print(_pg_version(url))
         with migrated_app(url) as app:
             from app.extensions import db
+            from demo.loader import load_demo
             from security.sync import sync_all
-            from services.demo import load_demo
 
             session = db.session
             sync_all(session, app.appbuilder)

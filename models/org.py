@@ -8,7 +8,7 @@ LIKE-prefix traps (PostgreSQL's non-C collations break path ranges), and over
 a recursive CTE because the scope filter is a plain indexed IN-subquery that
 the planner can join cheaply on every list page. The price is paid on writes:
 moving a unit rewrites O(subtree x depth) rows, which is rare.
-The closure rows are kept in step by `services.orgtree` in the same flush.
+The closure rows are kept in step by `services.admin.orgtree` in the same flush.
 """
 
 from __future__ import annotations

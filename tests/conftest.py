@@ -43,9 +43,9 @@ def _build_template(url: str) -> None:
 
     from app import create_app
     from app.extensions import db
+    from demo.loader import DEMO_PASSWORD, load_demo
     from models.user import AppUser
     from security.sync import sync_all
-    from services.demo import DEMO_PASSWORD, load_demo
 
     builder = create_app({**APP_OVERRIDES, "SQLALCHEMY_DATABASE_URI": url})
     with builder.app_context():

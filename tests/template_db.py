@@ -38,10 +38,10 @@ from config import BASE_DIR
 
 #: Bump when the way a template is built changes outside the hashed files.
 FORMAT = 1
-PACKAGES = ("app", "models", "security", "services", "views")
+PACKAGES = ("app", "demo", "models", "security", "services", "views")
 #: The demo loader, and the session hooks create_app installs (they write rows too).
-ROOTS = ("services/demo.py", "services/journal.py", "services/orgtree.py",
-         "services/patients.py", "services/voucher_totals.py", "security/sync.py")
+ROOTS = ("demo/loader.py", "services/admin/journal.py", "services/admin/orgtree.py",
+         "services/contracts/patients.py", "services/vouchers/totals.py", "security/sync.py")
 FIXED_INPUTS = ("migrations", "models", "security/catalogue.yaml", "security/presets.yaml",
                 "config.py", "requirements.txt", "tests/template_db.py", "tests/conftest.py")
 STALE_AFTER = 24 * 3600

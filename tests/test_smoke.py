@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.demo import USERS
+from demo.loader import USERS
 
 
 def test_login_page_is_russian(client):

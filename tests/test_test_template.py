@@ -31,8 +31,8 @@ def tree(tmp_path, monkeypatch):
         write(name if "." in name.rsplit("/", 1)[-1] else f"{name}/a.py", "x = 1\n")
     for root in template_db.ROOTS:
         write(root, "")
-    write("services/demo.py", "from services.pricing import price\n")
-    write("services/pricing.py", "def price():\n    from models.org import Unit\n")
+    write("demo/loader.py", "from services.vouchers.pricing import price\n")
+    write("services/vouchers/pricing.py", "def price():\n    from models.org import Unit\n")
     write("services/__init__.py", "")
     write("views/screen.py", "")
     return write
@@ -43,7 +43,7 @@ def test_the_key_follows_the_demo_loader_and_what_it_imports(tree):
     first = template_db.template_key(day)
     tree("views/screen.py", "changed = True\n")  # not imported by the demo
     assert template_db.template_key(day) == first
-    tree("services/pricing.py", "def price():\n    return 2\n")  # imported by the demo
+    tree("services/vouchers/pricing.py", "def price():\n    return 2\n")  # imported by the demo
     second = template_db.template_key(day)
     assert second != first
     tree("migrations/versions/0002_new.py", "revision = '0002'\n")

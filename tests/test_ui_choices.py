@@ -14,11 +14,11 @@ from sqlalchemy import select
 
 from models.org import Unit
 from models.pricelist import Price, Service, ServiceGroup
-from services.cabinet_orders import addon_services
-from services.pricing import category_for, paid_price_type
+from services.cabinet.orders import addon_services
+from services.vouchers.pricing import category_for, paid_price_type
+from tests.cabinet.test_cabinet_addons import visit
 from tests.contract_rows import patient
 from tests.support import unit
-from tests.test_cabinet_addons import visit
 from tests.voucher_rows import LINES, line, service, voucher, voucher_user
 
 

@@ -6,7 +6,7 @@ from flask import g, redirect, url_for
 from flask_appbuilder import IndexView, expose
 
 from security.effective import current
-from services.cabinet_requests import unseen_answers
+from services.cabinet.requests import unseen_answers
 from views.menu import CATEGORIES
 from views.registry import REGISTRY
 

@@ -25,7 +25,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect as sa_inspect
 
 from services.dates import show_date, show_datetime, to_local
-from services.refbooks import check_references, check_unique, check_unique_together
+from services.refbooks.rules import check_references, check_unique, check_unique_together
 from views.base import UchetModelRestApi, UchetModelView
 from views.datamodel import UchetInterface
 from views.registry import REGISTRY, register

@@ -1,0 +1,1 @@
+"""Administration rules: roles and rights, the org tree, the journal, parameters."""

@@ -1,0 +1,1 @@
+"""Rules of the client cabinet: statistics, documents, requests, orders, forms."""

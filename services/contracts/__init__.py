@@ -1,0 +1,1 @@
+"""Rules of payers' contracts, their programmes and instalments, and patients."""

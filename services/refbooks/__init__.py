@@ -1,0 +1,1 @@
+"""Rules of reference books and the price list."""

@@ -1,0 +1,1 @@
+"""Rules of vouchers: headers, lines, who pays and at what price, totals."""

@@ -1,0 +1,1 @@
+"""Tests of administration: roles, the org tree, the journal, parameters."""

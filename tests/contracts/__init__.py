@@ -1,0 +1,1 @@
+"""Tests of contracts, programmes, instalments and patients."""

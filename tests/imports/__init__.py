@@ -1,0 +1,1 @@
+"""Tests of imports (the price list)."""

@@ -1,0 +1,122 @@
+"""«Импорт прейскуранта» as the page promises it: a CSV title line above the header is
+skipped, and next year's price list follows this year's — with «Закрыть цены прежнего
+периода» (ticked by default) each open price ends the day before the new one starts,
+the preview lists those closures, and loading is all or nothing and idempotent.
+Over HTTP as the administrator, the way the upload form posts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+
+from sqlalchemy import select
+
+from models import Price
+from tests.imports import test_price_import
+from tests.imports.test_price_import import HEADER, make_price, prices_of, token_of
+
+book = test_price_import.book  # the same fixture: services PI-S001.., categories PI-MSK..
+
+Y2026, Y2027 = dt.date(2026, 1, 1), dt.date(2027, 1, 1)
+
+
+def titled_csv(*lines: str) -> bytes:
+    """A CSV as a spreadsheet saves it: a title line, an empty line, then the header."""
+    return "\n".join(["Прейскурант на 2027 год", "", HEADER, *lines]).encode("utf-8")
+
+
+def preview(client, data: bytes, close: bool = True):
+    form = {"file": (io.BytesIO(data), "prices-2027.csv")}
+    if close:
+        form["close_open"] = "1"  # the box the upload form ticks
+    return client.post("/priceimport/preview", data=form, content_type="multipart/form-data")
+
+
+def load(client, token: str, close: bool = True):
+    return client.post("/priceimport/load",
+                       data={"token": token, **({"close_open": "1"} if close else {})},
+                       follow_redirects=True)
+
+
+def periods(session, service, category):
+    session.expire_all()
+    return [(p.valid_from, p.valid_to, str(p.amount)) for p in session.scalars(
+        select(Price).where(Price.service_id == service.id, Price.category_id == category.id)
+        .order_by(Price.valid_from))]
+
+
+def page_text(response) -> str:
+    return re.sub(r"\s+", " ", response.get_data(as_text=True))
+
+
+def test_a_title_line_above_the_csv_header_is_skipped(session, book, login):
+    client = login("admin")
+    response = preview(client, titled_csv("PI-S001;PI-MSK;01.01.2027;;1500;;",
+                                          "PI-S002;PI-MSK;01.01.2027;;1600;;"))
+    assert response.status_code == 200, page_text(response)
+    assert "Загрузить цены (2)" in page_text(response)
+    load(client, token_of(response))
+    assert prices_of(session, book["msk"]) == 2
+
+
+def test_next_years_prices_close_this_years_open_ones(session, book, login):
+    s = book["services"]
+    make_price(session, s[0], book["msk"], Y2026, "1000")
+    make_price(session, s[1], book["msk"], Y2026, "2000")
+    make_price(session, s[2], book["msk"], Y2026, "3000", end=dt.date(2026, 6, 30))
+    session.commit()
+    client = login("admin")
+    data = titled_csv("PI-S001;PI-MSK;01.01.2027;;1100;;", "PI-S002;PI-MSK;01.01.2027;;2200;;")
+    shown = preview(client, data)
+    text = page_text(shown)
+    assert shown.status_code == 200 and "Загрузить цены (2)" in text, text
+    # The preview names each price it would close and its new end; nothing is written yet.
+    assert "Закрываются цены прежнего периода: 2" in text
+    assert "PI-S001" in text and "31.12.2026" in text
+    assert periods(session, s[0], book["msk"]) == [(Y2026, None, "1000.00")]
+
+    done = load(client, token_of(shown))
+    assert "закрыто прежних цен 2" in page_text(done)
+    assert periods(session, s[0], book["msk"]) == [
+        (Y2026, dt.date(2026, 12, 31), "1000.00"), (Y2027, None, "1100.00")]
+    assert periods(session, s[1], book["msk"]) == [
+        (Y2026, dt.date(2026, 12, 31), "2000.00"), (Y2027, None, "2200.00")]
+    # A price with an end is not touched.
+    assert periods(session, s[2], book["msk"]) == [(Y2026, dt.date(2026, 6, 30), "3000.00")]
+
+    # Idempotent: the same file again changes nothing and has nothing to close.
+    again = page_text(preview(client, data))
+    assert "Все цены файла уже есть в прейскуранте" in again
+    assert "Закрываются цены прежнего периода" not in again
+    # A file holding both years (this year's row open, as typed) is unchanged too.
+    both = page_text(preview(client, titled_csv("PI-S001;PI-MSK;01.01.2026;;1000;;",
+                                                "PI-S001;PI-MSK;01.01.2027;;1100;;")))
+    assert "Все цены файла уже есть в прейскуранте" in both
+
+
+def test_closing_is_all_or_nothing(session, book, login):
+    s = book["services"]
+    make_price(session, s[0], book["msk"], Y2026, "1000")
+    session.commit()
+    client = login("admin")
+    # Row 5 has an error: neither its price nor row 4's closure is written.
+    response = preview(client, titled_csv("PI-S001;PI-MSK;01.01.2027;;1100;;",
+                                          "PI-NONE;PI-MSK;01.01.2027;;1;;"))
+    assert "Нет услуги с кодом «PI-NONE»" in page_text(response)
+    assert token_of(response) is None
+    assert periods(session, s[0], book["msk"]) == [(Y2026, None, "1000.00")]
+
+
+def test_without_the_box_an_open_price_still_overlaps(session, book, login):
+    make_price(session, book["services"][0], book["msk"], Y2026, "1000")
+    session.commit()
+    response = preview(login("admin"), titled_csv("PI-S001;PI-MSK;01.01.2027;;1100;;"),
+                       close=False)
+    assert "Период пересекается с действующей ценой" in page_text(response)
+    assert token_of(response) is None
+
+
+def test_the_upload_form_ticks_the_closing_box(login):
+    page = login("admin").get("/priceimport/").get_data(as_text=True)
+    assert re.search(r'name="close_open" value="1" checked', page)

@@ -1,0 +1,1 @@
+"""Tests of reference books and the price list."""

@@ -1,0 +1,1 @@
+"""Tests of the rights machinery: catalogue, presets, scopes, policies."""

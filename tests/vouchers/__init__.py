@@ -1,0 +1,1 @@
+"""Tests of vouchers, their lines and prepaid vouchers."""

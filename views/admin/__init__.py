@@ -1,0 +1,1 @@
+"""Administration screens: users, roles and rights, the org tree, journal, parameters."""

@@ -1,0 +1,175 @@
+"""Roles and rights administration: the roles x rights matrix by catalogue section,
+copy / reset / create / delete a role, the history of a role's rights and the
+"explain access" page. The view only parses forms; services.admin.rights decides.
+"""
+
+from __future__ import annotations
+
+from flask import flash, redirect, request, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from flask_appbuilder.security.sqla.models import Role, assoc_user_role
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from models.rights import RoleProfile, RoleRight
+from models.user import AppUser
+from security.catalogue import load_catalogue
+from security.explain import explain
+from security.presets import load_presets
+from services.admin import rights as rights_service
+from views.base import screen_command
+from views.registry import register
+
+SIDE_LABELS = {"back_office": _l("Бэк-офис"), "cabinet": _l("Личный кабинет")}
+
+
+class RightsView(BaseView):
+    """Administration of roles and their rights (right «Роли и права доступа»)."""
+
+    route_base = "/rights"
+    default_view = "roles"
+    governing_right = "admin.rights"
+
+    def _db(self):
+        return self.appbuilder.session
+
+    def _roles(self) -> list[Role]:
+        return list(self._db().scalars(
+            select(Role).where(Role.name != "Public").order_by(Role.name)
+        ))
+
+    def _run(self, command, success, back):
+        """Run a role command (one transaction); flash `success(result)` or the
+        refusal, then go `back`."""
+        def done(result):
+            flash(success(result), "success")
+            return back
+        return screen_command(command, self._db(), done=done, again=lambda _exc: back)
+
+    @expose("/")
+    @has_access
+    def roles(self):
+        """The list of roles with their side, preset and number of users."""
+        counts = dict(self._db().execute(
+            select(assoc_user_role.c.role_id, func.count()).group_by(assoc_user_role.c.role_id)
+        ).all())
+        profiles = {p.role_id: p for p in self._db().scalars(select(RoleProfile))}
+        return self.render_template(
+            "uchet/rights_roles.html",
+            roles=self._roles(), counts=counts, profiles=profiles, side_labels=SIDE_LABELS,
+            presets=load_presets(), admin_role=self.appbuilder.sm.auth_role_admin,
+        )
+
+    @expose("/matrix", methods=["GET", "POST"])
+    @has_access
+    def matrix(self):
+        """Roles x rights of one catalogue section; POST saves the changed cells."""
+        catalogue = load_catalogue()
+        section = request.values.get("section") or next(iter(catalogue.sections))
+        if section not in catalogue.sections:
+            flash(_("Неизвестный раздел каталога"), "danger")
+            return redirect(url_for(".matrix"))
+        roles = self._roles()
+        stored: dict[int, dict[str, str]] = {r.id: {} for r in roles}
+        for role_id, code, value in self._db().execute(
+            select(RoleRight.role_id, RoleRight.code, RoleRight.value)
+        ):
+            stored.setdefault(role_id, {})[code] = value
+        if request.method == "POST":
+            changes = self._changed_cells(roles, stored, catalogue.section_rights(section))
+            return self._run(lambda: rights_service.save_matrix(self._db(), changes),
+                             lambda n: _("Сохранено изменений: %(n)s", n=n),
+                             redirect(url_for(".matrix", section=section)))
+        return self.render_template(
+            "uchet/rights_matrix.html",
+            catalogue=catalogue, section=section, rights=catalogue.section_rights(section),
+            roles=roles, stored=stored, admin_role=self.appbuilder.sm.auth_role_admin,
+        )
+
+    def _changed_cells(self, roles, stored, rights) -> dict[int, dict[str, str]]:
+        changes: dict[int, dict[str, str]] = {}
+        for role in roles:
+            for right in rights:
+                key = f"v:{role.id}:{right.code}"
+                if key not in request.form:
+                    continue
+                value = request.form[key].strip()
+                if value != stored.get(role.id, {}).get(right.code, right.default):
+                    changes.setdefault(role.id, {})[right.code] = value
+        return changes
+
+    @expose("/role/new", methods=["POST"])
+    @has_access
+    def create(self):
+        """Create a role, optionally from a preset."""
+        return self._run(lambda: rights_service.create_role(
+            self._db(), request.form.get("name", ""), request.form.get("side", "back_office"),
+            request.form.get("preset") or None),
+            lambda role: _("Роль «%(name)s» создана", name=role.name),
+            redirect(url_for(".roles")))
+
+    @expose("/role/<int:role_id>/copy", methods=["POST"])
+    @has_access
+    def copy(self, role_id: int):
+        """Copy a role with all its rights under a new name."""
+        return self._run(lambda: rights_service.copy_role(self._db(), role_id,
+                                                          request.form.get("name", "")),
+                         lambda role: _("Создана копия: «%(name)s»", name=role.name),
+                         redirect(url_for(".roles")))
+
+    @expose("/role/<int:role_id>/reset", methods=["POST"])
+    @has_access
+    def reset(self, role_id: int):
+        """Reset every right of a role to a preset's value."""
+        return self._run(lambda: rights_service.reset_role(self._db(), role_id,
+                                                           request.form.get("preset", "")),
+                         lambda n: _("Права роли приведены к шаблону, изменений: %(n)s", n=n),
+                         redirect(url_for(".roles")))
+
+    @expose("/role/<int:role_id>/delete", methods=["POST"])
+    @has_access
+    def delete(self, role_id: int):
+        """Delete a role that no user holds."""
+        return self._run(lambda: rights_service.delete_role(self._db(), role_id),
+                         lambda _none: _("Роль удалена"), redirect(url_for(".roles")))
+
+    @expose("/role/<int:role_id>/history")
+    @has_access
+    def history(self, role_id: int):
+        """The journaled changes of a role's rights, with before and after values."""
+        role = self._db().get(Role, role_id)
+        if role is None:
+            return self.render_template("uchet/error.html", code=404,
+                                        message=_("Роль не найдена")), 404
+        return self.render_template(
+            "uchet/rights_history.html", role=role, catalogue=load_catalogue(),
+            history=rights_service.role_history(self._db(), role_id),
+        )
+
+    @expose("/explain")
+    @has_access
+    def explain(self):
+        """Explain a user's access to a screen (and optionally a row)."""
+        views = sorted({v.class_permission_name for v in self.appbuilder.baseviews
+                        if getattr(v, "datamodel", None) is not None
+                        or getattr(v, "governing_right", None)})
+        users = list(self._db().scalars(select(AppUser.username).order_by(AppUser.username)))
+        args = request.args
+        result, error = None, None
+        if args.get("user") and args.get("view"):
+            try:
+                result = explain(self._db(), args["user"], args["view"],
+                                 args.get("permission") or "can_list", args.get("pk") or None)
+            except LookupError as exc:
+                error = str(exc)
+        return self.render_template(
+            "uchet/rights_explain.html", views=views, users=users, args=args,
+            result=result, error=error,
+            permissions=["can_list", "can_show", "can_add", "can_edit", "can_delete", "can_get",
+                         "can_post", "can_put"],
+        )
+
+
+register(RightsView, name="Rights", label=_l("Роли и права доступа"), category="admin",
+         icon="fa-key")

@@ -1,0 +1,1 @@
+"""Screens of the client cabinet and the manager's side of it."""

@@ -1,0 +1,1 @@
+"""Screens of payers, contracts, programmes, instalments and patients."""

@@ -1,0 +1,1 @@
+"""Screens of imports: upload, preview, apply (the price list today)."""

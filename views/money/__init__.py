@@ -1,0 +1,1 @@
+"""Money screens (empty yet): payments, cash desks, invoices go here."""

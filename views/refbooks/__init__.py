@@ -1,0 +1,1 @@
+"""Screens of reference books, the price list and staff."""

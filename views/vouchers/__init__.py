@@ -1,0 +1,1 @@
+"""Screens of vouchers, their lines and referrals."""
