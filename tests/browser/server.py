@@ -20,8 +20,8 @@ def build_app(database_file: str):
 
     from app import create_app
     from app.extensions import db
+    from demo.loader import load_demo
     from security.sync import sync_all
-    from services.demo import load_demo
 
     app = create_app({
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database_file}",

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from demo.loader import USERS
 from services import demo_pricelist_data
-from services.demo import USERS
 from tests.browser.conftest import ARTIFACTS, login
 from tests.test_translations import KNOWN_LEAKS, english_leaks
 
