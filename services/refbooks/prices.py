@@ -11,6 +11,7 @@ from sqlalchemy import or_, select
 from models.base import fk_value
 from models.pricelist import INSURANCE_KINDS, Price, Service, ServiceComponent, ServiceSet
 from security.branches import category_allowed
+from security.effective import right_label
 from services.errors import ValidationError
 
 #: Branch-scope rights: which price categories a user sees, and which he changes.
@@ -18,7 +19,8 @@ PRICE_VIEW, PRICE_EDIT = "price.prices.view", "price.prices.edit"
 
 
 def _not_yours() -> str:
-    return _("Цены этой категории вам менять нельзя (право «Изменение цен на услуги»)")
+    return _("Цены этой категории вам менять нельзя (право «%(right)s»)",
+             right=right_label(PRICE_EDIT))
 
 
 def check_price_category(session, rights, item: Price) -> None:
