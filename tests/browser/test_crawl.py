@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from demo import pricelist_data as demo_pricelist_data
 from demo.loader import USERS
-from services import demo_pricelist_data
 from tests.browser.conftest import ARTIFACTS, login
 from tests.test_translations import KNOWN_LEAKS, english_leaks
 
