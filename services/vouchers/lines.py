@@ -26,6 +26,7 @@ from models.vouchers import LINE_STATES, PAYER_KINDS, Voucher, VoucherLine
 from security.policies import Policies
 from security.scope import scoped
 from services.contracts.rules import money
+from services.dates import local_now, utc_now
 from services.errors import NotFound, ValidationError
 from services.vouchers.limits import check_limits
 from services.vouchers.pricing import line_amount, line_price, resolve_payer
@@ -322,7 +323,7 @@ def check_line(session, line: VoucherLine, rights, user_id: int | None, *,
     if line.quantity is None or line.quantity <= 0:
         raise ValidationError(_("Количество — целое число больше нуля"), field="quantity")
     check_emr_access(voucher, rights, "edit")
-    check_dates(session, voucher, rights, today or dt.date.today(), dt.datetime.now())
+    check_dates(session, voucher, rights, today or local_now().date(), utc_now())
     check_ownership(session, voucher, rights, user_id)
     check_state(line, rights)
     if not sa_inspect(line).persistent:
@@ -381,5 +382,5 @@ def check_line_delete(session, line: VoucherLine, rights) -> None:
     rights.require("voucher.delete_services", refusal=_l(
         "Услуги удаляет только пользователь с правом «%(right)s»"))
     check_emr_access(line.voucher, rights, "edit")
-    check_dates(session, line.voucher, rights, dt.date.today(), dt.datetime.now())
+    check_dates(session, line.voucher, rights, local_now().date(), utc_now())
     check_ownership(session, line.voucher, rights, rights.user_id)

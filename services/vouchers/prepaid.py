@@ -22,6 +22,7 @@ from models.base import fk_value, stored_value
 from models.referrals import Referral
 from models.vouchers import Voucher, VoucherLine
 from services.admin.params import parameters_for
+from services.dates import local_now
 from services.errors import ConfirmationRequired, ValidationError
 from services.vouchers.lines import check_line
 from services.vouchers.rules import EMR_RIGHT, check_header
@@ -110,7 +111,7 @@ def form_vouchers(session, referrals: list[Referral], rights, user_id: int | Non
     if formed:
         raise ValidationError(_("Направление %(r)s уже оформлено талоном %(v)s",
                                 r=formed[0], v=formed[0].voucher))
-    today = today or dt.date.today()
+    today = today or local_now().date()
     groups: dict[tuple, list[Referral]] = defaultdict(list)
     for referral in sorted(referrals, key=lambda r: r.id):
         day = voucher_date(session, referral, rights, today)

@@ -23,6 +23,7 @@ from models.staff import Employee
 from models.vouchers import EMR_RIGHT, VOUCHER_KINDS, Voucher
 from security.policies import Policies
 from services.admin.params import check_open
+from services.dates import local_now, utc_now
 from services.errors import Conflict, ValidationError
 
 OTHERS_RIGHT = "voucher.others_edit_delete"
@@ -152,8 +153,8 @@ def check_header(session, voucher: Voucher, rights, user_id: int | None, *,
     Raises ValidationError for the first rule the voucher breaks (PolicyRefused
     for a forbidding policy).
     """
-    today = today or dt.date.today()
-    now = now or dt.datetime.now()
+    today = today or local_now().date()
+    now = now or utc_now()
     if voucher.kind not in VOUCHER_KINDS:
         raise ValidationError(_("Укажите вид талона"), field="kind")
     if voucher.service_date is None:
@@ -236,9 +237,9 @@ def check_voucher_delete(session, voucher: Voucher, rights, user_id: int | None,
 
     Raises ValidationError.
     """
-    today = today or dt.date.today()
+    today = today or local_now().date()
     check_emr_access(voucher, rights, "delete")
-    check_dates(session, voucher, rights, today, dt.datetime.now())
+    check_dates(session, voucher, rights, today, utc_now())
     check_ownership(session, voucher, rights, user_id)
     settled = [line for line in voucher.lines if line.state in ("paid", "invoiced")]
     if settled:

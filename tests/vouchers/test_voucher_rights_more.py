@@ -6,12 +6,14 @@ prepaid voucher, the branch taken from the patient's attachment, and two rights 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from decimal import Decimal
 
 from sqlalchemy import select
 
 from models.programmes import ProgrammeService
 from models.vouchers import Voucher, VoucherLine
+from services.dates import utc_now
 from tests.contract_rows import attachment, contract, flashes, message, patient, programme
 from tests.support import unit
 from tests.voucher_rows import (
@@ -34,8 +36,7 @@ RECALCULATE = {**OTHERS, "voucher.recalculate": "yes"}
 
 
 def test_edit_hours_limits_changes_after_the_voucher_was_created(session, login):
-    owner = voucher(session, patient(session),
-                    created_on=dt.datetime.now() - dt.timedelta(hours=5))
+    owner = voucher(session, patient(session), created_on=utc_now() - dt.timedelta(hours=5))
     session.commit()
     before = snapshot(session, owner.id)
     late, _ = voucher_user(session, login, {**OTHERS, "voucher.edit_hours": "4"})
@@ -50,6 +51,25 @@ def test_edit_hours_limits_changes_after_the_voucher_was_created(session, login)
     assert unlimited.put(f"{VOUCHERS}{owner.id}",
                          json={"note": "без срока", "version": 2}).status_code == 200
     assert stored(session, Voucher, owner.id).note == "без срока"
+
+
+def test_edit_hours_count_from_the_stored_utc_stamp_whatever_the_servers_zone(
+        session, login, monkeypatch):
+    # created_on is stored in UTC: a server whose clock runs in Moscow time (UTC+3)
+    # must not see a voucher made an hour ago as four hours old.
+    monkeypatch.setenv("TZ", "Europe/Moscow")
+    time.tzset()
+    try:
+        owner = voucher(session, patient(session),
+                        created_on=utc_now() - dt.timedelta(hours=1))
+        session.commit()
+        editor, _ = voucher_user(session, login, {**OTHERS, "voucher.edit_hours": "2"})
+        changed = editor.put(f"{VOUCHERS}{owner.id}", json={"note": "через час", "version": 1})
+        assert changed.status_code == 200, message(changed)
+        assert stored(session, Voucher, owner.id).note == "через час"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def _new(person, **values):
