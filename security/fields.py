@@ -16,6 +16,7 @@ from flask import abort, request
 from flask_babel import gettext as _
 from sqlalchemy import inspect as sa_inspect
 
+from core.errors import ValidationError
 from security.effective import EffectiveRights, current
 
 
@@ -52,6 +53,31 @@ def keep_stored_values(item, fields: Iterable[str]) -> None:
             setattr(item, field, history.deleted[0] if history.deleted else None)
         elif state.pending or state.transient:
             setattr(item, field, None)
+
+
+def fill_hidden_required(item, fields: Iterable[str]) -> None:
+    """Give a new row's hidden fields that may not be empty a defined value once the
+    save rules have run: the column's default, else a refusal. (The value the user
+    sent was dropped by `keep_stored_values`; the insert would fail on NOT NULL.)
+
+    Raises ValidationError naming the field.
+    """
+    state = sa_inspect(item)
+    if state.persistent:
+        return
+    columns = state.mapper.column_attrs
+    for field in fields:
+        if field not in columns or getattr(item, field) is not None:
+            continue
+        column = columns[field].columns[0]
+        if column.nullable:
+            continue
+        if column.default is not None and column.default.is_scalar:
+            setattr(item, field, column.default.arg)
+            continue
+        raise ValidationError(
+            _("Поле «%(f)s» скрыто вашими правами: такую запись создаёт пользователь, "
+              "которому это поле видно", f=column.info.get("label", field)), field=field)
 
 
 def refuse_hidden_arguments(hidden: frozenset[str], names: Iterable[str]) -> None:

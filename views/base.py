@@ -30,6 +30,7 @@ from werkzeug.exceptions import BadRequest
 from security.fields import (
     FieldScopeApiMixin,
     FieldScopeViewMixin,
+    fill_hidden_required,
     hidden_fields,
     keep_stored_values,
 )
@@ -150,6 +151,7 @@ class ScopedMixin:
         check_links_exist(item)
         normalise_values(item)
         self.check_write(item)
+        fill_hidden_required(item, hidden_fields(getattr(self, "field_rights", {})))
         check_required_text(item)
 
     def check_write(self, item) -> None:
