@@ -93,3 +93,22 @@ def test_an_attachment_to_a_foreign_patient_reads_as_not_found(session, login, f
     assert response.status_code == 400
     assert message(response) == NOT_FOUND % "Пациент"
     assert foreign["tag"] not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url", ["/voucherview/add", "/attachmentview/add",
+                                 "/referralview/add"])
+def test_a_form_opened_for_a_foreign_patient_does_not_show_him(session, login, foreign, url):
+    client = login("registrar")
+    page = client.get(url, query_string={"_flt_0_patient": foreign["patient"].id})
+    assert foreign["tag"] not in page.get_data(as_text=True)
+
+
+def test_a_refused_edit_does_not_show_a_foreign_patient(session, login, foreign):
+    own = voucher(session, patient(session))
+    session.commit()
+    client = login("registrar")
+    text = _posted(client, f"/voucherview/edit/{own.id}", {
+        "patient": str(foreign["patient"].id), "service_date": "не дата",
+        "version": str(own.version)})
+    assert foreign["tag"] not in text
+    assert "14.07.1990" not in text
