@@ -55,18 +55,20 @@ def keep_stored_values(item, fields: Iterable[str]) -> None:
             setattr(item, field, None)
 
 
-def fill_hidden_required(item, fields: Iterable[str]) -> None:
-    """Give a new row's hidden fields that may not be empty a defined value once the
-    save rules have run: the column's default, else a refusal. (The value the user
-    sent was dropped by `keep_stored_values`; the insert would fail on NOT NULL.)
+def fill_hidden_required(item, field_rights: Mapping[str, str]) -> None:
+    """Give a new row's declared fields that may not be empty a defined value once
+    the save rules have run: the column's default, else a refusal. (A hidden one's
+    value was dropped by `keep_stored_values`, and the APIs do not require them, as
+    a user cannot send what he does not see: the insert would fail on NOT NULL.)
 
-    Raises ValidationError naming the field.
+    Raises ValidationError naming the field: hidden from the user, or to be filled in.
     """
     state = sa_inspect(item)
-    if state.persistent:
+    if state.persistent or not field_rights:
         return
+    hidden = hidden_fields(field_rights)
     columns = state.mapper.column_attrs
-    for field in fields:
+    for field in field_rights:
         if field not in columns or getattr(item, field) is not None:
             continue
         column = columns[field].columns[0]
@@ -75,9 +77,12 @@ def fill_hidden_required(item, fields: Iterable[str]) -> None:
         if column.default is not None and column.default.is_scalar:
             setattr(item, field, column.default.arg)
             continue
-        raise ValidationError(
-            _("Поле «%(f)s» скрыто вашими правами: такую запись создаёт пользователь, "
-              "которому это поле видно", f=column.info.get("label", field)), field=field)
+        name = column.info.get("label", field)
+        if field in hidden:
+            raise ValidationError(
+                _("Поле «%(f)s» скрыто вашими правами: такую запись создаёт пользователь, "
+                  "которому это поле видно", f=name), field=field)
+        raise ValidationError(_("Заполните поле «%(f)s»", f=name), field=field)
 
 
 def refuse_hidden_arguments(hidden: frozenset[str], names: Iterable[str]) -> None:

@@ -151,7 +151,7 @@ class ScopedMixin:
         check_links_exist(item)
         normalise_values(item)
         self.check_write(item)
-        fill_hidden_required(item, hidden_fields(getattr(self, "field_rights", {})))
+        fill_hidden_required(item, getattr(self, "field_rights", {}))
         check_required_text(item)
 
     def check_write(self, item) -> None:
@@ -433,7 +433,8 @@ class UchetModelRestApi(ScopedMixin, FieldScopeApiMixin, ModelRestApi):
         blueprint.after_request(plain_database_errors)
         # Columns a save rule fills in may be left out of a POST, as on the screen
         # (FAB builds the schemas in create_blueprint).
-        for name in getattr(self.datamodel, "optional", ()):
+        # So may the fields a user's rights can hide (`fill_hidden_required`).
+        for name in (*getattr(self.datamodel, "optional", ()), *(self.field_rights or {})):
             if name in self.add_model_schema.fields:
                 self.add_model_schema.fields[name].required = False
         for schema in (self.add_model_schema, self.edit_model_schema):

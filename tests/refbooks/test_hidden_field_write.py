@@ -33,11 +33,27 @@ def _stored(session, code):
     return session.scalar(select(ServiceSet).where(ServiceSet.code == code))
 
 
-def test_the_api_refuses_a_new_set_with_a_hidden_price(session, price_blind):
+@pytest.mark.parametrize("sent", [{"price": "100.00"}, {}])
+def test_the_api_refuses_a_new_set_with_a_hidden_price(session, price_blind, sent):
+    """Sent or not (he cannot know the field is there), the answer is the same."""
     response = price_blind.post("/api/v1/servicesets/", json={
-        "code": "T-HID-1", "name": "Набор без цены", "price": "100.00", "active": True})
+        "code": "T-HID-1", "name": "Набор без цены", "active": True, **sent})
     assert (response.status_code, message(response)) == (400, REFUSAL)
     assert _stored(session, "T-HID-1") is None
+
+
+def test_a_user_who_sees_the_price_must_give_it(session, login):
+    role = make_role(session, "Наборы с ценами", {
+        "price.prices.view": "all", "price.service_sets": "delete",
+        "scope.data": "own_subtree"})
+    make_user(session, "sets_with_prices", roles=[role], home_unit=unit(session, "MSK-TVR-LAB"))
+    client = login("sets_with_prices")
+    missing = client.post("/api/v1/servicesets/", json={"code": "T-HID-4", "name": "Набор"})
+    assert (missing.status_code, message(missing)) == (400, "Заполните поле «Цена набора»")
+    made = client.post("/api/v1/servicesets/", json={"code": "T-HID-4", "name": "Набор",
+                                                     "price": "100.00"})
+    assert made.status_code == 201, made.get_json()
+    assert _stored(session, "T-HID-4").price == Decimal("100.00")
 
 
 def test_the_screen_refuses_a_new_set_with_a_hidden_price(session, price_blind):
