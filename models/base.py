@@ -17,6 +17,12 @@ def label(text) -> dict:
     return {"label": text}
 
 
+def inn_info(text) -> dict:
+    """Return column info of an ИНН column: its label, and the mark that makes
+    `services.values` check its digits (`services.inn`)."""
+    return {"label": text, "inn": True}
+
+
 class CodeNameMixin:
     """A reference row: unique code, name, active flag."""
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
     select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -140,10 +141,13 @@ contract_branch = Table(
 def _client_contracts(scope):
     """The client cabinet reads the contracts paid by a client organisation at or
     above the user's offices (the organisation carries the client's INN)."""
+    # An empty ИНН is no ИНН: it must match nothing (rows stored before the check
+    # of `services.values` may still hold "").
     clients = select(Unit.inn).where(Unit.kind == "client", Unit.inn.is_not(None),
-                                     scope.shared_clause(Unit.id))
+                                     func.trim(Unit.inn) != "", scope.shared_clause(Unit.id))
     return Contract.organisation_id.in_(
-        select(Organisation.id).where(Organisation.inn.in_(clients)))
+        select(Organisation.id).where(Organisation.inn.in_(clients),
+                                      func.trim(Organisation.inn) != ""))
 
 
 class Contract(ValidityMixin, Model):

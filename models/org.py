@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from models.base import inn_info
 from models.scoping import ScopePath
 
 
@@ -82,7 +83,7 @@ class Unit(Model):
     code: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(255), nullable=False)
     short_name: Mapped[str | None] = mapped_column(String(100))
-    inn: Mapped[str | None] = mapped_column(String(12))
+    inn: Mapped[str | None] = mapped_column(String(12), info=inn_info(_l("ИНН")))
     address: Mapped[str | None] = mapped_column(String(500))
     phone: Mapped[str | None] = mapped_column(String(50))
     email: Mapped[str | None] = mapped_column(String(320))

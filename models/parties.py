@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
-from models.base import CodeNameMixin, label
+from models.base import CodeNameMixin, inn_info, label
 from models.org import Unit
 from models.scoping import ScopePath
 
@@ -70,7 +70,8 @@ class OrganisationGroup(OwnedMixin, CodeNameMixin, Model):
 class PartyMixin(OwnedMixin, CodeNameMixin):
     """Details every legal entity carries."""
 
-    inn: Mapped[str | None] = mapped_column(String(12), index=True, info=label(_l("ИНН")))
+    inn: Mapped[str | None] = mapped_column(String(12), index=True,
+                                            info=inn_info(_l("ИНН")))
     kpp: Mapped[str | None] = mapped_column(String(9), info=label(_l("КПП")))
     phone: Mapped[str | None] = mapped_column(String(50), info=label(_l("Телефон")))
     email: Mapped[str | None] = mapped_column(String(320), info=label(_l("Эл. почта")))
@@ -122,7 +123,7 @@ class Individual(OwnedMixin, Model):
     birth_date: Mapped[dt.date | None] = mapped_column(Date, info=label(_l("Дата рождения")))
     document: Mapped[str | None] = mapped_column(
         String(100), info=label(_l("Документ, удостоверяющий личность")))
-    inn: Mapped[str | None] = mapped_column(String(12), info=label(_l("ИНН")))
+    inn: Mapped[str | None] = mapped_column(String(12), info=inn_info(_l("ИНН")))
     phone: Mapped[str | None] = mapped_column(String(50), info=label(_l("Телефон")))
     address_id: Mapped[int | None] = mapped_column(
         ForeignKey("ctr_address.id", ondelete="RESTRICT"), index=True, info=label(_l("Адрес")))

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import CodeNameMixin, ValidityMixin, label
+from models.base import CodeNameMixin, ValidityMixin, inn_info, label
 from models.refbooks import Currency, Department, PriceCategory, Tax
 
 INSURANCE_KINDS = {"none": _l("Нет"), "oms": _l("ОМС"), "dms": _l("ДМС"), "both": _l("ОМС и ДМС")}
@@ -121,7 +121,7 @@ class MedicalInstitution(CodeNameMixin, Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     external: Mapped[bool] = mapped_column(nullable=False, default=False,
                                            info=label(_l("Внешнее")))
-    inn: Mapped[str | None] = mapped_column(String(12), info=label(_l("ИНН")))
+    inn: Mapped[str | None] = mapped_column(String(12), info=inn_info(_l("ИНН")))
     address: Mapped[str | None] = mapped_column(String(500), info=label(_l("Адрес")))
 
 

@@ -16,6 +16,7 @@ from flask import abort, request
 from flask_babel import gettext as _
 from sqlalchemy import inspect as sa_inspect
 
+from core.errors import ValidationError
 from security.effective import EffectiveRights, current
 
 
@@ -52,6 +53,36 @@ def keep_stored_values(item, fields: Iterable[str]) -> None:
             setattr(item, field, history.deleted[0] if history.deleted else None)
         elif state.pending or state.transient:
             setattr(item, field, None)
+
+
+def fill_hidden_required(item, field_rights: Mapping[str, str]) -> None:
+    """Give a new row's declared fields that may not be empty a defined value once
+    the save rules have run: the column's default, else a refusal. (A hidden one's
+    value was dropped by `keep_stored_values`, and the APIs do not require them, as
+    a user cannot send what he does not see: the insert would fail on NOT NULL.)
+
+    Raises ValidationError naming the field: hidden from the user, or to be filled in.
+    """
+    state = sa_inspect(item)
+    if state.persistent or not field_rights:
+        return
+    hidden = hidden_fields(field_rights)
+    columns = state.mapper.column_attrs
+    for field in field_rights:
+        if field not in columns or getattr(item, field) is not None:
+            continue
+        column = columns[field].columns[0]
+        if column.nullable:
+            continue
+        if column.default is not None and column.default.is_scalar:
+            setattr(item, field, column.default.arg)
+            continue
+        name = column.info.get("label", field)
+        if field in hidden:
+            raise ValidationError(
+                _("Поле «%(f)s» скрыто вашими правами: такую запись создаёт пользователь, "
+                  "которому это поле видно", f=name), field=field)
+        raise ValidationError(_("Заполните поле «%(f)s»", f=name), field=field)
 
 
 def refuse_hidden_arguments(hidden: frozenset[str], names: Iterable[str]) -> None:

@@ -73,6 +73,25 @@ def _visible_ids(session, target: type, ids: set[int], rights) -> set[int]:
                                           rights)))
 
 
+def _not_found(rel) -> ValidationError:
+    """Return the refusal of a link to a row that does not exist for the user."""
+    label = rel.info.get("label", rel.key)
+    return ValidationError(_("Связанная запись в поле «%(field)s» не найдена", field=label),
+                           field=rel.key)
+
+
+def unseen(session, obj: Any) -> bool:
+    """Return True when `obj` is a stored row of a scoped model the user may not read
+    (a refused form must not show it again)."""
+    rights = current()
+    if rights.scope.all or not is_scoped(type(obj)):
+        return False
+    state = sa_inspect(obj, raiseerr=False)
+    if state is None or state.identity is None:
+        return False
+    return not _visible_ids(session, type(obj), {obj.id}, rights)
+
+
 def check_links_exist(item: Any) -> None:
     """Refuse links to rows that do not exist: FAB's API turns an unknown id into a
     new, empty object that the flush would try to insert.
@@ -84,9 +103,7 @@ def check_links_exist(item: Any) -> None:
             continue
         for obj in _linked(item, rel.key):
             if sa_inspect(obj).identity is None and obj is not item:
-                label = rel.info.get("label", rel.key)
-                raise ValidationError(_("Связанная запись в поле «%(field)s» не найдена",
-                                        field=label), field=rel.key)
+                raise _not_found(rel)
 
 
 def check_stored_writable(session, item: Any) -> None:
@@ -107,16 +124,36 @@ def check_stored_writable(session, item: Any) -> None:
         raise ScopeError(_("Запись выходит за пределы вашей области данных"))
 
 
+def _check_links(session, item: Any, rights, *, units: bool) -> None:
+    """Refuse links of `item` to rows the user cannot read: those to units when
+    `units`, else all the others (a unit outside the scope is the placement's
+    refusal, checked between them).
+
+    Raises ValidationError at the field, worded as for an unknown id."""
+    mapper = sa_inspect(type(item))
+    for key, target in related_scoped(type(item)).items():
+        if (target is Unit) != units:
+            continue
+        ids = {o.id for o in _linked(item, key)}
+        if ids and _visible_ids(session, target, ids, rights) != ids:
+            raise _not_found(mapper.relationships[key])
+
+
 def check_in_scope(session, item: Any) -> None:
     """Refuse to write `item` outside the writer's scope, or linked to rows he cannot read.
 
-    Raises ScopeError (a Russian message). A scoped row with no unit at all is
+    Raises ScopeError (a Russian message) for the row itself; ValidationError at
+    the field for a link to a row he cannot read: for him it does not exist, as an
+    unknown id (nothing tells him it is there). A scoped row with no unit at all is
     only writable by users whose scope is everything.
     """
     rights = current()
     if rights.scope.all:
         return
     check_stored_writable(session, item)
+    # Linked rows first: an attachment is placed by its patient, and a patient of
+    # another branch must read as unknown, not as "outside your scope".
+    _check_links(session, item, rights, units=False)
     if is_scoped(type(item)):
         owner = _owner_unit_id(item)
         if owner is None:
@@ -128,10 +165,7 @@ def check_in_scope(session, item: Any) -> None:
                                           rights, WRITE))
         if found is None:
             raise ScopeError(_("Запись выходит за пределы вашей области данных"))
-    for key, target in related_scoped(type(item)).items():
-        ids = {o.id for o in _linked(item, key)}
-        if ids and _visible_ids(session, target, ids, rights) != ids:
-            raise ScopeError(_("Запись выходит за пределы вашей области данных"))
+    _check_links(session, item, rights, units=True)
 
 
 def restore_unseen_links(session, item: Any) -> None:

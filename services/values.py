@@ -15,6 +15,7 @@ from sqlalchemy import BigInteger, Integer, Numeric, SmallInteger, String, Text
 from sqlalchemy import inspect as sa_inspect
 
 from services.errors import ValidationError
+from services.inn import valid_inn
 
 INT_LIMITS = ((BigInteger, 2**63 - 1), (SmallInteger, 2**15 - 1), (Integer, 2**31 - 1))
 
@@ -55,6 +56,28 @@ def _check_number(column, key: str, value) -> None:
                               field=key)
 
 
+def _changed(item, key: str) -> bool:
+    """Return True for a new row's value or a stored row's changed one (a number
+    stored before the check came in does not block other edits of its row)."""
+    state = sa_inspect(item)
+    return not state.persistent or state.attrs[key].history.has_changes()
+
+
+def _checked_inn(column, key: str, value: str) -> str | None:
+    """Return the ИНН to store: None for an empty one (an empty ИНН is no ИНН, and
+    must match nothing, e.g. no other client's contracts in the cabinet).
+
+    Raises ValidationError at the field unless it has 10 or 12 digits whose check
+    digits agree."""
+    if not value:
+        return None
+    if not valid_inn(value):
+        raise ValidationError(
+            _("Поле «%(f)s»: ИНН — 10 цифр (организация) или 12 цифр (физическое лицо, "
+              "ИП) с верными контрольными цифрами", f=_label(column, key)), field=key)
+    return value
+
+
 def normalise_values(item) -> None:
     """Trim the text columns of `item` and refuse numbers or text its columns cannot hold.
 
@@ -68,8 +91,12 @@ def normalise_values(item) -> None:
         if isinstance(value, str) and isinstance(column.type, String) \
                 and not isinstance(column.type, Text):
             stripped = value.strip()
+            if column.info.get("inn") and _changed(item, key):
+                stripped = _checked_inn(column, key, stripped)
             if stripped != value:
                 setattr(item, key, stripped)
+            if stripped is None:
+                continue
             length = column.type.length
             if length and len(stripped) > length:
                 raise ValidationError(

@@ -178,11 +178,12 @@ def test_a_voucher_out_of_sight_answers_404(session, login):
     changed = client.put(f"{VOUCHERS}{theirs.id}", json={"note": "правка", "version": 1})
     assert changed.status_code == 404
     assert stored(session, type(theirs), theirs.id).note is None
-    # A line pointing at it is refused like any link outside the user's scope.
+    # A line pointing at it is refused like any link outside the user's scope: for
+    # him that voucher does not exist (issue 20, item 1).
     refused = client.post("/api/v1/voucherlines/", json={"voucher": theirs.id,
                                                           "service": item.id, "quantity": 1})
     assert (refused.status_code, message(refused)) == (
-        400, "Запись выходит за пределы вашей области данных")
+        400, "Связанная запись в поле «Талон» не найдена")
     assert count(session, VoucherLine, VoucherLine.voucher_id == theirs.id) == 0
 
 

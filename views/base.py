@@ -30,6 +30,7 @@ from werkzeug.exceptions import BadRequest
 from security.fields import (
     FieldScopeApiMixin,
     FieldScopeViewMixin,
+    fill_hidden_required,
     hidden_fields,
     keep_stored_values,
 )
@@ -40,6 +41,7 @@ from security.rowscope import (
     filter_column,
     related_scoped,
     restore_unseen_links,
+    unseen,
 )
 from security.scope import FilterInScope
 from services.boundary import refused, transaction
@@ -149,6 +151,7 @@ class ScopedMixin:
         check_links_exist(item)
         normalise_values(item)
         self.check_write(item)
+        fill_hidden_required(item, getattr(self, "field_rights", {}))
         check_required_text(item)
 
     def check_write(self, item) -> None:
@@ -289,6 +292,7 @@ class UchetModelView(ScopedMixin, FieldScopeViewMixin, ModelView):
                 self.post_add(item)
                 flash(self.add_row_message, "success")
                 return None
+        self._drop_unseen(form)
         return self._get_add_widget(form=form, exclude_cols=exclude_cols)
 
     def _edit(self, pk):
@@ -312,10 +316,25 @@ class UchetModelView(ScopedMixin, FieldScopeViewMixin, ModelView):
                 flash(self.edit_row_message, "success")
                 return None
             item = self.datamodel.get(pk, self._base_filters)  # as stored, for the tabs
+        self._drop_unseen(form)
         widgets = self._get_edit_widget(form=form, exclude_cols=exclude_cols)
         return self._get_related_views_widgets(
             item, filters={}, orders=get_order_args(), pages=get_page_args(),
             page_sizes=get_page_size_args(), widgets=widgets)
+
+    def _drop_unseen(self, form) -> None:
+        """Empty the choices of `form` that name rows outside the user's scope: a
+        refused form is shown again with what was posted, and a crafted id of
+        another branch's patient must not come back as his name and birth date."""
+        session = self._session()
+        for field in form:
+            data = field.data
+            if isinstance(data, (list, tuple)):
+                kept = [obj for obj in data if not unseen(session, obj)]
+                if len(kept) != len(data):
+                    field.data = kept
+            elif data is not None and unseen(session, data):
+                field.data = None
 
     def _saved(self, form, save) -> bool:
         """Run `save` as one unit of work. Returns True when it was committed; on a
@@ -414,7 +433,8 @@ class UchetModelRestApi(ScopedMixin, FieldScopeApiMixin, ModelRestApi):
         blueprint.after_request(plain_database_errors)
         # Columns a save rule fills in may be left out of a POST, as on the screen
         # (FAB builds the schemas in create_blueprint).
-        for name in getattr(self.datamodel, "optional", ()):
+        # So may the fields a user's rights can hide (`fill_hidden_required`).
+        for name in (*getattr(self.datamodel, "optional", ()), *(self.field_rights or {})):
             if name in self.add_model_schema.fields:
                 self.add_model_schema.fields[name].required = False
         for schema in (self.add_model_schema, self.edit_model_schema):

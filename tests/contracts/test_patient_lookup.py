@@ -93,7 +93,9 @@ def test_a_crafted_patient_id_is_refused(session, login, people, who):
     assert count(session, Attachment) == before
     text = page.get_data(as_text=True)
     if who == "foreign":
-        assert "Запись выходит за пределы вашей области данных" in flashes(page, "danger")
+        # For him another branch's patient does not exist (issue 20, item 1).
+        assert "Связанная запись в поле «Пациент» не найдена" in flashes(page, "danger")
+        assert people["tag"] not in text
     else:
         assert "Выберите запись из списка" in text
 
