@@ -98,4 +98,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.before_request(effective.forget)
     register_error_handlers(app)
     register_cli(app)
+    from app import headers
+
+    headers.install(app)
     return app

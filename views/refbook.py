@@ -129,10 +129,25 @@ def _plain(formatter, value):
     return value if isinstance(value, (int, float, str)) else str(value)
 
 
+# A text that starts with one of these is a formula to Excel and LibreOffice (= + - @, and
+# tab / CR, which some versions skip before one; the full-width forms too): a user's
+# «=HYPERLINK(...)» or «=cmd|...» in a name must not run in whoever opens the export
+# (OWASP «CSV injection»).
+_FORMULA_START = tuple("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
+
+
+def formula_like(value) -> bool:
+    """Return True for a text a spreadsheet would read as a formula; never for numbers
+    and dates, which go out as themselves."""
+    return isinstance(value, str) and value.startswith(_FORMULA_START)
+
+
 def _csv_value(value):
     # Russian Excel reads 01.12.2026 as a date; 2026-12-01 it keeps as text.
     if isinstance(value, dt.datetime):
         return show_datetime(value)
+    if formula_like(value):
+        return "'" + value  # the apostrophe makes it text; Excel does not show it
     return show_date(value) if isinstance(value, dt.date) else value
 
 
@@ -140,7 +155,7 @@ def _csv(header: list[str], rows: list[list]) -> bytes:
     out = io.StringIO()
     # Semicolons and a BOM: what Russian Excel opens without an import dialog.
     writer = csv.writer(out, delimiter=";")
-    writer.writerow(header)
+    writer.writerow([_csv_value(value) for value in header])
     writer.writerows([[_csv_value(value) for value in row] for row in rows])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -153,6 +168,11 @@ def _xlsx_cell(sheet, value):
     ДД.ММ.ГГГГ ЧЧ:ММ in the configured zone (Excel has no zones)."""
     from openpyxl.cell import WriteOnlyCell
 
+    if formula_like(value):
+        # A string cell (t="s"), never a formula cell; the text stays as typed.
+        cell = WriteOnlyCell(sheet, value)
+        cell.data_type = "s"
+        return cell
     if not isinstance(value, dt.date):
         return value
     if isinstance(value, dt.datetime):
@@ -171,7 +191,7 @@ def _xlsx(header: list[str], rows: list[list], title: str = "") -> bytes:
     book = Workbook(write_only=True)
     name = _NOT_IN_SHEET_TITLE.sub(" ", str(title or _l("Данные"))).strip()[:31]
     sheet = book.create_sheet(title=name or str(_l("Данные")))
-    sheet.append(header)
+    sheet.append([_xlsx_cell(sheet, value) for value in header])
     for row in rows:
         sheet.append([_xlsx_cell(sheet, value) for value in row])
     out = io.BytesIO()

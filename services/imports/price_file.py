@@ -26,6 +26,21 @@ MAX_ROWS = 200_000
 # strings in memory.
 MAX_UNPACKED = 256 * 1024 * 1024
 MAX_SHARED_STRINGS = 64 * 1024 * 1024
+# calamine allocates the rectangle from A1 to a sheet's farthest cell before it yields the
+# first row (a 4 KB sheet with a cell at XFD1048576 asks for 512 GB and aborts the worker):
+# every sheet is bounded before calamine sees the book. 26 columns (A-Z) of MAX_ROWS rows
+# are at most 5.2 M cells (~170 MB); a price list has 7 columns.
+MAX_COLUMNS = 26
+_SHEET = re.compile(r"xl/worksheets/[^/]+\.xml", re.IGNORECASE)
+# Plain patterns that match nothing in an ordinary sheet (60 MB are scanned in ~1 s): a
+# row's or cell's reference (r="7", r="B7", the only attributes named r in a sheet) with
+# a two-letter column or a row number of 200,000 and more; and the declared dimension.
+_FAR = re.compile(rb'\sr="(?:([A-Z]{2,3})|[A-Z]?)(\d*)')
+_FAR_ROW = re.compile(rb'\sr="(?:[A-Z]{2,3}|[A-Z]?(?:[2-9]\d{5}|\d{7}))')
+_DIMENSION = re.compile(
+    rb'<(?:\w+:)?dimension\s+ref="(?:[A-Z]{1,3}\d{1,7}:)?([A-Z]{1,3})(\d{1,7})"')
+_CELLS = (b"<c ", b"<c>", b"<c/>")
+_CHUNK = 1024 * 1024
 HEADER_SEARCH = 10  # the header is the first row naming a column, among the first rows
 DEFAULT_CURRENCY = "RUB"
 MAX_AMOUNT = Decimal(10) ** 12  # Numeric(14, 2)
@@ -110,6 +125,7 @@ def _xlsx_cells(data: bytes) -> Iterator[tuple[int, tuple]]:
     strings = sum(m.file_size for m in members if m.filename.endswith("sharedStrings.xml"))
     if sum(m.file_size for m in members) > MAX_UNPACKED or strings > MAX_SHARED_STRINGS:
         raise ImportRefused(unreadable)
+    check_sheet_sizes(data)
     try:
         # calamine (Rust) reads a 100,000-row sheet ~10x faster than openpyxl.
         sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0)
@@ -119,6 +135,71 @@ def _xlsx_cells(data: bytes) -> Iterator[tuple[int, tuple]]:
     # Empty cells come back as "": the rest of the import expects None.
     for number, row in enumerate(rows, start=1):
         yield number, tuple(None if cell == "" else cell for cell in row)
+
+
+def check_sheet_sizes(data: bytes) -> None:
+    """Return None when every sheet of the XLSX `data` fits MAX_ROWS rows (and the title
+    rows above the header) and MAX_COLUMNS columns.
+
+    Reads each sheet's XML in chunks (never whole, never through an XML parser).
+    Raises ImportRefused (Russian) for a larger sheet or an unreadable archive.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for member in archive.infolist():
+                if _SHEET.fullmatch(member.filename):
+                    rows, columns = _sheet_extent(archive, member)
+                    if rows > MAX_ROWS + HEADER_SEARCH or columns > MAX_COLUMNS:
+                        raise ImportRefused(_(
+                            "Лист книги слишком велик (%(rows)s строк, %(columns)s столбцов): "
+                            "в прейскуранте может быть не больше %(max)s строк и %(cols)s "
+                            "столбцов", rows=rows, columns=columns,
+                            max=f"{MAX_ROWS:,}".replace(",", " "), cols=MAX_COLUMNS))
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError, NotImplementedError):
+        raise ImportRefused(_("Файл не читается как книга Excel (XLSX)")) from None
+
+
+def _sheet_extent(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> tuple[int, int]:
+    """Return (rows, columns) a sheet spans: by the dimension it declares, its far row and
+    cell references, and its row elements and cells per row (calamine places a cell
+    without a reference next to the previous one).
+
+    zipfile stops at the member's declared size (bounded by MAX_UNPACKED) and raises
+    BadZipFile when the data does not match it.
+    """
+    rows = columns = row_elements = row_cells = 0
+    rest = b""
+    with archive.open(member) as stream:
+        while True:
+            chunk = stream.read(_CHUNK)
+            text, rest = rest + chunk, b""
+            if not text:
+                break
+            # Cut after the last ">": no tag, attribute or reference is split between
+            # two pieces, so nothing is missed or counted twice.
+            cut = text.rfind(b">") + 1
+            if chunk and cut:
+                text, rest = text[:cut], text[cut:]
+            found = [_FAR.match(m.group()).groups() for m in _FAR_ROW.finditer(text)]
+            for letters, number in found + _DIMENSION.findall(text):
+                rows = max(rows, int(number or 0))
+                columns = max(columns, _column(letters or b""))
+            row_elements += text.count(b"<row ") + text.count(b"<row>")
+            pieces = text.split(b"</row>")
+            for index, piece in enumerate(pieces):
+                # The row at the piece's start may have begun in an earlier piece.
+                row_cells = (row_cells if index == 0 else 0) + sum(
+                    piece.count(cell) for cell in _CELLS)
+                columns = max(columns, row_cells)
+    return max(rows, row_elements), columns
+
+
+def _column(letters: bytes) -> int:
+    """Return the 1-based number of a column named like b"XFD"."""
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
 
 
 def _decode(data: bytes) -> str:

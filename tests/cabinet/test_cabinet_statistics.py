@@ -162,3 +162,17 @@ def test_the_drill_down_reaches_a_patients_visits_and_tests(session, login):
     seen = doctor.get(f"/cabinet/statistics/patient/{foreign.patient_id}", query_string=PERIOD)
     assert seen.status_code == 200
     assert money(foreign.total) not in seen.get_data(as_text=True)
+
+
+def test_the_statistics_workbook_writes_an_office_named_like_a_formula_as_text(session,
+                                                                               login):
+    """Issue 20, item 5: an office's name is typed by a user; it is a string cell."""
+    office = unit(session, "CL1-B1")
+    office.name = '=HYPERLINK("http://evil.example";"Отчёт")'
+    session.commit()
+    export = login("client_branch").get("/cabinet/statistics/export", query_string=PERIOD)
+    sheet = load_workbook(io.BytesIO(export.data)).active
+    cells = [row[0] for row in sheet.iter_rows(min_row=2)]
+    named = [cell for cell in cells if cell.value == office.name]
+    assert named and all(cell.data_type == "s" for cell in named)
+    assert all(isinstance(row[1], int) for row in sheet.iter_rows(min_row=2, values_only=True))

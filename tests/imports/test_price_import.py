@@ -563,3 +563,78 @@ def test_a_token_opens_only_its_owners_file(session, book, importer, login):
                               follow_redirects=True)
         assert "Файл не найден или устарел" in response.get_data(as_text=True)
     assert prices_of(session, book["msk"]) == 0
+
+
+# --- a sheet that declares or spans more cells than a price list (issue 20, item 4) -------
+
+
+def huge_sheet(dimension="A1:XFD1048576", extra=b"") -> bytes:
+    """A ~5 KB XLSX whose first sheet declares `dimension` (calamine would allocate it)."""
+    header = ["Код услуги", "Категория цен", "Действует с", "Цена"]
+    source = zipfile.ZipFile(io.BytesIO(xlsx_file([header, ["PI-S001", "PI-MSK",
+                                                             "01.01.2026", 10]])))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for item in source.infolist():
+            body = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                body = re.sub(rb'<dimension ref="[^"]*"\s*/>',
+                              f'<dimension ref="{dimension}"/>'.encode(), body)
+                body = body.replace(b"</sheetData>", extra + b"</sheetData>")
+            archive.writestr(item, body)
+    return out.getvalue()
+
+
+CORNER = b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
+
+
+@pytest.mark.parametrize(("dimension", "extra"), [
+    ("A1:XFD1048576", b""),
+    ("A1:D2", CORNER),
+    ("A1:XFD1048576", CORNER),
+    ("A1:AA2", b""),
+    ("A1:D300000", b""),
+    ("A1:D2", b'<row r="3">' + b"<c><v>1</v></c>" * 27 + b"</row>"),  # cells without r=
+])
+def test_a_sheet_larger_than_a_price_list_is_refused_before_it_is_read(dimension, extra):
+    data = huge_sheet(dimension, extra)
+    assert len(data) < 8000
+    with pytest.raises(pi.ImportRefused, match="Лист книги слишком велик"):
+        price_file.check_sheet_sizes(data)
+
+
+def test_a_sheet_within_the_bounds_passes_the_guard():
+    price_file.check_sheet_sizes(huge_sheet("A1:Z200010"))
+    rows = pi.parse("ok.xlsx", huge_sheet("A1:D2"))
+    assert [(r.line, r.service) for r in rows] == [(2, "PI-S001")]
+
+
+def test_a_4kb_xlsx_declaring_17_billion_cells_gets_a_russian_400(session, book, login):
+    """Posted from a forked child with its address space capped, so that an unguarded
+    parser kills the child (and fails this test), not the test process or the machine:
+    calamine allocates the rectangle from A1 to the farthest cell, and aborts."""
+    import multiprocessing
+    import resource
+
+    client = login("admin")
+
+    def post(pipe):
+        resource.setrlimit(resource.RLIMIT_AS, (4 * 1024 ** 3, 4 * 1024 ** 3))
+        response = upload(client, huge_sheet("A1:XFD1048576", CORNER), "bomb.xlsx")
+        pipe.send((response.status_code, response.get_data(as_text=True)))
+        pipe.close()
+        os._exit(0)
+
+    parent, child = multiprocessing.get_context("fork").Pipe()
+    process = multiprocessing.get_context("fork").Process(target=post, args=(child,))
+    process.start()
+    for _ in range(1200):  # up to two minutes, while the child lives
+        if parent.poll(0.1) or not process.is_alive():
+            break
+    answer = parent.recv() if parent.poll(1) else None
+    process.join(10)
+    assert answer is not None, f"the worker died (exit code {process.exitcode})"
+    status, html = answer
+    assert status == 400
+    assert "Лист книги слишком велик (1048576 строк, 16384 столбцов)" in html
+    assert prices_of(session, book["msk"]) == 0

