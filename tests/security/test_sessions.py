@@ -72,7 +72,7 @@ def test_an_admin_password_reset_ends_cookie_access_and_refresh_tokens(app, sess
 
 
 def test_tokens_still_refresh_while_nothing_changed(app):
-    access, refresh = _tokens(app.test_client())
+    _, refresh = _tokens(app.test_client())
     api = app.test_client()
     renewed = api.post("/api/v1/security/refresh", headers=_bearer(refresh))
     assert renewed.status_code == 200

@@ -6,9 +6,9 @@ import datetime
 
 from flask import abort, g, request
 from flask_appbuilder import expose, has_access
+from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
 from flask_appbuilder.models.sqla.filters import FilterNotEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
 from flask_appbuilder.security.forms import ResetPasswordForm
 from flask_appbuilder.security.views import (
     ResetMyPasswordView,
