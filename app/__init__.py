@@ -80,7 +80,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     load_all()
     from security.manager import UchetSecurityManager
     from views.admin.users import (
-        UchetResetMyPasswordView,
+        ResetMyPasswordView,
         UchetResetPasswordView,
         UchetUserInfoEditView,
         UserView,
@@ -88,7 +88,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     UchetSecurityManager.use_views(users=UserView, reset_password=UchetResetPasswordView,
                                    user_info_edit=UchetUserInfoEditView,
-                                   reset_my_password=UchetResetMyPasswordView)
+                                   reset_my_password=ResetMyPasswordView)
     with app.app_context():
         appbuilder = AppBuilder(indexview=HomeView, base_template="uchet/baselayout.html")
         appbuilder.init_app(app, db.session)

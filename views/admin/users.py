@@ -10,8 +10,8 @@ from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
 from flask_appbuilder.models.sqla.filters import FilterNotEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.forms import ResetPasswordForm
+from flask_appbuilder.security.views import ResetMyPasswordView as FabResetMyPasswordView
 from flask_appbuilder.security.views import (
-    ResetMyPasswordView,
     ResetPasswordView,
     UserDBModelView,
     UserInfoEditView,
@@ -229,12 +229,12 @@ class OwnPasswordForm(ResetPasswordForm):
                                      widget=BS3PasswordFieldWidget())
 
 
-class UchetResetMyPasswordView(ResetMyPasswordView):
+class ResetMyPasswordView(FabResetMyPasswordView):
     """A user changes his own password, giving the current one; his other sessions
-    and tokens end (security.sessions), the one he does it in goes on."""
+    and tokens end (security.sessions), the one he does it in goes on.
 
-    # Keep FAB's permission name: roles hold "can this form get/post" on it.
-    class_permission_name = "ResetMyPasswordView"
+    It keeps FAB's class name: endpoints and permissions are named after it."""
+
     form = OwnPasswordForm
     form_title = _l("Смена пароля")
     message = _l("Пароль изменён")
