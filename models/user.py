@@ -48,9 +48,9 @@ class AppUser(User):
     )
     position: Mapped[str | None] = mapped_column(String(255))
     phone: Mapped[str | None] = mapped_column(String(50))
-    # Bumped on logout, password change or reset, deactivation and a change of roles
-    # or units: sessions and tokens carry the value they were issued with, and one
-    # that no longer matches is refused (security.sessions), in every worker at once.
+    # Bumped on logout, password change or reset and deactivation: sessions and
+    # tokens carry the value they were issued with, and one that no longer matches
+    # is refused (security.sessions), in every worker at once.
     session_epoch: Mapped[int] = mapped_column(Integer, nullable=False, default=0,
                                                server_default="0")
 

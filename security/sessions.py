@@ -3,7 +3,7 @@
 Every user row holds a `session_epoch`. A browser session stores "id:epoch"
 (AppUser.get_id) and a JWT carries an "epoch" claim; the user loaders refuse
 either when the epoch no longer matches the row. The epoch is bumped on logout,
-a password change or reset, a deactivation and a change of roles or units, so a
+a password change or reset and a deactivation (or reactivation), so a
 captured cookie or token stops working in every worker at once: the value lives
 in the database, which every worker shares, and is read by the query that loads
 the user anyway (no extra query per request).
@@ -17,14 +17,15 @@ from __future__ import annotations
 import time
 
 from flask import Flask, g, has_request_context, session
-from flask_login import current_user, logout_user, user_logged_in
+from flask_login import user_logged_in
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-#: Changes of these attributes end the user's other sessions and tokens.
-#: (Both a relationship and its column: either may be what a form or the API set.)
-WATCHED = ("password", "active", "roles", "home_unit", "home_unit_id", "extra_units",
-           "served_clients", "manager", "manager_id")
+#: Changes of these attributes end the user's other sessions and tokens. A change of
+#: roles or units does not need to: rights and scope are resolved from the database
+#: on every request (security.effective), so it applies to every session and token
+#: on their next request, and the user keeps working with his new rights.
+WATCHED = ("password", "active")
 #: Where the time of a session's last request is kept (seconds since the epoch).
 SEEN_KEY = "_uchet_seen"
 #: The last request time is rewritten at most this often (seconds), not on every request.
@@ -69,7 +70,7 @@ def _before_flush(db_session: Session, _context, _instances) -> None:
 
 
 def _keep_own_session(user) -> None:
-    """A user who changes his own password or units keeps the session he does it in:
+    """A user who changes his own password keeps the session he does it in:
     it is re-issued with the new epoch (a logout has removed it already)."""
     if not has_request_context() or "_user_id" not in session:
         return
@@ -94,10 +95,11 @@ def _idle_check() -> None:
     seen = session.get(SEEN_KEY)
     limit = current_app.config.get("SESSION_IDLE_TIMEOUT", 30 * 60)
     if not isinstance(seen, int) or now - seen > limit:
-        if current_user.is_authenticated:
-            logout_user()
-        session.pop(SEEN_KEY, None)
-        session.pop("_user_id", None)
+        # What logout_user() removes, without loading the user first (this runs
+        # before anything has): the request goes on as an anonymous one.
+        for key in ("_user_id", "_fresh", "_id", SEEN_KEY):
+            session.pop(key, None)
+        g.pop("_login_user", None)
         g.pop("_uchet_rights", None)
         return
     if now - seen >= SEEN_GRANULARITY:

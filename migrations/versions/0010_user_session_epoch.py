@@ -1,5 +1,5 @@
 """Users' session epoch: sessions and tokens issued before a logout, a password
-change or reset, a deactivation or a change of roles or units are refused.
+change or reset or a deactivation are refused.
 
 Revision ID: 0010
 Revises: 0009
