@@ -101,6 +101,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     startup.install(app)
     sessions.install(app)
+    from services.admin import sessions as session_ends
+
+    session_ends.install(app)
     # Rights are resolved once per request; never carry them into the next one.
     app.before_request(effective.forget)
     register_error_handlers(app)

@@ -70,14 +70,6 @@ class UchetSecurityManager(SecurityManager):
         user = self.get_user_by_id(int(identity)) if str(identity).isdigit() else None
         return {"epoch": user.session_epoch or 0} if user is not None else {}
 
-    def on_user_logout(self, user) -> None:
-        """End every session and token of the user who logs out."""
-        super().on_user_logout(user)
-        fresh = self.get_user_by_id(user.id)
-        if fresh is not None:
-            sessions.bump(fresh)
-            self.session.commit()
-
     # --- permission checks -------------------------------------------------
     def has_access(self, permission_name: str, view_name: str) -> bool:
         """Return True when the current user may use `permission_name` on `view_name`."""

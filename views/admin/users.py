@@ -19,7 +19,7 @@ from flask_appbuilder.security.views import (
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash
 from wtforms import PasswordField
-from wtforms.validators import DataRequired, ValidationError
+from wtforms.validators import DataRequired, StopValidation
 
 from models.user import AppUser
 from security.effective import current
@@ -214,10 +214,11 @@ class UchetResetPasswordView(ResetPasswordView):
 
 
 def _is_current_password(_form, field) -> None:
-    """Raise ValidationError (Russian) unless `field` holds the user's current password."""
+    """Stop the form's validation with a Russian message unless `field` holds the
+    user's current password (a form error, not a business refusal)."""
     hashed = getattr(g.user, "password", None) or ""
     if not field.data or not hashed or not check_password_hash(hashed, field.data):
-        raise ValidationError(_l("Текущий пароль указан неверно"))
+        raise StopValidation(_l("Текущий пароль указан неверно"))
 
 
 class OwnPasswordForm(ResetPasswordForm):
