@@ -163,7 +163,11 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "FAB_API_MAX_PAGE_SIZE": 100,
         "FAB_BASE_TEMPLATE": "uchet/baselayout.html",
         "AUTH_RATE_LIMITED": True,
-        "AUTH_RATE_LIMIT": "10 per 20 second",
+        # Failed sign-ins per address (a clinic behind one NAT address is many people)
+        # and per account (an account under attack is slowed whatever the address).
+        "AUTH_RATE_LIMIT": "100 per minute",
+        "AUTH_ACCOUNT_RATE_LIMIT": "5 per 5 minute",
+        "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_ENABLED": mode != "testing",
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL", "").strip() or "memory://",
         # --- language ---------------------------------------------------------
@@ -180,6 +184,8 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": mode == "production",
         "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+        # A session idle this long (seconds) ends on its next request.
+        "SESSION_IDLE_TIMEOUT": 30 * 60,
         # The largest request body (a price list upload); larger ones get 413.
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
     }

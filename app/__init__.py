@@ -79,10 +79,16 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     load_all()
     from security.manager import UchetSecurityManager
-    from views.admin.users import UchetResetPasswordView, UchetUserInfoEditView, UserView
+    from views.admin.users import (
+        ResetMyPasswordView,
+        UchetResetPasswordView,
+        UchetUserInfoEditView,
+        UserView,
+    )
 
     UchetSecurityManager.use_views(users=UserView, reset_password=UchetResetPasswordView,
-                                   user_info_edit=UchetUserInfoEditView)
+                                   user_info_edit=UchetUserInfoEditView,
+                                   reset_my_password=ResetMyPasswordView)
     with app.app_context():
         appbuilder = AppBuilder(indexview=HomeView, base_template="uchet/baselayout.html")
         appbuilder.init_app(app, db.session)
@@ -91,9 +97,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from app import startup
     from app.cli import register_cli
     from app.errors import register_error_handlers
-    from security import effective
+    from security import effective, sessions
 
     startup.install(app)
+    sessions.install(app)
+    from services.admin import sessions as session_ends
+
+    session_ends.install(app)
     # Rights are resolved once per request; never carry them into the next one.
     app.before_request(effective.forget)
     register_error_handlers(app)

@@ -51,6 +51,22 @@ def _answer(code: int, detail: str | None = None):
                            appbuilder=current_app.appbuilder), code
 
 
+def _retry_detail() -> str | None:
+    """Return «Повторите через …» for a breached sign-in limit (None for another 429)."""
+    from flask_babel import gettext as _
+
+    from security.throttle import retry_after
+
+    seconds = retry_after()
+    if seconds is None:
+        return None
+    if seconds >= 60:
+        wait = _("%(minutes)s мин", minutes=(seconds + 59) // 60)
+    else:
+        wait = _("%(seconds)s с", seconds=seconds)
+    return _("Слишком много неудачных попыток входа. Повторите через %(wait)s", wait=wait)
+
+
 def register_error_handlers(app: Flask) -> None:
     """Answer HTTP errors with Russian pages (or JSON under /api/)."""
 
@@ -59,6 +75,8 @@ def register_error_handlers(app: Flask) -> None:
         if exc.code in (301, 302, 303, 307, 308) or exc.code is None:
             return exc
         detail = exc.description if exc.code in (400, 422) else None
+        if exc.code == 429:
+            detail = _retry_detail()
         return _answer(exc.code, detail)
 
     @app.errorhandler(OverflowError)

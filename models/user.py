@@ -48,6 +48,11 @@ class AppUser(User):
     )
     position: Mapped[str | None] = mapped_column(String(255))
     phone: Mapped[str | None] = mapped_column(String(50))
+    # Bumped on logout, password change or reset and deactivation: sessions and
+    # tokens carry the value they were issued with, and one that no longer matches
+    # is refused (security.sessions), in every worker at once.
+    session_epoch: Mapped[int] = mapped_column(Integer, nullable=False, default=0,
+                                               server_default="0")
 
     home_unit: Mapped[Unit | None] = relationship(Unit, foreign_keys=[home_unit_id])
     extra_units: Mapped[list[Unit]] = relationship(
@@ -65,3 +70,7 @@ class AppUser(User):
     assistants: Mapped[list[AppUser]] = relationship(
         "AppUser", foreign_keys=[manager_id], back_populates="manager"
     )
+
+    def get_id(self) -> str:
+        """Return the session identity: the id and the session epoch, "id:epoch"."""
+        return f"{self.id}:{self.session_epoch or 0}"

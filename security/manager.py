@@ -9,11 +9,11 @@ would let rights drift from the catalogue).
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, g
 from flask_appbuilder.security.sqla.manager import SecurityManager
 
 from models.user import AppUser
-from security import effective
+from security import effective, sessions, throttle
 
 
 class UchetSecurityManager(SecurityManager):
@@ -22,13 +22,16 @@ class UchetSecurityManager(SecurityManager):
     user_model = AppUser
 
     @classmethod
-    def use_views(cls, *, users: type, reset_password: type, user_info_edit: type) -> None:
+    def use_views(cls, *, users: type, reset_password: type, user_info_edit: type,
+                  reset_my_password: type | None = None) -> None:
         """Take Uchet's own user, password and profile screens (they add scope checks
         and Russian labels) in place of FAB's: the app factory hands them over, so
         the security layer never imports the views."""
         cls.userdbmodelview = users
         cls.resetpasswordview = reset_password
         cls.userinfoeditview = user_info_edit
+        if reset_my_password is not None:
+            cls.resetmypasswordview = reset_my_password
 
     def __init__(self, appbuilder):
         super().__init__(appbuilder)
@@ -36,6 +39,36 @@ class UchetSecurityManager(SecurityManager):
         make = getattr(self.userdbmodelview, "make_datamodel", None)
         if make is not None:
             self.userdbmodelview.datamodel = make()
+
+    # --- sessions and tokens (see security.sessions) ------------------------
+    def load_user(self, pk):
+        """Return the user of a session identity "id:epoch", or None when the user
+        is inactive or the session was ended (logout, password, deactivation...)."""
+        ident = sessions.parse_identity(pk)
+        if ident is None:
+            return None
+        user = self.get_user_by_id(ident[0])
+        return user if sessions.matches(user, ident[1]) else None
+
+    def load_user_jwt(self, _jwt_header, jwt_data):
+        """Return the user of a JWT (access or refresh), or None (401) when its
+        epoch claim is not the user's current one."""
+        sub = str(jwt_data.get("sub", ""))
+        user = self.get_user_by_id(int(sub)) if sub.isdigit() else None
+        if not sessions.matches(user, jwt_data.get("epoch")):
+            return None
+        g.user = user
+        return user
+
+    def create_jwt_manager(self, app):
+        """FAB's JWT manager; every token it issues carries the user's epoch."""
+        jwt_manager = super().create_jwt_manager(app)
+        jwt_manager.additional_claims_loader(self._jwt_claims)
+        return jwt_manager
+
+    def _jwt_claims(self, identity) -> dict:
+        user = self.get_user_by_id(int(identity)) if str(identity).isdigit() else None
+        return {"epoch": user.session_epoch or 0} if user is not None else {}
 
     # --- permission checks -------------------------------------------------
     def has_access(self, permission_name: str, view_name: str) -> bool:
@@ -66,9 +99,10 @@ class UchetSecurityManager(SecurityManager):
         self.auth_view = self.authdbview()
         appbuilder.add_view_no_menu(self.auth_view)
         if self.is_auth_limited:
-            # Both doors to a password check share the limit: the form and the API login.
-            for blueprint in (self.auth_view.blueprint, security_api.blueprint):
-                self.limiter.limit(self.auth_rate_limit, methods=["POST"])(blueprint)
+            # Both doors to a password check share the limits: the form and the API login.
+            throttle.install(self.limiter, self.auth_rate_limit,
+                             current_app.config.get("AUTH_ACCOUNT_RATE_LIMIT", "5 per 5 minute"),
+                             (self.auth_view.blueprint, security_api.blueprint))
 
     def create_db(self) -> None:
         """Alembic owns the schema; roles and permissions come from `flask uchet sync`."""

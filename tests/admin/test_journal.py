@@ -220,7 +220,7 @@ def test_own_password_change_through_the_screen_is_journaled_masked(session, log
     registrar = login("registrar")
     user_id = _user(session, "registrar").id
     response = registrar.post("/resetmypassword/form", data={
-        "password": "Nov0e-parol!", "conf_password": "Nov0e-parol!",
+        "current_password": "demo", "password": "Nov0e-parol!", "conf_password": "Nov0e-parol!",
     })
     assert response.status_code in (200, 302)
     session.expire_all()

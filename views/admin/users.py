@@ -6,14 +6,20 @@ import datetime
 
 from flask import abort, g, request
 from flask_appbuilder import expose, has_access
+from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
 from flask_appbuilder.models.sqla.filters import FilterNotEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.forms import ResetPasswordForm
+from flask_appbuilder.security.views import ResetMyPasswordView as FabResetMyPasswordView
 from flask_appbuilder.security.views import (
     ResetPasswordView,
     UserDBModelView,
     UserInfoEditView,
 )
 from flask_babel import lazy_gettext as _l
+from werkzeug.security import check_password_hash
+from wtforms import PasswordField
+from wtforms.validators import DataRequired, StopValidation
 
 from models.user import AppUser
 from security.effective import current
@@ -205,6 +211,34 @@ class UchetResetPasswordView(ResetPasswordView):
     def this_form_post(self):
         self._target_in_scope()
         return super().this_form_post()
+
+
+def _is_current_password(_form, field) -> None:
+    """Stop the form's validation with a Russian message unless `field` holds the
+    user's current password (a form error, not a business refusal)."""
+    hashed = getattr(g.user, "password", None) or ""
+    if not field.data or not hashed or not check_password_hash(hashed, field.data):
+        raise StopValidation(_l("Текущий пароль указан неверно"))
+
+
+class OwnPasswordForm(ResetPasswordForm):
+    """FAB's password form with the current password: a session left open on a
+    shared computer must not be enough to take the account over."""
+
+    current_password = PasswordField(_l("Текущий пароль"),
+                                     validators=[DataRequired(), _is_current_password],
+                                     widget=BS3PasswordFieldWidget())
+
+
+class ResetMyPasswordView(FabResetMyPasswordView):
+    """A user changes his own password, giving the current one; his other sessions
+    and tokens end (security.sessions), the one he does it in goes on.
+
+    It keeps FAB's class name: endpoints and permissions are named after it."""
+
+    form = OwnPasswordForm
+    form_title = _l("Смена пароля")
+    message = _l("Пароль изменён")
 
 
 class UchetUserInfoEditView(UserInfoEditView):
