@@ -12,7 +12,7 @@ Views never commit nor catch UchetError themselves.
 from __future__ import annotations
 
 from flask import abort, flash, g, request
-from flask_appbuilder import ModelRestApi, ModelView, expose
+from flask_appbuilder import ModelView, expose
 from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.urltools import (
     get_filter_args,
@@ -22,13 +22,9 @@ from flask_appbuilder.urltools import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from marshmallow import fields as ma_fields
-from marshmallow import validate as ma_validate
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import BadRequest
 
 from security.fields import (
-    FieldScopeApiMixin,
     FieldScopeViewMixin,
     fill_hidden_required,
     hidden_fields,
@@ -52,35 +48,20 @@ from views.dates import russian_form
 from views.formatters import default_formatters
 from views.guards import (
     SCREEN_FILTER,
-    csrf_for_cookie_sessions,
     numeric_filters,
-    parseable_query,
-    plain_database_errors,
 )
 
 SCOPE_FILTER = [FilterInScope, None]
 
 
-def _rel_filters(model: type) -> dict[str, list]:
+def rel_filters(model: type) -> dict[str, list]:
     """Return FAB related-field filters narrowing every scoped dropdown to the scope,
     and each unit field to the kinds of unit it means (views.unit_fields)."""
     scoped = {
         key: [[filter_column(target), *SCOPE_FILTER]]
         for key, target in related_scoped(model).items()
     }
-    return _merge(scoped, unit_fields.kind_filters(model))
-
-
-def loosen_schema(schema) -> None:
-    """Leave text length and decimal places to `services.values`: marshmallow would
-    refuse a long text in English before it is trimmed, and silently round
-    10.005 to 10.00 where the screens refuse it."""
-    for field in schema.fields.values():
-        if isinstance(field, ma_fields.String):
-            field.validators = [v for v in field.validators
-                                if not isinstance(v, ma_validate.Length)]
-        if isinstance(field, ma_fields.Decimal):
-            field.places = None
+    return merge_filters(scoped, unit_fields.kind_filters(model))
 
 
 def deleted_together() -> frozenset:
@@ -89,14 +70,7 @@ def deleted_together() -> frozenset:
     return g.get("deleted_together", frozenset())
 
 
-class Refused(BadRequest):
-    """A 400 whose message is just the Russian reason (FAB prints str(exception))."""
-
-    def __str__(self) -> str:
-        return str(self.description)
-
-
-def _merge(scoped: dict[str, list], declared: dict[str, list] | None) -> dict[str, list]:
+def merge_filters(scoped: dict[str, list], declared: dict[str, list] | None) -> dict[str, list]:
     """Return the scope filters plus a view's own dropdown filters: both apply, the
     view's never replace the scope's."""
     merged = {key: list(filters) for key, filters in scoped.items()}
@@ -248,10 +222,10 @@ class UchetModelView(ScopedMixin, FieldScopeViewMixin, ModelView):
         self._apply_scope_declarations()
         self.formatters_columns = {**default_formatters(self.datamodel),
                                    **(self.formatters_columns or {})}
-        rel = _rel_filters(self.datamodel.obj)
-        self.add_form_query_rel_fields = _merge(rel, self.add_form_query_rel_fields)
-        self.edit_form_query_rel_fields = _merge(rel, self.edit_form_query_rel_fields)
-        self.search_form_query_rel_fields = _merge(rel, self.search_form_query_rel_fields)
+        rel = rel_filters(self.datamodel.obj)
+        self.add_form_query_rel_fields = merge_filters(rel, self.add_form_query_rel_fields)
+        self.edit_form_query_rel_fields = merge_filters(rel, self.edit_form_query_rel_fields)
+        self.search_form_query_rel_fields = merge_filters(rel, self.search_form_query_rel_fields)
         super().__init__(**kwargs)
         for form in (self.add_form, self.edit_form, self.search_form):
             unit_fields.fit_form(self.datamodel, form)  # unit labels, dependent choices
@@ -417,66 +391,3 @@ class UchetModelView(ScopedMixin, FieldScopeViewMixin, ModelView):
             return back()
 
         return screen_command(delete_all, self._session(), done=done, again=back)
-
-
-class UchetModelRestApi(ScopedMixin, FieldScopeApiMixin, ModelRestApi):
-    """A generated REST API bound to the rights catalogue and the row scope."""
-
-    allow_browser_login = True
-
-    def create_blueprint(self, appbuilder, *args, **kwargs):
-        blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
-        blueprint.before_request(csrf_for_cookie_sessions)
-        blueprint.before_request(parseable_query)
-        blueprint.before_request(lambda: numeric_filters(self.datamodel))
-        blueprint.after_request(self.scrub_response)
-        blueprint.after_request(plain_database_errors)
-        # Columns a save rule fills in may be left out of a POST, as on the screen
-        # (FAB builds the schemas in create_blueprint).
-        # So may the fields a user's rights can hide (`fill_hidden_required`).
-        for name in (*getattr(self.datamodel, "optional", ()), *(self.field_rights or {})):
-            if name in self.add_model_schema.fields:
-                self.add_model_schema.fields[name].required = False
-        for schema in (self.add_model_schema, self.edit_model_schema):
-            loosen_schema(schema)
-        return blueprint
-
-    @expose("/<pk>", methods=["GET"])
-    def get_no_such_key(self, pk):
-        """Answer 404 to a GET of a key that is not an integer: FAB routes GET as
-        `/<int:pk>`, so such a key would only meet the PUT/DELETE route (a 405)."""
-        return self.response_404()
-
-    def __init__(self):
-        self._apply_scope_declarations()
-        rel = _rel_filters(self.datamodel.obj)
-        self.add_query_rel_fields = _merge(rel, self.add_query_rel_fields)
-        self.edit_query_rel_fields = _merge(rel, self.edit_query_rel_fields)
-        super().__init__()
-
-    def _api_guard(self, fn, item) -> None:
-        try:
-            self._guard(fn, item)
-        except UchetError as exc:
-            refused(self._session(), exc)
-            # FAB's `safe` answers a BadRequest raised in pre_* hooks through
-            # `response_400` (anything else is a 500): that hands the refusal on.
-            g.uchet_refusal = exc
-            raise Refused(description=str(exc)) from None
-
-    def response_400(self, message=None):
-        """Let a refusal of the rules reach `app.errors`, which answers it with its
-        own status (400, 403, 404, 409); other bad requests stay FAB's 400."""
-        refusal = g.pop("uchet_refusal", None)
-        if refusal is not None:
-            raise refusal
-        return super().response_400(message=message)
-
-    def pre_add(self, item) -> None:
-        self._api_guard(self._guard_write, item)
-
-    def pre_update(self, item) -> None:
-        self._api_guard(self._guard_write, item)
-
-    def pre_delete(self, item) -> None:
-        self._api_guard(self.check_delete, item)

@@ -26,7 +26,8 @@ from sqlalchemy import inspect as sa_inspect
 
 from services.dates import show_date, show_datetime, to_local
 from services.refbooks.rules import check_references, check_unique, check_unique_together
-from views.base import UchetModelRestApi, UchetModelView
+from views.api import UchetModelRestApi
+from views.base import UchetModelView
 from views.datamodel import UchetInterface
 from views.registry import REGISTRY, register
 

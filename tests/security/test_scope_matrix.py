@@ -19,7 +19,8 @@ from models.vouchers import Voucher
 from security.effective import resolve
 from security.scope import WRITE, Scope, is_scoped, scoped
 from tests.support import make_role, make_user, unit
-from views.base import UchetModelRestApi, UchetModelView
+from views.api import UchetModelRestApi
+from views.base import UchetModelView
 
 #: A registrar made here, without «Доступ к талонам других пользователей».
 SOLO = "solo"

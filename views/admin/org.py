@@ -8,7 +8,8 @@ from wtforms import SelectField
 
 from models.org import KIND_LABELS, Unit
 from services.admin.orgtree import check_unit_delete, validate_placement
-from views.base import UchetModelRestApi, UchetModelView
+from views.api import UchetModelRestApi
+from views.base import UchetModelView
 from views.datamodel import UchetInterface
 from views.registry import register
 

@@ -24,7 +24,8 @@ from wtforms.validators import DataRequired, StopValidation
 from models.user import AppUser
 from security.effective import current
 from security.users import check_manageable, manageable
-from views.base import UchetModelRestApi, UchetModelView
+from views.api import UchetModelRestApi
+from views.base import UchetModelView
 from views.datamodel import UchetInterface
 from views.registry import register
 
