@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app.extensions import db
-from services.admin import journal
+from core import actor
 
 uchet_cli = AppGroup("uchet", help="Развёртывание и обслуживание Uchet.")
 demo_cli = AppGroup("demo", help="Демонстрационные данные.")
@@ -18,12 +18,12 @@ demo_cli = AppGroup("demo", help="Демонстрационные данные.
 def _sync() -> None:
     from security.sync import sync_all
 
-    token = journal.set_actor(None, "deploy")
+    token = actor.set_actor(None, "deploy")
     try:
         sync_all(db.session, current_app.appbuilder)
         db.session.commit()
     finally:
-        journal.reset_actor(token)
+        actor.reset_actor(token)
     click.echo("permissions, roles and rights are in step with the catalogue")
 
 
@@ -81,11 +81,11 @@ def create_admin_command(username: str, email: str, first_name: str, last_name: 
         )
     if sm.find_user(username=username):
         raise click.ClickException(f"user {username!r} already exists")
-    token = journal.set_actor(None, "cli")
+    token = actor.set_actor(None, "cli")
     try:
         user = sm.add_user(username, first_name, last_name, email, role, password=password)
     finally:
-        journal.reset_actor(token)
+        actor.reset_actor(token)
     if not user:
         raise click.ClickException("the user could not be created (see the log)")
     click.echo(f"administrator {username!r} created")
@@ -101,7 +101,7 @@ def demo_load_command(if_empty: bool) -> None:
 def _load_demo(if_empty: bool) -> None:
     from demo.loader import DemoRefused, load_demo
 
-    token = journal.set_actor(None, "demo")
+    token = actor.set_actor(None, "demo")
     try:
         summary = load_demo(db.session)
     except DemoRefused as exc:
@@ -111,7 +111,7 @@ def _load_demo(if_empty: bool) -> None:
             return
         raise click.ClickException(str(exc)) from None
     finally:
-        journal.reset_actor(token)
+        actor.reset_actor(token)
     click.echo("demo data loaded: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
 
 

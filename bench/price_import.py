@@ -290,7 +290,7 @@ def bench_database(url: str, db: str, args, tmp: Path) -> list[Line]:
     from sqlalchemy import text
 
     from app.extensions import db as flask_db
-    from services.admin.journal import reset_actor, set_actor
+    from core.actor import reset_actor, set_actor
     from services.imports import prices as pi
 
     lines: list[Line] = []

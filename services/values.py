@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import BigInteger, Integer, Numeric, SmallInteger, String, Text
 from sqlalchemy import inspect as sa_inspect
 
-from services.errors import ValidationError
+from core.errors import ValidationError
 from services.inn import valid_inn
 
 INT_LIMITS = ((BigInteger, 2**63 - 1), (SmallInteger, 2**15 - 1), (Integer, 2**31 - 1))

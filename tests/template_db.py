@@ -38,7 +38,7 @@ from config import BASE_DIR
 
 #: Bump when the way a template is built changes outside the hashed files.
 FORMAT = 1
-PACKAGES = ("app", "demo", "models", "security", "services", "views")
+PACKAGES = ("app", "core", "demo", "models", "security", "services", "views")
 #: The demo loader, and the session hooks create_app installs (they write rows too).
 ROOTS = ("demo/loader.py", "services/admin/journal.py", "services/admin/orgtree.py",
          "services/contracts/patients.py", "services/vouchers/totals.py", "security/sync.py")

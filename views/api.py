@@ -9,9 +9,9 @@ from marshmallow import fields as ma_fields
 from marshmallow import validate as ma_validate
 from werkzeug.exceptions import BadRequest
 
+from core.errors import UchetError
 from security.fields import FieldScopeApiMixin
 from services.boundary import refused
-from services.errors import UchetError
 from views.base import ScopedMixin, merge_filters, rel_filters
 from views.guards import (
     csrf_for_cookie_sessions,

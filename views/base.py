@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.errors import ConfirmationRequired, UchetError
 from security.fields import (
     FieldScopeViewMixin,
     fill_hidden_required,
@@ -41,7 +42,6 @@ from security.rowscope import (
 )
 from security.scope import FilterInScope
 from services.boundary import refused, transaction
-from services.errors import ConfirmationRequired, UchetError
 from services.values import check_required_text, normalise_values
 from views import unit_fields
 from views.dates import russian_form

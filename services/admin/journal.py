@@ -16,7 +16,7 @@ from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import NO_VALUE
 
-from core.actor import current_actor, reset_actor, set_actor  # noqa: F401  (re-exported)
+from core.actor import current_actor
 from models.journal import JournalEntry
 
 # Derived data (closure), the journal itself and FAB's permission bookkeeping,

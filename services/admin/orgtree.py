@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, event, insert, inspect, select, true
 from sqlalchemy.orm import Session
 
+from core.errors import ValidationError
 from models.org import (
     PARENT_KINDS,
     Unit,
@@ -18,7 +19,6 @@ from models.org import (
     UnitKind,
     subtree_ids_query,
 )
-from services.errors import ValidationError
 
 
 def subtree_ids(session: Session, anchor_id: int) -> set[int]:

@@ -15,10 +15,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from core.errors import ValidationError
 from models.org import Unit, UnitClosure
 from models.params import ModuleParameters
 from services.dates import parse_date
-from services.errors import ValidationError
 
 CLOSED_EDIT_RIGHT = "params.closed_period_edit"
 CLOSED_DATE_RIGHT = "params.closed_period_date"

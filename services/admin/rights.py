@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.errors import NotFound, ValidationError
 from models.journal import JournalEntry
 from models.rights import RoleProfile, RoleRight
 from security.catalogue import RightValueError, load_catalogue
@@ -26,7 +27,6 @@ from security.sync import (
     sync_role_permissions,
 )
 from services.boundary import command
-from services.errors import NotFound, ValidationError
 
 
 def _admin_name() -> str:

@@ -17,13 +17,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, cast, func, select
 
+from core.errors import ValidationError
 from models.contracts import Contract
 from models.vouchers import Voucher
 from security.scope import CABINET, scoped
 from services.cabinet.forms import FONTS
 from services.cabinet.stats import COST_RIGHT
 from services.contracts.rules import money
-from services.errors import ValidationError
 
 #: Acts are offered for this many months back.
 ACT_MONTHS = 12

@@ -17,8 +17,8 @@ from pathlib import Path
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from core.errors import ValidationError
 from services.dates import parse_date
-from services.errors import ValidationError
 
 FONTS = Path(__file__).resolve().parents[2] / "app" / "fonts"
 SEXES = {"m": _l("мужской"), "f": _l("женский")}

@@ -13,13 +13,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from core.errors import ValidationError
 from models.org import Unit, UnitClosure
 from models.user import AppUser, manager_client
 from models.vouchers import Voucher
 from security.scope import scoped
 from security.users import check_manageable
 from services.cabinet.requests import text_field
-from services.errors import ValidationError
 
 EDIT_RIGHT = "cabinet.edit_client_users"
 PHONE = re.compile(r"[0-9+()\- ]{5,40}")

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from core.errors import NotFound, ValidationError
 from models.base import lock_row
 from models.cabinet_orders import (
     ADDON_STATES,
@@ -33,7 +34,6 @@ from models.vouchers import Voucher
 from security.scope import CABINET, scoped
 from services.cabinet.requests import move, office, text_field
 from services.dates import utc_now
-from services.errors import NotFound, ValidationError
 from services.vouchers.pricing import category_for, paid_price_type
 
 #: How long the lab keeps a visit's samples: tests are added to visits this recent.

@@ -15,11 +15,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
+from core.errors import ValidationError
 from models.cabinet import ADDRESSEES, CALL_KINDS, CALL_STATES, CourierCall, Question
 from models.org import Unit
 from security.scope import scoped
 from services.dates import local_now, utc_now
-from services.errors import ValidationError
 
 MANAGER_RIGHT = "cabinet.manager_cabinet"
 #: How far ahead a courier is booked.

@@ -19,11 +19,11 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from sqlalchemy import Date, cast, func, select
 
+from core.errors import ValidationError
 from models.org import Unit
 from models.patients import Patient
 from models.vouchers import Voucher
 from security.scope import CABINET, scoped
-from services.errors import ValidationError
 
 COST_RIGHT = "cabinet.see_cost"
 #: The longest period one request aggregates (a year and a day for leap years).

@@ -15,10 +15,10 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy import inspect as sa_inspect
 
+from core.errors import ValidationError
 from models.contracts import Contract, InstalmentLine, PrepaymentSchemeTemplate
 from services.contracts.rules import KOPECK, MONEY_LIMIT, changed, fmt_date, money, within
 from services.dates import parse_date
-from services.errors import ValidationError
 
 MAX_ROWS = 60
 

@@ -7,12 +7,12 @@ from sqlalchemy import event, func, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
+from core.errors import ValidationError
 from models.contracts import Contract
 from models.patients import Attachment, Patient, name_key
 from models.programmes import Programme
 from security.scope import scoped
 from services.contracts.rules import changed, fmt_date, within
-from services.errors import ValidationError
 
 
 def check_patient(_session, patient: Patient) -> None:

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy import inspect as sa_inspect
 
+from core.errors import Forbidden, ValidationError
 from models.base import fk_value
 from models.contracts import (
     CONTRACT_KINDS,
@@ -30,7 +31,6 @@ from models.contracts import (
 from models.patients import Attachment
 from models.programmes import Programme, ProgrammeCodeTemplate, ProgrammeService
 from security.effective import right_label
-from services.errors import Forbidden, ValidationError
 
 NETWORK_RIGHT = "contract.network_contracts"
 COST_RIGHT = "contract.programme_cost_manual"

@@ -17,7 +17,7 @@ from pathlib import PurePath
 
 from flask_babel import gettext as _
 
-from services.errors import ValidationError
+from core.errors import ValidationError
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000

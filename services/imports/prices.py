@@ -22,12 +22,12 @@ from flask_babel import gettext as _
 from sqlalchemy import ARRAY, Integer, String, any_, insert, literal, select, text
 from sqlalchemy.exc import IntegrityError
 
+from core.actor import current_actor
 from models.journal import JournalEntry
 from models.pricelist import Price, Service
 from models.refbooks import Currency, PriceCategory, Tax
 from security.branches import category_clause
 from security.effective import right_label
-from services.admin.journal import current_actor
 from services.boundary import transaction
 from services.imports.price_file import (
     CENT,

@@ -8,8 +8,8 @@ import re
 
 from flask_babel import gettext as _
 
+from core.errors import ValidationError
 from models.refbooks import Colour, Discount, ExchangeRate, PaymentSection, Tax
-from services.errors import ValidationError
 
 HEX = re.compile(r"#[0-9A-Fa-f]{6}")
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
+from core.errors import ValidationError
 from models.base import fk_value
 from models.pricelist import INSURANCE_KINDS, Price, Service, ServiceComponent, ServiceSet
 from security.branches import category_allowed
 from security.effective import right_label
-from services.errors import ValidationError
 
 #: Branch-scope rights: which price categories a user sees, and which he changes.
 PRICE_VIEW, PRICE_EDIT = "price.prices.view", "price.prices.edit"

@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from sqlalchemy import UniqueConstraint, func, select
 from sqlalchemy import inspect as sa_inspect
 
+from core.errors import ValidationError
 from models.base import fk_value
-from services.errors import ValidationError
 
 
 def check_unique(session, item) -> None:

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
+from core.errors import UchetError, ValidationError
 from models.staff import Employee
 from models.vouchers import Voucher, VoucherLine
-from services.errors import UchetError, ValidationError
 from services.vouchers.lines import check_line
 from services.vouchers.rules import check_header
 

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy import inspect as sa_inspect
 
+from core.errors import NotFound, ValidationError
 from models.base import fk_value, lock_row, stored_value
 from models.contracts import Contract
 from models.patients import Attachment
@@ -27,7 +28,6 @@ from security.policies import Policies
 from security.scope import scoped
 from services.contracts.rules import money
 from services.dates import local_now, utc_now
-from services.errors import NotFound, ValidationError
 from services.vouchers.limits import check_limits
 from services.vouchers.pricing import line_amount, line_price, resolve_payer
 from services.vouchers.rules import check_dates, check_emr_access, check_ownership

@@ -18,12 +18,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import update
 
+from core.errors import ConfirmationRequired, ValidationError
 from models.base import fk_value, stored_value
 from models.referrals import Referral
 from models.vouchers import Voucher, VoucherLine
 from services.admin.params import parameters_for
 from services.dates import local_now
-from services.errors import ConfirmationRequired, ValidationError
 from services.vouchers.lines import check_line
 from services.vouchers.rules import EMR_RIGHT, check_header
 

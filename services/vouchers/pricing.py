@@ -16,12 +16,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
+from core.errors import ValidationError
 from models.patients import Attachment
 from models.pricelist import Price
 from models.programmes import Programme, ProgrammeService
 from models.refbooks import PriceCategory, PriceType, price_category_branch
 from services.contracts.rules import KOPECK
-from services.errors import ValidationError
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 
+from core.errors import Conflict, ValidationError
 from models.base import fk_value, stored_value
 from models.staff import Employee
 from models.vouchers import EMR_RIGHT, VOUCHER_KINDS, Voucher
 from security.policies import Policies
 from services.admin.params import check_open
 from services.dates import local_now, utc_now
-from services.errors import Conflict, ValidationError
 
 OTHERS_RIGHT = "voucher.others_edit_delete"
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from core.errors import ValidationError
 from models.vouchers import VoucherLine
-from services.errors import ValidationError
 from services.vouchers.lines import check_line
 
 RIGHT = "voucher.split_payments"

@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
+from core.actor import reset_actor, set_actor
 from models.journal import JournalEntry
 from models.user import AppUser
-from services.admin.journal import MASK, reset_actor, set_actor
+from services.admin.journal import MASK
 from tests.support import make_unit, make_user, unit
 
 

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from core.errors import ValidationError
 from models.org import Unit, UnitClosure, UnitKind
 from services.admin import orgtree
 from services.admin.orgtree import ancestor_ids, subtree_ids, validate_placement
-from services.errors import ValidationError
 from tests.support import make_unit, unit
 
 # --- the oracle --------------------------------------------------------------------

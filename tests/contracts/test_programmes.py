@@ -12,11 +12,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from core.errors import ValidationError
 from models.contracts import InstalmentLine, PrepaymentSchemeStep, PrepaymentSchemeTemplate
 from models.pricelist import Service
 from models.programmes import Programme, ProgrammeCodeTemplate, ProgrammeService
 from services.contracts.instalments import replace_schedule, schedule_from_template
-from services.errors import ValidationError
 from tests.contract_rows import (
     contract,
     count,

@@ -309,8 +309,8 @@ def test_a_referral_formed_meanwhile_by_another_request_is_refused(session, app)
     import pytest
 
     from app.extensions import db
+    from core.errors import ValidationError
     from security.effective import resolve
-    from services.errors import ValidationError
     from services.vouchers.prepaid import form_vouchers
     from tests.support import make_role, make_user
 

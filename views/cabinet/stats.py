@@ -15,13 +15,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from core.errors import UchetError, ValidationError
 from models.org import Unit
 from security.effective import current
 from security.scope import scoped
 from services.cabinet.stats import GROUPINGS, patient_visits, patients, statistics
 from services.contracts.rules import money
 from services.dates import parse_date
-from services.errors import UchetError, ValidationError
 from views.base import screen_command
 from views.refbook import XLSX_MIME, _xlsx
 from views.registry import register

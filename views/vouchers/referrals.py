@@ -16,11 +16,11 @@ from flask_appbuilder.actions import action as fab_action
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from core.errors import ConfirmationRequired
 from models.patients import Patient
 from models.referrals import Referral
 from models.staff import Diagnosis
 from security.effective import current
-from services.errors import ConfirmationRequired
 from services.vouchers.prepaid import check_referral_delete, check_referral_save, form_vouchers
 from views.base import screen_command
 from views.contracts.patients import PATIENT_LOOKUP
