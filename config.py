@@ -145,6 +145,9 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
         "REDIS_URL": env.get("REDIS_URL", "").strip() or None,
+        # The fiscal register driver: "emulator" (its fiscal memory in the database)
+        # or "package.module:DriverClass" of a real device's driver.
+        "UCHET_FISCAL_DRIVER": env.get("UCHET_FISCAL_DRIVER", "").strip() or "emulator",
         # --- Flask-AppBuilder -------------------------------------------------
         "APP_NAME": "Учёт",
         "APP_THEME": "",

@@ -64,6 +64,35 @@ def check_command() -> None:
     click.echo("stored rights fit the catalogue")
 
 
+@uchet_cli.command("verify-money")
+def verify_money_command() -> None:
+    """Check the chain of posted money documents of every branch; exit non-zero
+    naming the first break of each broken chain."""
+    from services.money.chain import verify
+
+    breaks = verify(db.session)
+    for b in breaks:
+        click.echo(f"break: branch {b.branch_id}, link {b.seq}, {b.doc_type} {b.doc_id}: "
+                   f"{b.reason}", err=True)
+    if breaks:
+        sys.exit(1)
+    click.echo("money chains hold")
+
+
+@uchet_cli.command("money-recover")
+def money_recover_command() -> None:
+    """Settle the pending receipts of every register by their keys (after a crash)."""
+    from sqlalchemy import select
+
+    from models.money import Register
+    from services.money.desk import recover
+
+    for register in db.session.scalars(select(Register)).all():
+        counts = recover(db.session, register, all_ages=True)
+        click.echo(f"{register.serial}: confirmed {counts['confirmed']}, "
+                   f"failed {counts['failed']}")
+
+
 @uchet_cli.command("create-admin")
 @click.option("--username", required=True)
 @click.option("--email", required=True)

@@ -22,6 +22,16 @@ from models.contracts import (
     guarantee_programme,
 )
 from models.journal import JournalEntry
+from models.money import (
+    Account,
+    ChainHead,
+    ChainLink,
+    EmulatorMemory,
+    Receipt,
+    Register,
+    Shift,
+    Transaction,
+)
 from models.org import Unit, UnitClosure, UnitKind
 from models.params import ModuleParameters
 from models.parties import Address, Individual, Insurer, Organisation, OrganisationGroup
@@ -61,12 +71,15 @@ from models.user import AppUser, manager_client, user_extra_unit
 from models.vouchers import Voucher, VoucherLine
 
 __all__ = [
+    "Account",
     "AddonOrder",
     "AddonOrderLine",
     "Address",
     "AppUser",
     "Attachment",
     "BaseDepartment",
+    "ChainHead",
+    "ChainLink",
     "Colour",
     "Consumable",
     "ConsumableOrder",
@@ -80,6 +93,7 @@ __all__ = [
     "Diagnosis",
     "Discount",
     "Employee",
+    "EmulatorMemory",
     "ExchangeRate",
     "ExportCode",
     "Individual",
@@ -106,7 +120,9 @@ __all__ = [
     "ProgrammeService",
     "Question",
     "RateType",
+    "Receipt",
     "Referral",
+    "Register",
     "RiskType",
     "RoleProfile",
     "RoleRight",
@@ -117,7 +133,9 @@ __all__ = [
     "ServiceGroup",
     "ServiceSet",
     "ServiceSetItem",
+    "Shift",
     "Tax",
+    "Transaction",
     "Unit",
     "UnitClosure",
     "UnitKind",

@@ -19,8 +19,9 @@ from sqlalchemy.orm.attributes import NO_VALUE
 from core.actor import current_actor
 from models.journal import JournalEntry
 
-# Derived data (closure), the journal itself and FAB's permission bookkeeping,
-# which `flask uchet sync` rewrites wholesale from the views.
+# Derived data (closure, the money chain's head), the journal itself, FAB's permission
+# bookkeeping, which `flask uchet sync` rewrites wholesale from the views, and the
+# register emulator's memory (a device's, not the application's data).
 EXCLUDED_TABLES = frozenset(
     {
         "change_journal",
@@ -29,6 +30,8 @@ EXCLUDED_TABLES = frozenset(
         "ab_view_menu",
         "ab_permission_view",
         "ab_register_user",
+        "money_chain_head",
+        "money_emulator",
     }
 )
 # Columns whose churn is not a change anyone decided (login counters) or whose
