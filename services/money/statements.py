@@ -83,11 +83,13 @@ def patient_lines(session, rights, patient_id: int, days: int = 90) -> list[Line
     days in the user's scope, newest voucher first."""
     since = dt.date.today() - dt.timedelta(days=days)
     lines = session.scalars(scoped(
-        select(VoucherLine).join(Voucher, Voucher.id == VoucherLine.voucher_id)
-        .where(Voucher.patient_id == patient_id, VoucherLine.payer_kind == "patient",
+        # Not a join: the scope's rule on the voucher is a correlated EXISTS over it.
+        select(VoucherLine).where(
+            VoucherLine.voucher_id.in_(select(Voucher.id).where(Voucher.patient_id == patient_id)),
+            VoucherLine.payer_kind == "patient",
                VoucherLine.state.in_(("rendered", "paid")), VoucherLine.service_date >= since)
         .options(joinedload(VoucherLine.service), joinedload(VoucherLine.voucher))
-        .order_by(Voucher.service_date.desc(), VoucherLine.id), rights)).all()
+        .order_by(VoucherLine.service_date.desc(), VoucherLine.id), rights)).all()
     paid = line_paid(session, [line.id for line in lines])
     return [LineRow(line, paid[line.id], refundable(session, line.id)[0],
                     paid_state(line.amount, paid[line.id])) for line in lines]

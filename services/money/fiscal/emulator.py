@@ -51,8 +51,8 @@ class EmulatorDriver:
     @contextlib.contextmanager
     def _memory(self, write: bool = True):
         """Yield the device's memory (a dict) under a row lock; store it when the
-        block ends, also when it ends in a timeout after printing (the device did
-        print: the timeout is raised once the memory is stored)."""
+        block ends, also when it ends in a device error (raised once the memory is
+        stored: a document printed before a timeout stays printed)."""
         session, late = self.session, None
         with transaction(session):
             row = session.scalar(select(EmulatorMemory).where(
@@ -64,9 +64,9 @@ class EmulatorDriver:
             memory = json.loads(row.memory)
             try:
                 yield memory
-            except FiscalTimeout as exc:
-                if not memory.pop("_printed", False):
-                    raise
+            except FiscalError as exc:
+                # What happened on the device stays: a fault is spent, a document
+                # printed before a timeout stays printed.
                 late = exc
             if write:
                 row.memory = json.dumps(memory, ensure_ascii=False)
@@ -130,7 +130,6 @@ class EmulatorDriver:
         memory["docs"][key] = data
         if fault == "timeout_after_print":
             # The caller sees a timeout; the document stays printed under the key.
-            memory["_printed"] = True
             raise FiscalTimeout(_("Кассовый аппарат не ответил вовремя. Проверьте связь с "
                                   "ним и повторите операцию: повтор не пробьёт чек дважды"))
         return self._doc(data)
