@@ -32,7 +32,7 @@ class AccountsBase(BaseView):
         """Return the account (404 outside the user's scope, 403 below his level)."""
         return account_in_scope(self.appbuilder.session, current(), pk, level)
 
-    def _card(self, account, status: int = 200, key: str | None = None, **typed):
+    def _card(self, account, status: int = 200, key: str | None = None, typed=None):
         session, rights = self.appbuilder.session, current()
         code = ACCOUNT_RIGHTS[account.kind]
         may = {"edit": rights.allows(code, "edit"),
@@ -47,7 +47,7 @@ class AccountsBase(BaseView):
             registers=statements.registers(session, rights),
             others=[a for a in statements.accounts(session, rights, account.kind, limit=200)
                     if a.id != account.id],
-            may=may, key=key or form_key(), typed=typed, **context()), status
+            may=may, key=key or form_key(), typed=typed or {}, **context()), status
 
     @expose("/list/")
     @has_access
@@ -77,7 +77,7 @@ class AccountsBase(BaseView):
 
         def again(_exc):
             session.rollback()
-            return self._card(self._account(pk), 400, key=key, **request.form.to_dict())
+            return self._card(self._account(pk), 400, key=key, typed=request.form.to_dict())
 
         if steps:
             return screen_steps(lambda: operation(account, key), done=done, again=again)
