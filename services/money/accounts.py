@@ -17,6 +17,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from core.errors import NotFound, ValidationError
 from models.base import lock_row
@@ -92,8 +93,15 @@ def patient_account(session, rights, patient_id: int, branch_id: int) -> Account
     require_kind(rights, "patient", "create")
     account = Account(kind="patient", patient_id=patient_id, branch_id=branch_id,
                       balance=Decimal("0"), advance=Decimal("0"))
-    session.add(account)
-    session.flush()
+    try:
+        # Two cashiers opening the same patient's account: the unique key lets one
+        # insert; the other reads the row the first one wrote.
+        with session.begin_nested():
+            session.add(account)
+            session.flush()
+    except IntegrityError:
+        account = session.scalar(select(Account).where(Account.patient_id == patient_id,
+                                                       Account.branch_id == branch_id))
     return account
 
 
