@@ -144,3 +144,12 @@ def all_transactions(session, rights, *, since: dt.date | None = None,
                         joinedload(Transaction.account).joinedload(Account.organisation))
     return session.scalars(scoped(stmt, rights).order_by(Transaction.id.desc())
                            .limit(limit)).all()
+
+
+def branches_seen(session, rights) -> list[int] | None:
+    """Return the ids of the units the user sees (None: all of them)."""
+    if rights.scope.all:
+        return None
+    from models.org import Unit
+
+    return session.scalars(scoped(select(Unit.id), rights)).all()

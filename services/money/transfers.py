@@ -83,7 +83,7 @@ def check_correction(session, rights, tx: Transaction) -> None:
     rights.require(code, "edit")
     rights.require(f"{code}.edit_transactions")
     days = int(rights.value(f"{code}.edit_days") or 0)
-    if not rights.is_admin and days and (now().date() - tx.posted_on).days > days:
+    if days and (now().date() - tx.posted_on).days > days:
         raise ValidationError(_("Транзакцию можно менять не позже %(n)s дн. после проведения",
                                 n=days))
     check_day_open(session, tx.branch_id, rights, tx.posted_on, now().date())

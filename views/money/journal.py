@@ -59,9 +59,7 @@ class MoneyIntegrityView(BaseView):
         """Verify the chains of the branches the user sees."""
         rights = current()
         session = self.appbuilder.session
-        branches = None if rights.is_admin or rights.scope.all else session.scalars(
-            scoped(select(Unit.id), rights)).all()
-        breaks = chain.verify(session, branches)
+        breaks = chain.verify(session, statements.branches_seen(session, rights))
         names = dict(session.execute(select(Unit.id, Unit.name)).all())
         return self.render_template("uchet/money_integrity.html", breaks=breaks, names=names,
                                     **context())
