@@ -243,3 +243,24 @@ def _deposit_plain(session, rights, register, key, build) -> None:
     post(session, session.get(Account, plan["account_id"]), "deposit", plan["total"],
          plan["total"], key=key, user_id=rights.user_id)
     return None
+
+
+def order_from(body: dict) -> dict:
+    """Return take_payment's arguments from a JSON body {"key", "register", "patient",
+    "lines": [{"line", "amount"?, "section"?}], "discount"?, "from_balance"?}.
+
+    Raises ValidationError for a body that is not one."""
+    from services.money.accounts import money
+
+    try:
+        choices = [LineChoice(
+            int(item["line"]),
+            money(item["amount"], "lines") if item.get("amount") not in (None, "") else None,
+            int(item["section"]) if item.get("section") else None)
+            for item in body.get("lines", [])]
+        return {"key": str(body["key"])[:60], "register_id": int(body["register"]),
+                "patient_id": int(body["patient"]), "choices": choices,
+                "discount_id": int(body["discount"]) if body.get("discount") else None,
+                "from_balance": bool(body.get("from_balance"))}
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise ValidationError(_("Нужны поля key, register, patient и lines[].line")) from None

@@ -17,6 +17,7 @@ from security.effective import current
 from services.money import payments, refunds, statements, transfers
 from services.money.accounts import account_in_scope, money, set_flags
 from views.base import screen_command, screen_steps
+from views.money.api import PatientAccountApi
 from views.money.common import cashier, context, form_key, int_arg
 from views.registry import register
 
@@ -173,6 +174,6 @@ class OrganisationAccountsView(AccountsBase):
 
 
 register(PatientAccountsView, name="PatientAccounts", label=_l("Лицевые счета пациентов"),
-         category="documents", icon="fa-credit-card")
+         category="documents", icon="fa-credit-card", apis=(PatientAccountApi,))
 register(OrganisationAccountsView, name="OrganisationAccounts",
          label=_l("Лицевые счета организаций"), category="documents", icon="fa-credit-card")

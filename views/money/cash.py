@@ -22,6 +22,7 @@ from security.scope import scoped
 from services.money import desk, payments, refunds, shifts, statements
 from services.money.accounts import money, patient_account
 from views.base import screen_steps
+from views.money.api import CashApi
 from views.money.common import cashier, context, form_key, int_arg
 from views.registry import register
 
@@ -199,4 +200,4 @@ def _plain(data: dict) -> dict:
 
 
 register(CashDeskView, name="CashDesk", label=_l("Касса"), category="documents",
-         icon="fa-money")
+         icon="fa-money", apis=(CashApi,))

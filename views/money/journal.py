@@ -19,6 +19,7 @@ from services.dates import parse_date
 from services.money import chain, statements
 from services.money.shifts import save_register
 from views.base import screen_command
+from views.money.api import TransactionApi
 from views.money.common import context, int_arg
 from views.registry import register
 
@@ -112,7 +113,7 @@ class RegistersView(BaseView):
 
 
 register(TransactionsView, name="MoneyTransactions", label=_l("Транзакции по лицевым счетам"),
-         category="documents", icon="fa-list")
+         category="documents", icon="fa-list", apis=(TransactionApi,))
 register(MoneyIntegrityView, name="MoneyIntegrity", label=_l("Неизменность оплат"),
          category="documents", icon="fa-link")
 register(RegistersView, name="CashRegisters", label=_l("Настройка кассы"),
