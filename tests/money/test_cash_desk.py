@@ -20,6 +20,7 @@ from tests.money.rows import (
     refused,
     register,
     unpaid_line,
+    user_with,
 )
 
 
@@ -150,3 +151,17 @@ def test_partial_refund_x_sections_and_z_reconcile(login, session):
     # The shift is closed: a payment now asks to open one.
     url, form = pay_form(session, unpaid_line(session), "k-after-z")
     assert "не открыта" in refused(client.post(url, data=form))
+
+
+def test_the_voucher_card_offers_pay_to_those_who_reach_the_cash_desk(login, session):
+    line = unpaid_line(session)
+    voucher = line.voucher.id
+    cashier = login("cashier")
+    card = cashier.get(f"/voucherview/show/{voucher}").get_data(as_text=True)
+    assert "Оплатить" in card
+    answer = cashier.post(f"/voucherview/action/pay/{voucher}")
+    assert answer.status_code == 302 and f"patient={line.voucher.patient_id}" in answer.location
+    other = login(user_with(session, payment__patient_accounts="none"))
+    page = other.get(f"/voucherview/show/{voucher}")
+    assert page.status_code == 200 and "/action/pay/" not in page.get_data(as_text=True)
+    assert other.post(f"/voucherview/action/pay/{voucher}").status_code == 403

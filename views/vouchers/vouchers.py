@@ -128,6 +128,11 @@ class VoucherScreen(AutoBranch, LookupMixin, RefBookView):
                                                   current().user_id),
                               self._session(), done=done, again=lambda _exc: back)
 
+    @fab_action("pay", _l("Оплатить"), "", "fa-money", multiple=False)
+    def pay(self, item):
+        """Open the cash desk on the voucher's patient («Касса»)."""
+        return redirect(url_for("CashDeskView.desk", patient=item.patient_id))
+
     @fab_action("change_doctor", _l("Изменить врача"), "", "fa-user-md", single=False)
     def change_doctor_action(self, items):
         """Ask for the doctor to set on the chosen vouchers."""
@@ -197,7 +202,9 @@ VOUCHER_BOOK = RefBook(
     validate=check_voucher, delete_rule=check_voucher_removal, view_base=VoucherScreen,
     api_base=VoucherApi, form_only=("confirm",),
     # The yes/no rights of the seed decide, in the service; «изменение» opens the actions.
-    permission_levels={"recalculate": "edit", "change_doctor": "edit"},
+    permission_levels={"recalculate": "edit", "change_doctor": "edit", "pay": "view"},
+    # «Оплатить» opens the cash desk: offered to those who may reach it.
+    permission_rights={"pay": "payment.patient_accounts"},
     extra={"related_views": [LINES[0]],
            # The number first, the state last: what a registrar looks a voucher up by.
            "list_columns": ["id", *VOUCHER_COLUMNS, "state"],
