@@ -11,7 +11,7 @@ from models.contracts import Contract
 from models.invoices import KIND_RIGHTS, Invoice, InvoiceLine
 from models.vouchers import Voucher, VoucherLine
 from security.scope import scoped
-from services.invoices.create import patient_lines
+from services.invoices.create import _of_patient, patient_lines
 from services.invoices.rules import REMOVE_CONFIRMED_RIGHT, STORNO_RIGHT, SUB_RIGHTS
 
 CONFIRMED = ("confirmed", "partly_paid", "paid")
@@ -59,8 +59,8 @@ def card_lines(session, invoice: Invoice) -> list[InvoiceLine]:
 
 def owed_patient_lines(session, patient_id: int, rights) -> list[VoucherLine]:
     """Return the patient's own rendered lines the user sees, in every branch."""
-    stmt = (select(VoucherLine).join(Voucher, Voucher.id == VoucherLine.voucher_id)
-            .where(Voucher.patient_id == patient_id, VoucherLine.payer_kind == "patient",
+    stmt = (select(VoucherLine)
+            .where(_of_patient(patient_id), VoucherLine.payer_kind == "patient",
                    VoucherLine.state == "rendered")
             .options(selectinload(VoucherLine.service), selectinload(VoucherLine.voucher))
             .order_by(VoucherLine.service_date, VoucherLine.id))

@@ -46,11 +46,17 @@ def contract_kind(contract: Contract) -> str:
     return "individual" if contract.individual_id is not None else "organisation"
 
 
+def _of_patient(patient_id: int):
+    # Not a join: the voucher's visibility rules are a correlated EXISTS on the voucher,
+    # which a joined voucher would swallow.
+    return VoucherLine.voucher_id.in_(select(Voucher.id).where(Voucher.patient_id == patient_id))
+
+
 def patient_lines(patient_id: int, branch_id: int, rights, line_ids=None):
     """Return a SELECT of the patient's own rendered lines in the branch that the
     user sees (ticked ones only when `line_ids` is given)."""
-    stmt = (select(VoucherLine).join(Voucher, Voucher.id == VoucherLine.voucher_id)
-            .where(Voucher.patient_id == patient_id, VoucherLine.branch_id == branch_id,
+    stmt = (select(VoucherLine)
+            .where(_of_patient(patient_id), VoucherLine.branch_id == branch_id,
                    VoucherLine.payer_kind == "patient", VoucherLine.state == "rendered"))
     if line_ids is not None:
         stmt = stmt.where(VoucherLine.id.in_([int(i) for i in line_ids]))
@@ -127,8 +133,8 @@ def _branch_of(session, patient_id: int, rights, line_ids) -> int:
     """Return the one branch of the ticked lines (of all owed lines without a choice).
 
     Raises ValidationError when there are none or they lie in several branches."""
-    stmt = (select(VoucherLine.branch_id).join(Voucher, Voucher.id == VoucherLine.voucher_id)
-            .where(Voucher.patient_id == patient_id, VoucherLine.payer_kind == "patient",
+    stmt = (select(VoucherLine.branch_id)
+            .where(_of_patient(patient_id), VoucherLine.payer_kind == "patient",
                    VoucherLine.state == "rendered").distinct())
     if line_ids is not None:
         stmt = stmt.where(VoucherLine.id.in_([int(i) for i in line_ids]))

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from models.invoices import INVOICE_STATES, Invoice, InvoiceLine
-from models.pricelist import Service
+from models.pricelist import Price
+from models.refbooks import Tax
 from models.vouchers import Voucher, VoucherLine
 from services.cabinet.forms import FONTS
 from services.contracts.rules import money
@@ -55,11 +56,27 @@ def print_lines(session, invoice: Invoice) -> list[InvoiceLine]:
     """Return the lines with service (and its tax), voucher and patient loaded."""
     return session.scalars(
         select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id)
-        .options(selectinload(InvoiceLine.voucher_line).selectinload(VoucherLine.service)
-                 .selectinload(Service.tax),
+        .options(selectinload(InvoiceLine.voucher_line).selectinload(VoucherLine.service),
                  selectinload(InvoiceLine.voucher_line).selectinload(VoucherLine.voucher)
                  .selectinload(Voucher.patient))
         .order_by(InvoiceLine.service_date, InvoiceLine.id)).all()
+
+
+def tax_rates(session, invoice: Invoice) -> dict[int, Decimal | None]:
+    """Return {invoice line id: VAT rate} from the taxes reference book: the tax of the
+    price the voucher line was priced at (its service and price category, valid on
+    its date); None where that price has no tax."""
+    vline = VoucherLine.__table__.c
+    rows = session.execute(
+        select(InvoiceLine.id, Tax.rate)
+        .join(VoucherLine, VoucherLine.id == InvoiceLine.voucher_line_id)
+        .join(Price, (Price.service_id == vline.service_id)
+              & (Price.category_id == vline.category_id)
+              & (Price.valid_from <= vline.service_date)
+              & ((Price.valid_to.is_(None)) | (Price.valid_to >= vline.service_date)))
+        .join(Tax, Tax.id == Price.tax_id)
+        .where(InvoiceLine.invoice_id == invoice.id)).all()
+    return dict(rows)
 
 
 def _payer_lines(invoice: Invoice) -> list[str]:
@@ -83,6 +100,7 @@ def invoice_pdf(session, invoice: Invoice) -> bytes:
     from fpdf import FPDF
 
     lines = print_lines(session, invoice)
+    rates = tax_rates(session, invoice)
     pdf = FPDF(format="A4")
     pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
@@ -121,11 +139,12 @@ def invoice_pdf(session, invoice: Invoice) -> bytes:
     vat_total = Decimal("0.00")
     for i, line in enumerate(lines, 1):
         service = line.voucher_line.service
-        vat = vat_of(line.amount, service.tax.rate if service.tax else None)
+        rate = rates.get(line.id)
+        vat = vat_of(line.amount, rate)
         vat_total += vat
         cells = (str(i), f"{line.service_date:%d.%m.%Y}", str(service)[:48], str(line.quantity),
                  money(line.price), money(line.amount),
-                 money(vat) if service.tax else _("без НДС"))
+                 f"{money(vat)} ({rate:g}%)" if rate else _("без НДС"))
         for w, text in zip(widths, cells, strict=True):
             pdf.cell(w, 6, text, border=1)
         pdf.ln()
