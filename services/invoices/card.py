@@ -100,3 +100,17 @@ def search_patients(session, rights, where: list, limit: int = 20) -> list:
     return session.scalars(scoped(select(Patient).where(*where)
                                   .order_by(Patient.last_name, Patient.first_name)
                                   .limit(limit), rights)).all()
+
+
+def patients_owing(session, rights, limit: int = 20) -> list:
+    """Return up to `limit` patients the user sees who owe rendered services of their
+    own in lines he sees, by name: where a registrar starts invoicing."""
+    from models.patients import Patient
+
+    owing = scoped(select(Voucher.patient_id).where(Voucher.id.in_(
+        scoped(select(VoucherLine.voucher_id).where(VoucherLine.payer_kind == "patient",
+                                                    VoucherLine.state == "rendered"),
+               rights, model=VoucherLine))), rights, model=Voucher)
+    return session.scalars(scoped(select(Patient).where(Patient.id.in_(owing))
+                                  .order_by(Patient.last_name, Patient.first_name)
+                                  .limit(limit), rights)).all()

@@ -39,7 +39,8 @@ class PatientInvoiceScreen(InvoiceScreen):
                 abort(404)
             text = request.args.get("q", "")[:100]
             words, dates = split_query(text)
-            found = card.search_patients(session, rights, patient_where(words, dates))
+            found = card.search_patients(session, rights, patient_where(words, dates)) \
+                if text.strip() else card.patients_owing(session, rights)
             return self.render_template("uchet/invoice_new_patient.html", patient=None,
                                         found=found, q=text, view=type(self).__name__)
 
