@@ -12,6 +12,7 @@ from werkzeug.security import generate_password_hash
 
 from demo.cabinet import load_cabinet
 from demo.contracts import load_contracts
+from demo.invoices import load_invoices
 from demo.money import load_money
 from demo.refbooks import load_refbooks
 from demo.staff import load_staff
@@ -152,8 +153,9 @@ def load_demo(session: Session) -> dict[str, int]:
     vouchers = load_vouchers(session, units)
     referrals = load_referrals(session, units)
     cabinet = load_cabinet(session, units)
+    invoices = load_invoices(session, units)
     session.flush()
     money = load_money(session, units)
     session.commit()
     return {"units": len(units), "users": len(users), "roles": len(roles), **refbooks,
-            **contracts, **staff, **vouchers, **referrals, **cabinet, **money}
+            **contracts, **staff, **vouchers, **referrals, **cabinet, **invoices, **money}

@@ -21,6 +21,7 @@ from models.contracts import (
     contract_branch,
     guarantee_programme,
 )
+from models.invoices import Invoice, InvoiceCounter, InvoiceLine
 from models.journal import JournalEntry
 from models.money import (
     Account,
@@ -100,6 +101,9 @@ __all__ = [
     "InstalmentLine",
     "InsuranceTerms",
     "Insurer",
+    "Invoice",
+    "InvoiceCounter",
+    "InvoiceLine",
     "JournalEntry",
     "MedicalInstitution",
     "ModuleParameters",

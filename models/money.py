@@ -257,6 +257,7 @@ class Transaction(Model):
         # The statement: an account's transactions in order.
         Index("ix_money_tx_account", "account_id", "id"),
         Index("ix_money_tx_line", "voucher_line_id"),
+        Index("ix_money_tx_invoice", "invoice_id"),
         Index("ix_money_tx_shift", "shift_id"),
         Index("ix_money_tx_branch_date", "branch_id", "posted_on"),
     )
@@ -289,6 +290,9 @@ class Transaction(Model):
                                                             ondelete="RESTRICT"))
     related_id: Mapped[int | None] = mapped_column(ForeignKey("money_transaction.id",
                                                               ondelete="RESTRICT"))
+    #: The invoice a payment settles (`services.money.invoices`).
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("inv_invoice.id",
+                                                              ondelete="RESTRICT"))
     reversed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
                                            server_default="0", info=label(_l("Сторнирована")))
     note: Mapped[str | None] = mapped_column(String(500), info=label(_l("Примечание")))
@@ -306,6 +310,7 @@ class Transaction(Model):
     receipt: Mapped[Receipt | None] = relationship(Receipt, info=label(_l("Чек")))
     shift: Mapped[Shift | None] = relationship(Shift, info=label(_l("Смена")))
     created_by: Mapped[AppUser | None] = relationship(AppUser, info=label(_l("Кассир")))
+    invoice = relationship("Invoice", info=label(_l("Счёт")))
 
 
 class ChainHead(Model):

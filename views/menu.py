@@ -28,6 +28,7 @@ MENU_ORDER = (
     "views.contracts.instalments",
     "views.vouchers.vouchers",
     "views.vouchers.referrals",
+    "views.invoices.lists",
     "views.admin.parameters",
     "views.cabinet.stats",
     "views.cabinet.requests",

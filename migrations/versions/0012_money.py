@@ -2,7 +2,7 @@
 the inalterable chain of posted money documents (issue 15).
 
 Revision ID: 0012_money
-Revises: 0010 (the lead re-chains at merge)
+Revises: 0011_invoices
 Create Date: 2026-12-07 01:33:05.175525
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0012_money'
-down_revision = '0010'
+down_revision = '0011_invoices'
 branch_labels = None
 depends_on = None
 
@@ -159,6 +159,7 @@ def upgrade():
     sa.Column('receipt_id', sa.Integer(), nullable=True),
     sa.Column('shift_id', sa.Integer(), nullable=True),
     sa.Column('related_id', sa.Integer(), nullable=True),
+    sa.Column('invoice_id', sa.Integer(), nullable=True),
     sa.Column('reversed', sa.Boolean(), server_default='0', nullable=False),
     sa.Column('note', sa.String(length=500), nullable=True),
     sa.Column('posted_on', sa.Date(), nullable=False),
@@ -169,6 +170,7 @@ def upgrade():
     sa.CheckConstraint('amount > 0', name='ck_money_tx_amount'),
     sa.CheckConstraint('discount_amount >= 0', name='ck_money_tx_discount'),
     sa.ForeignKeyConstraint(['account_id'], ['money_account.id'], ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['invoice_id'], ['inv_invoice.id'], ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['branch_id'], ['org_unit.id'], ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['created_by_id'], ['ab_user.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['discount_id'], ['ref_discount.id'], ondelete='RESTRICT'),
@@ -181,6 +183,7 @@ def upgrade():
     sa.UniqueConstraint('idem_key')
     )
     with op.batch_alter_table('money_transaction', schema=None) as batch_op:
+        batch_op.create_index('ix_money_tx_invoice', ['invoice_id'], unique=False)
         batch_op.create_index('ix_money_tx_account', ['account_id', 'id'], unique=False)
         batch_op.create_index('ix_money_tx_branch_date', ['branch_id', 'posted_on'], unique=False)
         batch_op.create_index('ix_money_tx_line', ['voucher_line_id'], unique=False)
@@ -191,6 +194,7 @@ def upgrade():
 def downgrade():
     op.drop_table('money_emulator')
     with op.batch_alter_table('money_transaction', schema=None) as batch_op:
+        batch_op.drop_index('ix_money_tx_invoice')
         batch_op.drop_index('ix_money_tx_shift')
         batch_op.drop_index('ix_money_tx_line')
         batch_op.drop_index('ix_money_tx_branch_date')

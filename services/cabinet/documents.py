@@ -36,6 +36,28 @@ def client_contracts(session, rights) -> list[Contract]:
                                        rights, side=CABINET)))
 
 
+#: The invoices a client sees: confirmed ones, paid or not, and reversed ones.
+CLIENT_INVOICE_STATES = ("confirmed", "partly_paid", "paid", "reversed")
+
+
+def client_invoices(session, rights) -> list:
+    """Return the confirmed invoices of the contracts the user's client pays (the
+    invoice's cabinet scope path), newest first; none without «Просмотр информации
+    о стоимости» (an invoice is all sums)."""
+    from models.invoices import Invoice
+
+    if not rights.allows(COST_RIGHT):
+        return []
+    return list(session.scalars(scoped(
+        select(Invoice).where(Invoice.state.in_(CLIENT_INVOICE_STATES))
+        .order_by(Invoice.invoice_date.desc(), Invoice.id.desc()), rights, side=CABINET)))
+
+
+def client_invoice(session, rights, pk: int):
+    """Return one of `client_invoices`, or None."""
+    return next((i for i in client_invoices(session, rights) if i.id == pk), None)
+
+
 @dataclass(frozen=True)
 class Act:
     """A month's services for the user's offices."""

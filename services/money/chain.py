@@ -14,19 +14,25 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from models.invoices import NUMBERED_STATES, Invoice
 from models.money import ChainHead, ChainLink, Receipt, Shift, Transaction
 
-DOC_MODELS = {"transaction": Transaction, "receipt": Receipt, "z_report": Shift}
+DOC_MODELS = {"transaction": Transaction, "receipt": Receipt, "z_report": Shift,
+              "invoice": Invoice}
 #: The fixed fields of each document: what a posted document may never change.
 FIELDS = {
     "transaction": ("id", "branch_id", "account_id", "kind", "source", "amount", "delta",
                     "discount_id", "discount_amount", "voucher_line_id", "section_id",
-                    "receipt_id", "shift_id", "related_id", "posted_on", "created_on",
-                    "created_by_id", "idem_key"),
+                    "receipt_id", "shift_id", "related_id", "invoice_id", "posted_on",
+                    "created_on", "created_by_id", "idem_key"),
     "receipt": ("id", "branch_id", "register_id", "shift_id", "account_id", "kind", "total",
                 "fiscal_number", "shift_receipt", "created_on", "idem_key"),
     "z_report": ("id", "branch_id", "register_id", "number", "opened_on", "closed_on", "sales",
                  "refunds", "cash_in", "cash_out", "receipts", "z_document"),
+    # A confirmed invoice: its number, payer, date and total (not its payment state).
+    "invoice": ("id", "branch_id", "kind", "invoice_date", "number_year", "number_seq",
+                "patient_id", "contract_id", "total", "storno_of_id", "confirmed_on",
+                "confirmed_by_id"),
 }
 
 
@@ -118,7 +124,8 @@ def _unchained(session, branch_ids) -> list[Break]:
     """Return posted documents without a link (written past the services)."""
     found = []
     posted = {"transaction": Transaction.id.is_not(None),
-              "receipt": Receipt.state == "confirmed", "z_report": Shift.state == "closed"}
+              "receipt": Receipt.state == "confirmed", "z_report": Shift.state == "closed",
+              "invoice": Invoice.state.in_(NUMBERED_STATES) & Invoice.number_seq.is_not(None)}
     for kind, model in DOC_MODELS.items():
         linked = select(ChainLink.doc_id).where(ChainLink.doc_type == kind)
         stmt = select(model.branch_id, model.id).where(posted[kind], model.id.not_in(linked))

@@ -136,6 +136,10 @@ def reverse(session, rights, tx_id: int, *, key: str) -> Transaction:
                       related_id=leg.id, voucher_line_id=leg.voucher_line_id)
         if leg.kind == "advance":
             account.advance -= leg.amount
+        if leg.invoice_id is not None:
+            from services.money.invoices import unpay
+
+            unpay(session, leg.invoice_id, leg.amount)
     lines = [leg.voucher_line_id for leg in legs if leg.voucher_line_id]
     if lines:
         settle_lines(session, lines)

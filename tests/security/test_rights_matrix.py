@@ -149,6 +149,15 @@ COVERED_ELSEWHERE = {
     "VoucherApi": "tests/vouchers/test_vouchers.py",
     "VoucherLineView": "tests/vouchers/test_vouchers.py",
     "VoucherLineApi": "tests/vouchers/test_vouchers.py",
+    # Invoices: an access level per kind plus the yes/no rights of «Документы / Счета»;
+    # made and changed only by commands.
+    "PatientInvoiceView": "tests/invoices/test_invoice_patients.py",
+    "PatientInvoiceApi": "tests/invoices/test_invoice_patients.py",
+    "OrganisationInvoiceView": "tests/invoices/test_invoice_contracts.py",
+    "OrganisationInvoiceApi": "tests/invoices/test_invoice_contracts.py",
+    "IndividualInvoiceView": "tests/invoices/test_invoice_contracts.py",
+    "IndividualInvoiceApi": "tests/invoices/test_invoice_contracts.py",
+    "PatientServicesView": "tests/invoices/test_service_info.py",
 }
 
 

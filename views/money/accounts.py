@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from models.money import ACCOUNT_RIGHTS
 from security.effective import current
-from services.money import payments, refunds, statements, transfers
+from services.money import invoices, payments, refunds, statements, transfers
 from services.money.accounts import account_in_scope, money, set_flags
 from views.base import screen_command, screen_steps
 from views.money.api import PatientAccountApi
@@ -48,6 +48,7 @@ class AccountsBase(BaseView):
             registers=statements.registers(session, rights),
             others=[a for a in statements.accounts(session, rights, account.kind, limit=200)
                     if a.id != account.id],
+            invoices=invoices.payable_invoices(session, rights, account),
             may=may, key=key or form_key(), typed=typed or {}, **context()), status
 
     @expose("/list/")
@@ -144,6 +145,17 @@ class AccountsBase(BaseView):
         self._account(pk)
         return self._run(pk, lambda _account, key: transfers.reverse(
             self.appbuilder.session, current(), tx, key=key), _("Транзакция сторнирована"))
+
+    @expose("/invoice/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("show")
+    def invoice(self, pk):
+        """Pay an invoice of the holder from the account's balance."""
+        amount = request.form.get("amount", "").strip()
+        return self._run(pk, lambda account, key: invoices.pay_invoice(
+            self.appbuilder.session, current(), key=key, account_id=account.id,
+            invoice_id=int_arg("invoice") or 0, amount=money(amount) if amount else None),
+            _("Счёт оплачен с лицевого счёта"))
 
     @expose("/note/<int:pk>/<int:tx>", methods=["POST"])
     @has_access

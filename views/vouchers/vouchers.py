@@ -81,6 +81,8 @@ class VoucherScreen(AutoBranch, LookupMixin, RefBookView):
     change of doctor work on the rows ticked in the list."""
 
     lookups = {"patient": PATIENT_LOOKUP, "diagnosis": DIAGNOSIS_LOOKUP}
+    # FAB's card plus «Выставить счёт» and the patient's services (invoices, issue 14).
+    show_template = "uchet/voucher_show.html"
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -103,6 +105,12 @@ class VoucherScreen(AutoBranch, LookupMixin, RefBookView):
             form.patient.data = self._session().scalar(scoped(
                 select(Patient).where(Patient.id == wanted), current()))
         return super()._get_add_widget(form, exclude_cols=exclude_cols, widgets=widgets)
+
+    def _get_show_widget(self, pk, item, **kwargs):
+        """Return the card's widgets; the card's invoicing links need the patient."""
+        widgets = super()._get_show_widget(pk, item, **kwargs)
+        widgets["show"].template_args["voucher_patient_id"] = item.patient_id
+        return widgets
 
     def _get_edit_widget(self, form, exclude_cols=None, widgets=None):
         """Return the edit widgets; `version` travels in the form's hidden tag only."""
