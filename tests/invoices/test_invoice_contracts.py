@@ -200,7 +200,7 @@ def test_every_change_is_journaled_with_who_and_why(session, login):
 
     from models.journal import JournalEntry
 
-    client, pk, _ = confirmed(session, login)
+    _client, pk, _ = confirmed(session, login)
     reverser = inv_user(session, login, {**ORGS, "invoice.storno": "yes"})
     reverser.post(API + f"{pk}/storno", json={"reason": "разделение оплат"})
     session.expire_all()
