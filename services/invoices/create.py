@@ -34,6 +34,7 @@ from services.invoices.rules import (
     NETWORK_RIGHT,
     check_date,
     require_level,
+    serialised,
     writable_branch,
 )
 
@@ -149,6 +150,7 @@ def _branch_of(session, patient_id: int, rights, line_ids) -> int:
 
 
 @command
+@serialised
 def invoice_patient(session, rights, *, patient_id, branch_id=None, invoice_date=None,
                     line_ids=None, note: str | None = None) -> Invoice:
     """Make a draft invoice to a patient of his own lines in the branch (the ticked
@@ -169,6 +171,7 @@ def invoice_patient(session, rights, *, patient_id, branch_id=None, invoice_date
 
 
 @command
+@serialised
 def invoice_contract(session, rights, *, contract_id, period_from: dt.date,
                      period_to: dt.date, invoice_date=None, note: str | None = None,
                      kind: str | None = None) -> Invoice:

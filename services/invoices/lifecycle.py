@@ -30,6 +30,7 @@ from services.invoices.rules import (
     get_invoice,
     require_level,
     require_sub,
+    serialised,
 )
 from services.money import chain
 
@@ -86,6 +87,7 @@ def _reason(reason: str | None) -> str:
 
 
 @command
+@serialised
 def confirm(session, rights, invoice_id, *, version=None) -> Invoice:
     """Confirm a draft: it gets the next number of its branch and year. Returns it.
 
@@ -115,6 +117,7 @@ def confirm(session, rights, invoice_id, *, version=None) -> Invoice:
 
 
 @command
+@serialised
 def cancel(session, rights, invoice_id, *, reason: str | None = None, version=None
            ) -> Invoice:
     """Cancel an invoice: a draft with "edit" of its kind, a confirmed unpaid one with
@@ -144,6 +147,7 @@ def cancel(session, rights, invoice_id, *, reason: str | None = None, version=No
 
 
 @command
+@serialised
 def storno(session, rights, invoice_id, *, reason: str | None = None, version=None
            ) -> Invoice:
     """Reverse a confirmed, unpaid invoice: a reversing invoice dated today with the
@@ -196,6 +200,7 @@ def storno(session, rights, invoice_id, *, reason: str | None = None, version=No
 
 
 @command
+@serialised
 def remove_line(session, rights, invoice_id, line_id, *, reason: str | None = None,
                 version=None) -> Invoice:
     """Take one line out of an invoice: from a draft with "edit" of its kind, from a
@@ -235,6 +240,7 @@ def remove_line(session, rights, invoice_id, line_id, *, reason: str | None = No
 
 
 @command
+@serialised
 def edit_header(session, rights, invoice_id, *, note=None, invoice_date=None, version=None
                 ) -> Invoice:
     """Change a draft's date and note (with "edit" of its kind), or a confirmed

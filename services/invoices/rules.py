@@ -120,3 +120,27 @@ def get_invoice(session, invoice_id, rights, *, write: bool = False,
 
 #: What the card offers, by state (the service decides again when it is asked).
 NEEDS_NOTE = _l("Укажите основание")
+
+
+def serialised(fn):
+    """Decorate an invoice command: on SQLite, which lets one writer at a time, a second
+    writer that already read finds the database locked when it starts writing (SQLite
+    answers "locked" rather than wait, which would deadlock); that is the other user
+    winning the race, so it becomes Conflict, as PostgreSQL's row lock makes it."""
+    import functools
+
+    from sqlalchemy.exc import OperationalError
+
+    from core.errors import Conflict
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except OperationalError as exc:
+            if "locked" not in str(exc.orig):
+                raise
+            raise Conflict(_("Счёт или его услуги в эту минуту меняет другой пользователь: "
+                             "обновите страницу и повторите")) from exc
+
+    return run

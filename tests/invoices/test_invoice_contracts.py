@@ -193,3 +193,25 @@ def test_the_xlsx_register_neutralises_formulas(session, login):
     stranger = inv_user(session, login, {"invoice.organisations": "none",
                                          "invoice.patients": "view"})
     assert stranger.get(f"{SCREEN}/register/{pk}").status_code in (302, 403)
+
+
+def test_every_change_is_journaled_with_who_and_why(session, login):
+    from sqlalchemy import select
+
+    from models.journal import JournalEntry
+
+    _client, pk, _ = confirmed(session, login)
+    reverser = inv_user(session, login, {**ORGS, "invoice.storno": "yes"})
+    reverser.post(API + f"{pk}/storno", json={"reason": "разделение оплат"})
+    session.expire_all()
+    rows = session.scalars(select(JournalEntry).where(
+        JournalEntry.table_name == "inv_invoice", JournalEntry.row_pk == str(pk))
+        .order_by(JournalEntry.id)).all()
+    assert [r.action for r in rows][:1] == ["insert"]
+    last = rows[-1]
+    assert last.after.get("state") == "reversed" and last.after.get("reason") == \
+        "разделение оплат"
+    assert last.username.startswith("inv_user")
+    freed = session.scalars(select(JournalEntry).where(
+        JournalEntry.table_name == "vch_line", JournalEntry.row_pk == f"invoice:{pk}")).all()
+    assert [r.after["state"] for r in freed] == ["invoiced", "rendered"]
