@@ -55,7 +55,7 @@ from models.refbooks import (
     Tax,
 )
 from models.referrals import Referral
-from models.rights import RoleProfile, RoleRight
+from models.rights import RoleChange, RoleProfile, RoleRight
 from models.staff import Diagnosis, Employee
 from models.user import AppUser, manager_client, user_extra_unit
 from models.vouchers import Voucher, VoucherLine
@@ -108,6 +108,7 @@ __all__ = [
     "RateType",
     "Referral",
     "RiskType",
+    "RoleChange",
     "RoleProfile",
     "RoleRight",
     "Seminar",

@@ -17,7 +17,11 @@ from models.user import AppUser
 from security.catalogue import load_catalogue
 from security.explain import explain
 from security.presets import load_presets
+from services.admin import history
 from services.admin import rights as rights_service
+from services.admin.drift import drift_counts
+from security.effective import right_label
+from views.admin import matrix as matrix_page
 from views.base import screen_command
 from views.registry import register
 
@@ -59,45 +63,39 @@ class RightsView(BaseView):
             "uchet/rights_roles.html",
             roles=self._roles(), counts=counts, profiles=profiles, side_labels=SIDE_LABELS,
             presets=load_presets(), admin_role=self.appbuilder.sm.auth_role_admin,
+            drift=drift_counts(self._db()),
         )
 
     @expose("/matrix", methods=["GET", "POST"])
     @has_access
     def matrix(self):
-        """Roles x rights of one catalogue section; POST saves the changed cells."""
+        """The chosen roles' rights of one catalogue section (or those whose name
+        matches the search); POST saves the changed cells of any role."""
         catalogue = load_catalogue()
         section = request.values.get("section") or next(iter(catalogue.sections))
         if section not in catalogue.sections:
             flash(_("Неизвестный раздел каталога"), "danger")
             return redirect(url_for(".matrix"))
-        roles = self._roles()
-        stored: dict[int, dict[str, str]] = {r.id: {} for r in roles}
-        for role_id, code, value in self._db().execute(
-            select(RoleRight.role_id, RoleRight.code, RoleRight.value)
-        ):
-            stored.setdefault(role_id, {})[code] = value
+        query = (request.values.get("q") or "").strip()
+        all_roles = self._roles()
+        admin_role = self.appbuilder.sm.auth_role_admin
+        roles = matrix_page.chosen_roles(all_roles, admin_role)
+        back = url_for(".matrix", section=section, q=query or None,
+                       roles=[r.id for r in roles])
         if request.method == "POST":
-            changes = self._changed_cells(roles, stored, catalogue.section_rights(section))
+            stored = matrix_page.stored_values(self._db(), all_roles)
+            changes = matrix_page.changed_cells(request.form, all_roles, stored, catalogue)
             return self._run(lambda: rights_service.save_matrix(self._db(), changes),
-                             lambda n: _("Сохранено изменений: %(n)s", n=n),
-                             redirect(url_for(".matrix", section=section)))
+                             lambda n: _("Сохранено изменений: %(n)s", n=n), redirect(back))
+        stored = matrix_page.stored_values(self._db(), roles)
         return self.render_template(
             "uchet/rights_matrix.html",
-            catalogue=catalogue, section=section, rights=catalogue.section_rights(section),
-            roles=roles, stored=stored, admin_role=self.appbuilder.sm.auth_role_admin,
+            catalogue=catalogue, section=section, query=query,
+            rights=matrix_page.shown_rights(catalogue, section, query),
+            roles=roles, all_roles=all_roles, stored=stored, admin_role=admin_role,
+            deps=matrix_page.dependency_data(catalogue, roles, stored), label=right_label,
+            profiles={p.role_id: p for p in self._db().scalars(select(RoleProfile))},
         )
-
-    def _changed_cells(self, roles, stored, rights) -> dict[int, dict[str, str]]:
-        changes: dict[int, dict[str, str]] = {}
-        for role in roles:
-            for right in rights:
-                key = f"v:{role.id}:{right.code}"
-                if key not in request.form:
-                    continue
-                value = request.form[key].strip()
-                if value != stored.get(role.id, {}).get(right.code, right.default):
-                    changes.setdefault(role.id, {})[right.code] = value
-        return changes
 
     @expose("/role/new", methods=["POST"])
     @has_access
@@ -144,6 +142,8 @@ class RightsView(BaseView):
                                         message=_("Роль не найдена")), 404
         return self.render_template(
             "uchet/rights_history.html", role=role, catalogue=load_catalogue(),
+            changes=history.changes(self._db(), role_id), lines=history.lines,
+            kind_label=history.kind_label, editable=role.name != self.appbuilder.sm.auth_role_admin,
             history=rights_service.role_history(self._db(), role_id),
         )
 
