@@ -14,9 +14,9 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.actor import current_actor
 from core.errors import NotFound, ValidationError
 from models.journal import JournalEntry
-from core.actor import current_actor
 from models.rights import RoleChange, RoleProfile, RoleRight
 from security.catalogue import RightValueError, load_catalogue
 from security.presets import load_presets

@@ -12,16 +12,19 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from models.rights import RoleProfile, RoleRight
+from models.rights import RoleProfile
 from models.user import AppUser
 from security.catalogue import load_catalogue
+from security.effective import right_label
 from security.explain import explain
 from security.presets import load_presets
 from services.admin import history
 from services.admin import rights as rights_service
+from services.admin.access import find_records, sentence
 from services.admin.drift import drift_counts
-from security.effective import right_label
 from views.admin import matrix as matrix_page
+from views.admin.rights_tools import user_label
+from views.admin.screens import ACTIONS, action_words, screens
 from views.base import screen_command
 from views.registry import register
 
@@ -150,24 +153,41 @@ class RightsView(BaseView):
     @expose("/explain")
     @has_access
     def explain(self):
-        """Explain a user's access to a screen (and optionally a row)."""
-        views = sorted({v.class_permission_name for v in self.appbuilder.baseviews
-                        if getattr(v, "datamodel", None) is not None
-                        or getattr(v, "governing_right", None)})
-        users = list(self._db().scalars(select(AppUser.username).order_by(AppUser.username)))
+        """The access check in people's terms: a user by name, a screen by its label,
+        an action by its word, a record found by searching; the answer is a sentence."""
+        session = self._db()
+        all_screens = screens(self.appbuilder)
+        by_name = {screen.name: screen for screen in all_screens}
+        users = list(session.scalars(select(AppUser).order_by(AppUser.last_name,
+                                                              AppUser.first_name)))
         args = request.args
-        result, error = None, None
-        if args.get("user") and args.get("view"):
+        view_name = args.get("view") or ""
+        action = args.get("permission") or "view"
+        screen = by_name.get(view_name)
+        label = screen.label if screen else None
+        pk = args.get("pk") or None
+        found = []
+        if screen is not None and args.get("record_q") and not pk:
+            view = next((v for v in self.appbuilder.baseviews
+                         if v.class_permission_name == view_name), None)
+            found = find_records(session, screen.model, args["record_q"],
+                                 list(getattr(view, "search_columns", None) or []))
+        if action in ACTIONS:
+            permission = ACTIONS[action][0 if pk else 1]
+        else:  # a permission name (the command line's and older links' form)
+            permission = action
+            action = next((a for a, perms in ACTIONS.items() if permission in perms), "view")
+        result, error, answer = None, None, None
+        if args.get("user") and view_name and not found:
             try:
-                result = explain(self._db(), args["user"], args["view"],
-                                 args.get("permission") or "can_list", args.get("pk") or None)
+                result = explain(session, args["user"], view_name, permission, pk, label=label)
+                answer = sentence(result, label or view_name, action)
             except LookupError as exc:
                 error = str(exc)
         return self.render_template(
-            "uchet/rights_explain.html", views=views, users=users, args=args,
-            result=result, error=error,
-            permissions=["can_list", "can_show", "can_add", "can_edit", "can_delete", "can_get",
-                         "can_post", "can_put"],
+            "uchet/rights_explain.html", users=users, screens=all_screens, args=args,
+            action=action, actions=action_words(), found=found, result=result, error=error,
+            answer=answer, user_label=user_label,
         )
 
 
