@@ -332,3 +332,44 @@ def test_what_if_names_rules_that_start_or_stop_refusing(session, login):
 def test_what_if_without_a_draft_says_so(login):
     page = _text(login("admin").get("/rights/whatif"))
     assert "Черновика нет" in page
+
+
+# --------------------------------------------------------------------------- users
+
+
+def _user_id(session, username: str) -> int:
+    return session.scalar(select(AppUser.id).where(AppUser.username == username))
+
+
+def test_the_user_card_links_to_what_the_user_sees(session, login):
+    pk = _user_id(session, "registrar")
+    page = _text(login("admin").get(f"/users/show/{pk}"))
+    assert f'href="/users/sees/{pk}"' in page and "Что видит пользователь" in page
+
+
+def test_what_a_user_sees_names_units_clients_and_sections(session, login):
+    admin = login("admin")
+    page = _words(admin.get(f"/users/sees/{_user_id(session, 'registrar')}"))
+    assert "Что видит пользователь Петрова Ирина" in page
+    assert "Филиал «Тверской» и подчинённые" in page
+    assert re.search(r"Документы : [^:]*Талоны", page)
+    sections = page.split("Разделы и экраны")[1].split("Изменить роли")[0]
+    assert "Роли и права доступа" not in sections
+    manager = _words(admin.get(f"/users/sees/{_user_id(session, 'manager')}"))
+    assert "Добромед" in manager.split("Клиенты")[-1]
+    assert "Клиенты персонального менеджера".lower() in manager
+
+
+def test_what_a_user_sees_follows_the_administrators_scope(session, login):
+    head = login("branch_head")
+    inside, outside = _user_id(session, "registrar"), _user_id(session, "accountant")
+    assert head.get(f"/users/sees/{inside}").status_code == 200
+    assert head.get(f"/users/sees/{outside}").status_code == 404
+    assert _refused(login("registrar").get(f"/users/sees/{inside}"))
+
+
+def test_units_clients_and_roles_are_on_one_user_form(session, login):
+    page = _text(login("admin").get(f"/users/edit/{_user_id(session, 'manager')}"))
+    for field in ('name="roles"', 'name="home_unit"', 'name="extra_units"',
+                  'name="served_clients"'):
+        assert field in page, field
