@@ -50,7 +50,7 @@ def explain(page, username: str, pk: str) -> tuple[str, list[str]]:
         page.locator("button", has_text="Проверить").click()
     verdict = page.locator(".alert strong").first.inner_text().strip()
     lines = [" ".join(t.split()) for t in page.locator("ol li").all_text_contents()]
-    return verdict, lines + [page.locator(".explain-sentence").inner_text()]
+    return verdict, [*lines, page.locator(".explain-sentence").inner_text()]
 
 
 def first_voucher_id(page, branch: str) -> str:
