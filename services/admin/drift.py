@@ -95,10 +95,36 @@ def drift_counts(session: Session) -> dict[int, int]:
     return counts
 
 
+def _with_dependencies(changes: dict[str, str], values: dict[str, str], preset: Preset,
+                       differing: set[str]) -> dict[str, str]:
+    """Return `changes` plus the other differing rights a dependency ties to them:
+    putting one right back must not leave another right without what it requires
+    (the preset itself keeps every dependency, so this ends)."""
+    catalogue = load_catalogue()
+    changes = dict(changes)
+    while True:
+        current = {**values, **changes}
+        added = False
+        for right in catalogue.rights.values():
+            for dep in right.depends:
+                if catalogue.rank(right.code, current[right.code]) < catalogue.rank(
+                        right.code, dep.when) or catalogue.rank(
+                        dep.right, current[dep.right]) >= catalogue.rank(dep.right, dep.min):
+                    continue
+                for code in (right.code, dep.right):
+                    if code in differing and code not in changes:
+                        changes[code] = preset.values[code]
+                        added = True
+                        break
+        if not added:
+            return changes
+
+
 @command
 def reset_to_origin(session: Session, role_id: int, codes: Iterable[str] | None = None) -> int:
     """Put the given rights (all differing ones when `codes` is None) back to the
-    role's preset values; returns rows changed.
+    role's preset values, with the differing rights a dependency ties to them;
+    returns rows changed.
 
     Raises ValidationError when the role has no preset, a code is not among the
     differences, or the result would break a dependency (nothing is written then)."""
@@ -112,6 +138,7 @@ def reset_to_origin(session: Session, role_id: int, codes: Iterable[str] | None 
     unknown = wanted - differing
     if unknown:
         raise ValidationError(_("Право уже совпадает с шаблоном или не существует"))
-    changes = {code: preset.values[code] for code in wanted}
+    changes = _with_dependencies({code: preset.values[code] for code in wanted},
+                                 full_values(session, role), preset, differing)
     clean = validate_values(role_values(session, role), changes, preset.side)
     return apply_values(session, role, clean, "drift")

@@ -373,3 +373,23 @@ def test_units_clients_and_roles_are_on_one_user_form(session, login):
     for field in ('name="roles"', 'name="home_unit"', 'name="extra_units"',
                   'name="served_clients"'):
         assert field in page, field
+
+
+def test_putting_back_a_required_right_puts_back_what_requires_it(session, login):
+    reg = _role_id(session, REGISTRAR)
+    admin = login("admin")
+    admin.post("/rights/matrix?section=refbooks", data={
+        f"v:{reg}:refbook.currencies": "edit", f"v:{reg}:refbook.exchange_rates": "edit"})
+    response = admin.post(f"/rights/role/{reg}/drift/reset",
+                          data={"code": "refbook.currencies"}, follow_redirects=True)
+    assert "Возвращено к шаблону прав: 2" in _text(response)
+    assert (_value(session, reg, "refbook.currencies"),
+            _value(session, reg, "refbook.exchange_rates")) == ("view", "view")
+
+
+def test_the_demo_shows_a_drifted_role_with_one_change_to_roll_back(session, login):
+    senior = _role_id(session, "Старший регистратор")
+    page = _words(login("admin").get(f"/rights/role/{senior}/drift"))
+    assert "Прав, которые сегодня отличаются от шаблона: 2." in page
+    assert session.scalar(select(func.count()).select_from(RoleChange)
+                          .where(RoleChange.role_id == senior)) == 1
