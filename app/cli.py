@@ -146,6 +146,9 @@ def _load_demo(if_empty: bool) -> None:
 
 def register_cli(app: Flask) -> None:
     """Attach Uchet's command groups to the app."""
+    from app.roles_cli import roles_cli
+
+    uchet_cli.add_command(roles_cli)
     app.cli.add_command(uchet_cli)
     app.cli.add_command(demo_cli)
     from security.cli import rights_cli

@@ -15,6 +15,7 @@ from demo.contracts import load_contracts
 from demo.invoices import load_invoices
 from demo.money import load_money
 from demo.refbooks import load_refbooks
+from demo.rights import load_rights
 from demo.staff import load_staff
 from demo.vouchers import load_referrals, load_vouchers
 from models.org import Unit, UnitKind
@@ -156,6 +157,8 @@ def load_demo(session: Session) -> dict[str, int]:
     invoices = load_invoices(session, units)
     session.flush()
     money = load_money(session, units)
+    rights = load_rights(session)
     session.commit()
     return {"units": len(units), "users": len(users), "roles": len(roles), **refbooks,
-            **contracts, **staff, **vouchers, **referrals, **cabinet, **invoices, **money}
+            **contracts, **staff, **vouchers, **referrals, **cabinet, **invoices, **money,
+            **rights}

@@ -66,7 +66,7 @@ from models.refbooks import (
     Tax,
 )
 from models.referrals import Referral
-from models.rights import RoleProfile, RoleRight
+from models.rights import RoleChange, RoleProfile, RoleRight
 from models.staff import Diagnosis, Employee
 from models.user import AppUser, manager_client, user_extra_unit
 from models.vouchers import Voucher, VoucherLine
@@ -128,6 +128,7 @@ __all__ = [
     "Referral",
     "Register",
     "RiskType",
+    "RoleChange",
     "RoleProfile",
     "RoleRight",
     "Seminar",
