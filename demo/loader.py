@@ -13,6 +13,7 @@ from werkzeug.security import generate_password_hash
 from demo.cabinet import load_cabinet
 from demo.contracts import load_contracts
 from demo.refbooks import load_refbooks
+from demo.requests import load_requests
 from demo.staff import load_staff
 from demo.vouchers import load_referrals, load_vouchers
 from models.org import Unit, UnitKind
@@ -151,6 +152,8 @@ def load_demo(session: Session) -> dict[str, int]:
     vouchers = load_vouchers(session, units)
     referrals = load_referrals(session, units)
     cabinet = load_cabinet(session, units)
+    requests = load_requests(session, units)
     session.commit()
     return {"units": len(units), "users": len(users), "roles": len(roles), **refbooks,
-            **contracts, **staff, **vouchers, **referrals, **cabinet}
+            **contracts, **staff, **vouchers, **referrals, **cabinet,
+            **requests}
