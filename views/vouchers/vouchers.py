@@ -40,6 +40,7 @@ from views.contracts.patients import PATIENT_CLASSES, PATIENT_LOOKUP, FilterPati
 from views.formatters import choice_label
 from views.lookup import LookupMixin, RemoteSelectField
 from views.refbook import RefBook, RefBookApi, RefBookView, register_refbook
+from views.vouchers.card import card_context
 from views.vouchers.common import (
     CONFIRM,
     COUNT_CAP,
@@ -81,6 +82,18 @@ class VoucherScreen(AutoBranch, LookupMixin, RefBookView):
     change of doctor work on the rows ticked in the list."""
 
     lookups = {"patient": PATIENT_LOOKUP, "diagnosis": DIAGNOSIS_LOOKUP}
+    show_template = "uchet/voucher_show.html"
+
+    def render_template(self, template, **kwargs):
+        """The card reads as a document (views/vouchers/card.py): its title names
+        the voucher's number and date."""
+        if template == self.show_template and "pk" in kwargs:
+            card = card_context(self._session(), kwargs["pk"])
+            kwargs.update(card)
+            if card:
+                kwargs["title"] = _("Талон № %(n)s от %(d)s", n=card["voucher"].id,
+                                    d=card["voucher"].service_date.strftime("%d.%m.%Y"))
+        return super().render_template(template, **kwargs)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -114,7 +127,10 @@ class VoucherScreen(AutoBranch, LookupMixin, RefBookView):
                 single=False)
     def recalculate(self, items):
         """Re-price the chosen vouchers in one transaction and say what changed."""
-        back = redirect(url_for(f"{type(self).__name__}.list"))
+        # From the card (one voucher, back=card) the user returns to the card.
+        card = request.form.get("back") == "card" and len(items) == 1
+        back = redirect(url_for(f"{type(self).__name__}.show", pk=items[0].id) if card
+                        else url_for(f"{type(self).__name__}.list"))
 
         def done(result):
             flash(_("Пересчитано: изменено строк %(c)s, без изменений %(u)s; оплаченные, "
@@ -199,6 +215,8 @@ VOUCHER_BOOK = RefBook(
     # The yes/no rights of the seed decide, in the service; «изменение» opens the actions.
     permission_levels={"recalculate": "edit", "change_doctor": "edit"},
     extra={"related_views": [LINES[0]],
+           # A document's titles name one document (the card's names its number and date).
+           "add_title": _l("Новый талон"), "edit_title": _l("Изменение талона"),
            # The number first, the state last: what a registrar looks a voucher up by.
            "list_columns": ["id", *VOUCHER_COLUMNS, "state"],
            "order_columns": ["id", *(c for c in VOUCHER_COLUMNS
