@@ -15,6 +15,7 @@ from models.vouchers import (
     LINE_STATES,
     PAYER_KINDS,
     VOUCHER_KINDS,
+    VOUCHER_SOURCES,
     VOUCHER_STATES,
     Voucher,
     VoucherLine,
@@ -52,11 +53,12 @@ LINE_ACTIONS: list[CardAction] = [
 def payer_text(line: VoucherLine) -> str:
     """Return who pays a line: the programme (and contract) of the attachment, the
     contract, or the patient."""
+    kind = str(PAYER_KINDS.get(line.payer_kind, line.payer_kind))
     if line.payer_kind == "attachment" and line.attachment is not None:
-        return str(line.attachment.programme)
+        return f"{kind}: {line.attachment.programme}"
     if line.payer_kind == "contract" and line.contract is not None:
-        return str(line.contract)
-    return str(PAYER_KINDS.get(line.payer_kind, line.payer_kind))
+        return f"{kind}: {line.contract}"
+    return kind
 
 
 def card_context(session, pk) -> dict:
@@ -79,4 +81,5 @@ def card_context(session, pk) -> dict:
             "quantity": sum(line.quantity for line in voucher.lines),
             "actions": allowed_actions(VOUCHER_ACTIONS, voucher, rights),
             "kind": VOUCHER_KINDS.get(voucher.kind, voucher.kind),
+            "source": VOUCHER_SOURCES.get(voucher.source, voucher.source),
             "state": VOUCHER_STATES.get(voucher.state, voucher.state)}
