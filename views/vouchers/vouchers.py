@@ -9,7 +9,9 @@ exceeded…) are shown and the save waits for «Подтверждаю».
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+import datetime as dt
+
+from flask import flash, g, redirect, request, url_for
 from flask_appbuilder import expose, has_access, permission_name
 from flask_appbuilder.actions import action as fab_action
 from flask_babel import gettext as _
@@ -108,6 +110,17 @@ class VoucherScreen(AutoBranch, LookupMixin, RefBookView):
         # The version guards concurrent edits; it is not something a person reads.
         self.show_columns = [c for c in self.show_columns if c != "version"]
 
+    def post_add(self, item) -> None:
+        """Remember the new voucher: the next page is its card, where its services go."""
+        super().post_add(item)
+        g.uchet_new_voucher = item.id
+
+    def post_add_redirect(self):
+        """Return to the new voucher's card (FAB would go back to the list)."""
+        if g.get("uchet_new_voucher") is not None:
+            return redirect(url_for(f"{type(self).__name__}.show", pk=g.uchet_new_voucher))
+        return super().post_add_redirect()
+
     def _get_add_widget(self, form, exclude_cols=None, widgets=None):
         """Open the add form with the patient of the card it came from (?patient=id),
         if the user may see that patient."""
@@ -115,6 +128,8 @@ class VoucherScreen(AutoBranch, LookupMixin, RefBookView):
         if wanted is not None and abs(wanted) < 2**31:
             form.patient.data = self._session().scalar(scoped(
                 select(Patient).where(Patient.id == wanted), current()))
+        if request.method == "GET" and form.service_date.data is None:
+            form.service_date.data = dt.date.today()  # a visit is recorded on its day
         return super()._get_add_widget(form, exclude_cols=exclude_cols, widgets=widgets)
 
     def _get_edit_widget(self, form, exclude_cols=None, widgets=None):
