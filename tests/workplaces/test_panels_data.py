@@ -124,3 +124,15 @@ def test_users_without_unit_or_role_are_the_administrators(session, login):
                      home_unit=unit(session, "MSK-TVR"))
     shown = panel(login("admin").get("/"), "users_to_fix")
     assert f"/users/show/{lost.id}" in shown and "нет роли" in shown
+
+
+def test_the_managers_cabinet_is_his_queue_per_client(session, login):
+    oldest = Question(unit=unit(session, "CL2-B1"), addressee="manager", subject="Самый ранний",
+                      text="?", created_on=dt.datetime(2019, 5, 5))
+    session.add(oldest)
+    session.commit()
+    for username in ("manager", "assistant"):
+        cabinet = page(login(username).get("/cabinet/clients/"))
+        clients = re.findall(r'data-client="(\d+)"', cabinet)
+        assert clients[0] == str(unit(session, "CL2").id), "the oldest request's client first"
+        assert "Самый ранний" in cabinet and "Ждут ответа лаборатории" in cabinet
