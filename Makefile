@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app run
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test install setup lint i18n translations bench clean
+.PHONY: run test install setup lint i18n translations bench screens clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ bench: install
 	$(BIN)/python -m bench.price_import --rows 100000
 	$(BIN)/python -m bench.vouchers --lines 1000000
 	$(BIN)/python -m bench.cabinet --lines 1000000
+
+## Refresh the screenshots of each role's home and of the documents (docs/screens/*.png),
+## by the browser scenarios of tests/browser/test_workplaces.py (needs Chromium).
+screens: install translations
+	UCHET_SCREENS=docs/screens $(BIN)/python -m pytest -q tests/browser/test_workplaces.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -93,6 +93,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         appbuilder = AppBuilder(indexview=HomeView, base_template="uchet/baselayout.html")
         appbuilder.init_app(app, db.session)
         install(appbuilder)
+    from views.workplaces import looks
+
+    looks.install(app)
 
     from app import startup
     from app.cli import register_cli

@@ -15,6 +15,7 @@ from demo.contracts import load_contracts
 from demo.invoices import load_invoices
 from demo.money import load_money
 from demo.refbooks import load_refbooks
+from demo.requests import load_requests
 from demo.rights import load_rights
 from demo.staff import load_staff
 from demo.vouchers import load_referrals, load_vouchers
@@ -158,7 +159,8 @@ def load_demo(session: Session) -> dict[str, int]:
     session.flush()
     money = load_money(session, units)
     rights = load_rights(session)
+    requests = load_requests(session, units)
     session.commit()
     return {"units": len(units), "users": len(users), "roles": len(roles), **refbooks,
             **contracts, **staff, **vouchers, **referrals, **cabinet, **invoices, **money,
-            **rights}
+            **rights, **requests}
