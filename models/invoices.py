@@ -194,7 +194,9 @@ class Invoice(Model):
 
     def __repr__(self) -> str:
         day = f"{self.invoice_date:%d.%m.%Y}" if self.invoice_date else ""
-        return f"№ {self.number} от {day}" if self.number_seq else f"черновик от {day}"
+        if self.number_seq:
+            return str(_l("№ %(n)s от %(d)s", n=self.number, d=day))
+        return str(_l("черновик от %(d)s", d=day))
 
 
 PAYMENT_STATES = {"unpaid": _l("Не оплачен"), "partly_paid": _l("Оплачен частично"),

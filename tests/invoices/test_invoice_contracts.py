@@ -215,3 +215,35 @@ def test_every_change_is_journaled_with_who_and_why(session, login):
     freed = session.scalars(select(JournalEntry).where(
         JournalEntry.table_name == "vch_line", JournalEntry.row_pk == f"invoice:{pk}")).all()
     assert [r.after["state"] for r in freed] == ["invoiced", "rendered"]
+
+
+def test_confirming_an_organisations_invoice_needs_its_right(session, login):
+    deal, _ = owed_contract(session)
+    client = inv_user(session, login, {"invoice.organisations": "delete"})
+    pk = make(client, deal)
+    assert client.post(API + f"{pk}/confirm", json={}).status_code == 403
+    assert client.post(f"{SCREEN}/confirm/{pk}").status_code == 302
+    assert invoice(session, pk).state == "draft"
+
+
+def test_a_network_contract_through_the_api(session, login):
+    deal, rows = owed_contract(session, served=("MSK-TVR",))
+    body = {"contract": deal.id, "period_from": ago(30).isoformat(),
+            "period_to": ago(0).isoformat()}
+    assert inv_user(session, login, ORGS).post(API + "make", json=body).status_code == 403
+    allowed = inv_user(session, login, {**ORGS, "invoice.organisations.network": "yes"})
+    assert allowed.post(API + "make", json=body).status_code == 200
+    assert states(session, rows) == ["invoiced"] * 3
+
+
+def test_editing_a_confirmed_invoice_through_the_api(session, login):
+    _client, pk, _ = confirmed(session, login)
+    plain = inv_user(session, login, ORGS)
+    assert plain.post(API + f"{pk}/edit", json={"note": "x"}).status_code == 403
+    editor = inv_user(session, login, {**ORGS, "invoice.organisations.edit_confirmed": "yes"})
+    assert editor.post(API + f"{pk}/edit", json={"note": "по письму"}).status_code == 200
+    moved = editor.post(API + f"{pk}/edit", json={"invoice_date": ago(1).isoformat()})
+    assert moved.status_code == 400
+    stored = invoice(session, pk)
+    assert (stored.note, stored.invoice_date, stored.total) == ("по письму", ago(0),
+                                                                Decimal("3600.00"))

@@ -221,3 +221,16 @@ def test_pdf_prints_the_sum_in_words(session, login):
     words = " ".join(p.extract_text() for p in PdfReader(BytesIO(answer.data)).pages)
     assert "Одна тысяча семьсот пятьдесят рублей 55 копеек" in words
     assert invoice(session, pk).number in words
+
+
+def test_editing_a_confirmed_patients_invoice_needs_its_right(session, login):
+    person, _ = owed_patient(session)
+    maker = inv_user(session, login, PATIENTS)
+    pk = make_patient_invoice(maker, person)
+    maker.post(f"/patientinvoiceview/confirm/{pk}")
+    assert maker.post(API + f"{pk}/edit", json={"note": "x"}).status_code == 403
+    maker.post(f"/patientinvoiceview/edit/{pk}", data={"note": "x"})
+    assert invoice(session, pk).note is None
+    editor = inv_user(session, login, {**PATIENTS, "invoice.patients.edit_confirmed": "yes"})
+    assert editor.post(API + f"{pk}/edit", json={"note": "для бухгалтерии"}).status_code == 200
+    assert invoice(session, pk).note == "для бухгалтерии"

@@ -1,5 +1,5 @@
 """The invoices' REST API: read like any list (scope, kind filter), and act only
-through the commands: POST `/make`, `/<id>/confirm`, `/<id>/cancel`,
+through the commands: POST `/make`, `/<id>/confirm`, `/<id>/edit`, `/<id>/cancel`,
 `/<id>/storno`, `/<id>/lines/<line>/remove`. FAB's generic POST, PUT and DELETE
 are not routed: an invoice is never written field by field."""
 
@@ -43,7 +43,7 @@ class InvoiceApi(RefBookApi):
     """Read an invoice kind; make, confirm, cancel, reverse through the commands."""
 
     include_route_methods = {"get", "get_list", "info", "get_no_such_key", "make",
-                             "confirm", "cancel", "storno", "remove_line"}
+                             "confirm", "cancel", "storno", "remove_line", "edit_header"}
 
     @property
     def invoice_kind(self) -> str:
@@ -89,6 +89,19 @@ class InvoiceApi(RefBookApi):
         self._mine(pk)
         return self._act(lambda: lifecycle.confirm(self._session(), current(), pk,
                                                    version=_body().get("version")))
+
+    @expose("/<int:pk>/edit", methods=["POST"])
+    @protect()
+    @permission_name("put")
+    def edit_header(self, pk):
+        """Change the note ({"note"}) and a draft's date ({"invoice_date"})."""
+        self._mine(pk)
+        body = _body()
+        day = typed_day(_text(body, "invoice_date")) if body.get("invoice_date") else None
+        return self._act(lambda: lifecycle.edit_header(
+            self._session(), current(), pk, note=body.get("note") if isinstance(
+                body.get("note"), str) else None, invoice_date=day,
+            version=body.get("version")))
 
     @expose("/<int:pk>/cancel", methods=["POST"])
     @protect()

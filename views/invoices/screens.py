@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 
 from models.invoices import INVOICE_KINDS, INVOICE_STATES, PAYMENT_STATES
 from security.effective import current
+from services.admin.params import typed_day
 from services.contracts.rules import money
 from services.invoices import lifecycle
 from services.invoices.card import allowed_actions, card_lines
@@ -60,12 +61,9 @@ class InvoiceScreen(RefBookView):
         if request.method == "GET":
             return redirect(self._card_url(pk))
         self._invoice(pk)
-        from services.dates import parse_date
-
-        raw_date = request.form.get("invoice_date", "").strip()
         return self._run(pk, lambda: lifecycle.edit_header(
             self._session(), current(), pk, note=request.form.get("note"),
-            invoice_date=parse_date(raw_date) if raw_date else None,
+            invoice_date=typed_day(request.form.get("invoice_date", "")),
             version=request.form.get("version")), _("Счёт сохранён"))
 
     def _run(self, pk, command, success: str, target=None):
