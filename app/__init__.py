@@ -56,6 +56,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         event.listen(Engine, "begin", _sqlite_begin)
 
     import models  # noqa: F401  - registers every table on the metadata
+    from services import rollups
     from services.admin import journal, orgtree
     from services.contracts import patients
     from services.vouchers import totals as voucher_totals
@@ -64,6 +65,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     orgtree.install()
     patients.install()
     voucher_totals.install()
+    rollups.install()  # after the totals: the rollups read them
 
     db.init_app(app)
     csrf.init_app(app)

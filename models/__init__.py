@@ -56,6 +56,7 @@ from models.refbooks import (
 )
 from models.referrals import Referral
 from models.rights import RoleProfile, RoleRight
+from models.rollups import BranchDay, OfficeDay, OfficePatientDay
 from models.staff import Diagnosis, Employee
 from models.user import AppUser, manager_client, user_extra_unit
 from models.vouchers import Voucher, VoucherLine
@@ -67,6 +68,7 @@ __all__ = [
     "AppUser",
     "Attachment",
     "BaseDepartment",
+    "BranchDay",
     "Colour",
     "Consumable",
     "ConsumableOrder",
@@ -89,6 +91,8 @@ __all__ = [
     "JournalEntry",
     "MedicalInstitution",
     "ModuleParameters",
+    "OfficeDay",
+    "OfficePatientDay",
     "Organisation",
     "OrganisationGroup",
     "Patient",
