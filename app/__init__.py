@@ -99,14 +99,16 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from app import startup
     from app.cli import register_cli
     from app.errors import register_error_handlers
-    from security import effective, sessions
+    from security import effective, rights_cache, sessions
 
     startup.install(app)
     sessions.install(app)
+    rights_cache.install()
     from services.admin import sessions as session_ends
 
     session_ends.install(app)
-    # Rights are resolved once per request; never carry them into the next one.
+    # Rights are looked up once per request (resolved once per change of them, by
+    # security.rights_cache); never carry the request's copy into the next one.
     app.before_request(effective.forget)
     register_error_handlers(app)
     register_cli(app)

@@ -1,5 +1,6 @@
 """Effective rights: everything the security layer needs about a user, resolved
-once per request with exactly two SQL queries and kept on `flask.g`.
+with exactly two SQL queries, kept on `flask.g` for the request and across
+requests by security.rights_cache until the user's rights token changes.
 
 Query 1 reads the FAB permissions of the user's roles; query 2 reads, as one
 UNION ALL, the role names, the rights catalogue values of those roles, the role
@@ -306,7 +307,12 @@ def current() -> EffectiveRights:
     if user is None or not getattr(user, "is_active", False):
         rights = ANONYMOUS
     else:
-        rights = resolve(current_app.appbuilder.session, user)
+        # Resolved once per change of the user's rights, not once per request
+        # (security.rights_cache: keyed by the token his row carries).
+        from security.rights_cache import cached
+
+        rights = cached(current_app, user,
+                        lambda: resolve(current_app.appbuilder.session, user))
     g._uchet_rights = rights
     return rights
 

@@ -1,5 +1,6 @@
 """Statistics rollups: per referring office and day, per office, day and patient,
-per branch and day (models.rollups), filled from the vouchers already stored.
+per branch and day (models.rollups), filled from the vouchers already stored; the
+users' rights token (security.rights_cache).
 
 Revision ID: 0016_rollups
 Revises: 0010
@@ -52,6 +53,10 @@ def upgrade():
         sa.ForeignKeyConstraint(['branch_id'], ['org_unit.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('branch_id', 'day'),
     )
+    # The users' rights token (security.rights_cache); 0: nothing cached yet.
+    with op.batch_alter_table('ab_user', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('rights_epoch', sa.BigInteger(), server_default='0',
+                                      nullable=False))
     # The vouchers stored before: the same statements as `flask uchet rollups rebuild`.
     from services.rollups import rebuild_statements
 
@@ -60,6 +65,8 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('ab_user', schema=None) as batch_op:
+        batch_op.drop_column('rights_epoch')
     op.drop_table('stat_branch_day')
     op.drop_table('stat_office_patient_day')
     op.drop_table('stat_office_day')
