@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import Date, cast, func, select
+from sqlalchemy import Date, cast, func, select, tuple_
 
 from core.errors import ValidationError
 from models.org import Unit
@@ -123,21 +123,25 @@ def statistics(session, rights, start: dt.date, end: dt.date, grouping: str = "d
             where.append(model.office_id == unit_id)
         return scoped(stmt.where(*where), rights, model=model, side=CABINET)
 
-    units = session.execute(days(
-        select(OfficeDay.office_id, Unit.name, *sums)
-        .join(Unit, Unit.id == OfficeDay.office_id)
-        .group_by(OfficeDay.office_id, Unit.name).order_by(Unit.name), OfficeDay)).all()
-    unit_patients = dict(session.execute(days(
-        select(OfficePatientDay.office_id, people).group_by(OfficePatientDay.office_id),
-        OfficePatientDay)).all())
-    period = _period_key(grouping, dialect, OfficeDay.day).label("period")
-    periods = session.execute(days(select(period, *sums).group_by(period).order_by(period),
-                                   OfficeDay)).all()
-    patient_period = _period_key(grouping, dialect, OfficePatientDay.day).label("period")
-    period_patients = {_as_date(key): n for key, n in session.execute(days(
-        select(patient_period, people).group_by(patient_period), OfficePatientDay))}
-    total = session.execute(days(select(*sums), OfficeDay)).one()
-    total_patients = session.scalar(days(select(people), OfficePatientDay))
+    if dialect == "postgresql":
+        units, periods, total, unit_patients, period_patients, total_patients = \
+            _in_one_pass(session, days, grouping, sums, people)
+    else:
+        units = session.execute(days(
+            select(OfficeDay.office_id, Unit.name, *sums)
+            .join(Unit, Unit.id == OfficeDay.office_id)
+            .group_by(OfficeDay.office_id, Unit.name).order_by(Unit.name), OfficeDay)).all()
+        unit_patients = dict(session.execute(days(
+            select(OfficePatientDay.office_id, people).group_by(OfficePatientDay.office_id),
+            OfficePatientDay)).all())
+        period = _period_key(grouping, dialect, OfficeDay.day).label("period")
+        periods = session.execute(days(select(period, *sums).group_by(period)
+                                       .order_by(period), OfficeDay)).all()
+        patient_period = _period_key(grouping, dialect, OfficePatientDay.day).label("period")
+        period_patients = {_as_date(key): n for key, n in session.execute(days(
+            select(patient_period, people).group_by(patient_period), OfficePatientDay))}
+        total = session.execute(days(select(*sums), OfficeDay)).one()
+        total_patients = session.scalar(days(select(people), OfficePatientDay))
     return Statistics(
         start, end, grouping, with_cost,
         [_figures(row[0], row[1], row[2:], unit_patients.get(row[0]), with_cost)
@@ -145,6 +149,40 @@ def statistics(session, rights, start: dt.date, end: dt.date, grouping: str = "d
         [_figures(_as_date(row[0]), _period_label(_as_date(row[0]), grouping), row[1:],
                   period_patients.get(_as_date(row[0])), with_cost) for row in periods],
         _figures(None, _("Итого"), total, total_patients, with_cost))
+
+
+def _in_one_pass(session, days, grouping: str, sums: list, people) -> tuple:
+    """Return (units, periods, total, patients by office, by period, in total) with
+    one GROUPING SETS pass over each rollup (PostgreSQL): the office-day-patient
+    rows are read once, not three times."""
+    period = _period_key(grouping, "postgresql", OfficeDay.day).label("period")
+    rows = session.execute(days(
+        select(func.grouping(OfficeDay.office_id), func.grouping(period),
+               OfficeDay.office_id, Unit.name, period, *sums)
+        .join(Unit, Unit.id == OfficeDay.office_id)
+        .group_by(func.grouping_sets(tuple_(OfficeDay.office_id, Unit.name),
+                                     tuple_(period), tuple_())), OfficeDay)).all()
+    units = sorted((r[2:4] + tuple(r[5:]) for r in rows if r[0] == 0),
+                   key=lambda r: r[1])
+    periods = sorted((r[4:5] + tuple(r[5:]) for r in rows if r[0] == 1 and r[1] == 0),
+                     key=lambda r: r[0])
+    total = next((tuple(r[5:]) for r in rows if r[0] == 1 and r[1] == 1),
+                 (0,) * len(sums))
+    patient_period = _period_key(grouping, "postgresql", OfficePatientDay.day).label("period")
+    by_unit, by_period, in_total = {}, {}, 0
+    for g_unit, g_period, office, key, n in session.execute(days(
+            select(func.grouping(OfficePatientDay.office_id), func.grouping(patient_period),
+                   OfficePatientDay.office_id, patient_period, people)
+            .group_by(func.grouping_sets(tuple_(OfficePatientDay.office_id),
+                                         tuple_(patient_period), tuple_())),
+            OfficePatientDay)):
+        if g_unit == 0:
+            by_unit[office] = n
+        elif g_period == 0:
+            by_period[_as_date(key)] = n
+        else:
+            in_total = n
+    return units, periods, total, by_unit, by_period, in_total
 
 
 def _as_date(value) -> dt.date:
