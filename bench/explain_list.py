@@ -28,7 +28,7 @@ with request_app(lines) as app:
     cur = raw.cursor()
     for statement, params in captured:
         print("=" * 20, " ".join(statement.split())[:400])
-        print("params:", {k: v for k, v in params.items()} if isinstance(params, dict) else params)
+        print("params:", dict(params.items()) if isinstance(params, dict) else params)
         cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)
         for (row,) in cur.fetchall():
             print(row)
