@@ -13,7 +13,6 @@ runs the same statements over every key (idempotent).
 from __future__ import annotations
 
 from sqlalchemy import delete, distinct, event, func, insert, select, tuple_
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from models.rollups import BranchDay, OfficeDay, OfficePatientDay
@@ -97,33 +96,30 @@ def recompute(session: Session, office_days, branch_days) -> None:
         session.execute(statement)
 
 
-def _values(obj, key: str) -> set:
-    """Return the attribute's value before the flush and now (either may be None)."""
-    state = sa_inspect(obj)
-    values = {state.dict.get(key)}
-    if key in state.committed_state:
-        values.add(state.committed_state[key])
-    return values
-
-
-def _old_keys(obj, pending: dict) -> None:
-    """Add the keys a stored voucher had (and may have moved from)."""
-    days = _values(obj, "service_date")
-    for office in _values(obj, "referring_unit_id"):
-        pending["office"].update((office, d) for d in days if office is not None and d)
-    for branch in _values(obj, "branch_id"):
-        pending["branch"].update((branch, d) for d in days if branch is not None and d)
+def _stored_keys(session: Session, ids: set, pending: dict) -> None:
+    """Add the keys the vouchers `ids` have in the database before the flush writes
+    (read on the connection: no autoflush; the objects' old values may never have
+    been loaded)."""
+    rows = session.connection().execute(
+        select(V.referring_unit_id, V.service_date, V.branch_id).where(V.id.in_(sorted(ids))))
+    for office, day, branch in rows:
+        if office is not None:
+            pending["office"].add((office, day))
+        pending["branch"].add((branch, day))
 
 
 def _before_flush(session: Session, _context, _instances) -> None:
     pending = session.info.setdefault(_PENDING, {"office": set(), "branch": set(),
                                                  "ids": set(), "objects": []})
+    moved = set()
     for obj in (*session.dirty, *session.deleted):
         if isinstance(obj, Voucher) and obj.id is not None:
-            _old_keys(obj, pending)
+            moved.add(obj.id)
             pending["ids"].add(obj.id)
         elif isinstance(obj, VoucherLine) and obj.voucher_id is not None:
             pending["ids"].add(obj.voucher_id)
+    if moved:
+        _stored_keys(session, moved, pending)
     # New vouchers and lines learn their ids in the flush.
     pending["objects"].extend(o for o in session.new if isinstance(o, (Voucher, VoucherLine)))
 

@@ -168,3 +168,19 @@ def _head_offices(session) -> set[int]:
     return set(session.scalars(select(UnitClosure.descendant_id).where(
         UnitClosure.ancestor_id == unit(session, "CL1-HQ").id)))
 
+
+
+def test_a_voucher_moved_without_its_old_date_loaded_leaves_no_stale_row(session, login,
+                                                                         rows):
+    client, _ = voucher_user(session, login, RIGHTS, scope="all")
+    made = client.post(VOUCHERS, json={
+        "service_date": iso(ago(6)), "kind": "regular", "branch": rows.branch.id,
+        "patient": rows.person.id, "doctor": rows.doctor.id,
+        "referring_unit": rows.office.id})
+    assert made.status_code == 201
+    session.expire_all()  # the old date is not loaded when the new one is set
+    voucher = session.get(Voucher, made.get_json()["id"])
+    session.expire(voucher)
+    voucher.service_date = ago(7)
+    session.commit()
+    assert rollups(session) == detail(session)
