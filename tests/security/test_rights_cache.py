@@ -5,14 +5,27 @@ the rights matrix, or a user's roles, the user's next request resolves them agai
 
 from __future__ import annotations
 
+import os
+
+import pytest
 from sqlalchemy import select
 
 from models.user import AppUser
 from security.rights_cache import from_json, to_json
+from tests.support import REDIS_URL, redis_reachable
 
 SECURITY_TABLES = ("ab_permission_view_role", "role_right")
 REGISTRAR = "Регистратор"
 LIST = "/voucherview/list/"
+
+
+@pytest.fixture
+def redis_url():
+    if not redis_reachable():
+        if os.environ.get("UCHET_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"Redis is required (UCHET_REQUIRE_SERVICES=1) at {REDIS_URL}")
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+    return REDIS_URL
 
 
 def _security(statements) -> int:
@@ -93,3 +106,48 @@ def test_the_shared_cache_stores_rights_as_json_and_reads_them_back(session, log
         user = session.scalar(select(AppUser).where(AppUser.username == username))
         rights = resolve(session, user)
         assert from_json(to_json(rights)) == rights, username
+
+
+@pytest.mark.no_db_isolation
+def test_two_workers_sharing_redis_see_a_revocation_at_the_next_request(database_url,
+                                                                        redis_url):
+    """Two app instances (two gunicorn workers, or two machines) on one database and
+    one Redis: a right the administrator takes away on the first is gone on the
+    second at the user's next request; the rights are stored in Redis."""
+    import redis
+
+    from app import create_app
+    from app.extensions import db
+
+    def worker():
+        return create_app({"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url,
+                           "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
+
+    from security import rights_cache
+
+    # Two workers are two processes: nothing in this one's memory from earlier tests.
+    rights_cache._local.items.clear()
+    first, second = worker(), worker()
+    admin, registrar = first.test_client(), second.test_client()
+    for client, username in ((admin, "admin"), (registrar, "registrar")):
+        client.post("/login/", data={"username": username, "password": "demo"})
+    with first.app_context():
+        reg = _role_id(db.session, REGISTRAR)
+        uid = db.session.scalar(select(AppUser.id).where(AppUser.username == "registrar"))
+    store = redis.Redis.from_url(redis_url)
+    try:
+        assert registrar.get(LIST).status_code == 200
+        assert store.keys(f"uchet:rights:*:{uid}:*"), "the rights are not kept in Redis"
+        assert admin.post("/rights/matrix?section=vouchers",
+                          data={f"v:{reg}:voucher.other_vouchers": "none"}).status_code == 302
+        assert registrar.get(LIST).status_code in (302, 403)
+    finally:
+        admin.post("/rights/matrix?section=vouchers",
+                   data={f"v:{reg}:voucher.other_vouchers": "delete"})
+        for key in store.keys(f"uchet:rights:*:{uid}:*"):
+            store.delete(key)
+        for app in (first, second):
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+    assert registrar.get(LIST).status_code == 200
