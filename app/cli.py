@@ -144,6 +144,21 @@ def _load_demo(if_empty: bool) -> None:
     click.echo("demo data loaded: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
 
 
+rollups_cli = AppGroup("rollups", help="Сводные таблицы статистики.")
+uchet_cli.add_command(rollups_cli)
+
+
+@rollups_cli.command("rebuild")
+def rollups_rebuild_command() -> None:
+    """Rebuild the statistics rollups from the vouchers (idempotent): after vouchers
+    were changed by bulk SQL outside the application."""
+    from services.rollups import rebuild
+
+    rebuild(db.session)
+    db.session.commit()
+    click.echo("statistics rollups rebuilt from the vouchers")
+
+
 def register_cli(app: Flask) -> None:
     """Attach Uchet's command groups to the app."""
     from app.roles_cli import roles_cli

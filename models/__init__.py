@@ -67,6 +67,7 @@ from models.refbooks import (
 )
 from models.referrals import Referral
 from models.rights import RoleChange, RoleProfile, RoleRight
+from models.rollups import BranchDay, OfficeDay, OfficePatientDay
 from models.staff import Diagnosis, Employee
 from models.user import AppUser, manager_client, user_extra_unit
 from models.vouchers import Voucher, VoucherLine
@@ -79,6 +80,7 @@ __all__ = [
     "AppUser",
     "Attachment",
     "BaseDepartment",
+    "BranchDay",
     "ChainHead",
     "ChainLink",
     "Colour",
@@ -107,6 +109,8 @@ __all__ = [
     "JournalEntry",
     "MedicalInstitution",
     "ModuleParameters",
+    "OfficeDay",
+    "OfficePatientDay",
     "Organisation",
     "OrganisationGroup",
     "Patient",

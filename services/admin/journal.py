@@ -32,11 +32,17 @@ EXCLUDED_TABLES = frozenset(
         "ab_register_user",
         "money_chain_head",
         "money_emulator",
+        # The statistics rollups: sums of the vouchers, which are journaled.
+        "stat_office_day",
+        "stat_office_patient_day",
+        "stat_branch_day",
     }
 )
-# Columns whose churn is not a change anyone decided (login counters) or whose
+# Columns whose churn is not a change anyone decided (login counters, the rights
+# cache's token: security.rights_cache) or whose
 # value must never be copied anywhere (password hashes).
-IGNORED_COLUMNS = frozenset({"last_login", "login_count", "fail_login_count", "changed_on"})
+IGNORED_COLUMNS = frozenset({"last_login", "login_count", "fail_login_count", "changed_on",
+                             "rights_epoch"})
 MASKED_COLUMNS = frozenset({"password"})
 # Derived collections: a role's FAB permissions are recomputed from its rights,
 # whose own rows are journaled; listing hundreds of permission ids adds noise.
