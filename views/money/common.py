@@ -4,7 +4,7 @@ cashier's name on the receipts, and the key a form carries for its operation."""
 from __future__ import annotations
 
 from flask import g, request
-from flask_babel import format_decimal
+from flask_babel import format_datetime, format_decimal
 
 from models.money import RECEIPT_KINDS, RECEIPT_STATES, SHIFT_STATES, TRANSACTION_KINDS
 from services.money.accounts import new_key
@@ -29,7 +29,8 @@ def form_key() -> str:
 
 def context() -> dict:
     """Return the names every money template uses."""
-    return {"rub": rub, "tx_kinds": TRANSACTION_KINDS, "receipt_kinds": RECEIPT_KINDS,
+    return {"rub": rub, "when": lambda v: format_datetime(v, "dd.MM.yyyy HH:mm") if v else "",
+            "tx_kinds": TRANSACTION_KINDS, "receipt_kinds": RECEIPT_KINDS,
             "receipt_states": RECEIPT_STATES, "shift_states": SHIFT_STATES, "new_key": new_key}
 
 
