@@ -14,13 +14,25 @@ from flask_babel import gettext as _
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 
+from models.cabinet import ADDRESSEES, CALL_KINDS, CALL_STATES
+from models.cabinet_orders import ADDON_STATES, ORDER_STATES
 from models.user import AppUser
+from models.vouchers import LINE_STATES, PAYER_KINDS
 from views.formatters import _date, _number
 from views.refbook import declared_books
 
 #: Columns that are machinery, not something a person changed.
 TECHNICAL = {"id", "version", "name_key", "session_epoch", "password", "changed_on",
              "created_on", "changed_by_fk", "created_by_fk"}
+
+
+#: Coded choices of tables that are not reference books (those have their formatters).
+CHOICES = {
+    ("cab_courier_call", "kind"): CALL_KINDS, ("cab_courier_call", "state"): CALL_STATES,
+    ("cab_question", "addressee"): ADDRESSEES,
+    ("cab_consumable_order", "state"): ORDER_STATES, ("cab_addon_order", "state"): ADDON_STATES,
+    ("vch_line", "state"): LINE_STATES, ("vch_line", "payer_kind"): PAYER_KINDS,
+}
 
 
 @dataclass(frozen=True)
@@ -64,13 +76,21 @@ def _links(model) -> dict:
     return links
 
 
+def _name(row) -> str:
+    """Return how a row names itself; «№ id» for a class without a name of its own."""
+    text = str(row)
+    if " object at 0x" in text:
+        return _("№ %(n)s", n=getattr(row, "id", ""))
+    return text
+
+
 def _shown(session, key: str, value, model, links, choices) -> str:
     """Return a stored value as the screens show it."""
     if value is None or value == "":
         return ""
     if key in links:
         row = session.get(links[key][1], value)
-        return str(row) if row is not None else _("удалённая запись № %(n)s", n=value)
+        return _name(row) if row is not None else _("удалённая запись № %(n)s", n=value)
     if key in choices:
         return str(choices[key](value))
     if value is True or value is False:
@@ -104,6 +124,9 @@ def read_entry(session, entry) -> dict:
     model = model_of(entry.table_name)
     links = _links(model) if model is not None else {}
     choices = _choices(model) if model is not None else {}
+    for (table, column), labels in CHOICES.items():
+        if table == entry.table_name:
+            choices.setdefault(column, lambda v, labels=labels: labels.get(v, v))
     before, after = entry.before or {}, entry.after or {}
     fields = []
     for key in dict.fromkeys([*before, *after]):
@@ -117,7 +140,7 @@ def read_entry(session, entry) -> dict:
     row = None
     if model is not None and entry.row_pk.isdecimal():
         row = session.get(model, int(entry.row_pk))
-    return {"row": str(row) if row is not None else "", "fields": fields,
+    return {"row": _name(row) if row is not None else "", "fields": fields,
             "who": full_name(session, entry.username)}
 
 
