@@ -21,6 +21,7 @@ from models.contracts import (
     contract_branch,
     guarantee_programme,
 )
+from models.imports import ImportLog
 from models.journal import JournalEntry
 from models.org import Unit, UnitClosure, UnitKind
 from models.params import ModuleParameters
@@ -86,6 +87,7 @@ __all__ = [
     "InstalmentLine",
     "InsuranceTerms",
     "Insurer",
+    "ImportLog",
     "JournalEntry",
     "MedicalInstitution",
     "ModuleParameters",
