@@ -29,6 +29,7 @@ from models.refbooks import Currency, PriceCategory, Tax
 from security.branches import category_clause
 from security.effective import right_label
 from services.boundary import transaction
+from services.imports.framework.spec import RowError
 from services.imports.price_file import (
     CENT,
     COLUMNS,
@@ -61,15 +62,6 @@ PRICE_FIELDS = ("service_id", "category_id", "valid_from", "valid_to", "amount",
 # alternating empty «Действует по» / «Налог» cells made that one INSERT per row.
 PRICE_INSERT = insert(Price.__table__)
 COPY_PRICES = f"COPY {Price.__tablename__} ({', '.join(PRICE_FIELDS)}) FROM STDIN"
-
-
-@dataclass(frozen=True, slots=True)
-class RowError:
-    """A rule a row breaks: its line in the file, the column header and a Russian message."""
-
-    line: int
-    column: str
-    message: str
 
 
 @dataclass(slots=True)
