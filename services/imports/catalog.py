@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from services.imports.framework.registry import register
+from services.imports.patient_specs import AttachmentImport
 from services.imports.price_spec import PriceImport
+from services.imports.pricelist_specs import CompositeImport, ServiceSetImport
 
 register(PriceImport())
+register(ServiceSetImport())
+register(CompositeImport())
+register(AttachmentImport())

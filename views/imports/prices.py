@@ -19,7 +19,6 @@ from pathlib import Path
 from flask import current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from security.effective import current
 from services.imports import price_file
@@ -184,5 +183,6 @@ def _close_open() -> bool:
     return request.form.get("close_open") == "1"
 
 
-register(PriceImportView, name="PriceImport", label=_l("Импорт прейскуранта"),
-         category="pricelist", icon="fa-upload")
+# The menu entry is the framework's screen («Импорт» → «Импорт прейскуранта услуг»,
+# views.imports.screens); this older two-step page stays at its address.
+register(PriceImportView)

@@ -28,6 +28,7 @@ from flask_babel import gettext as _
 
 from core.actor import reset_actor, set_actor
 from core.errors import Forbidden, UchetError
+from services.boundary import in_transaction
 from services.imports.framework import engine, registry
 from services.imports.framework.spec import Report
 
@@ -144,6 +145,9 @@ def submit(code: str, filename: str, data: bytes, user_id: int, *, dry_run: bool
         return job_id
     app = current_app._get_current_object()
     if app.config.get("IMPORT_JOBS_INLINE", app.testing):
+        # Inline, the job must be the outermost unit of work (it commits or rolls back).
+        if in_transaction():
+            raise RuntimeError("an inline import job cannot run inside a transaction")
         perform(job_id)
     else:
         threading.Thread(target=_in_thread, args=(app, job_id), daemon=True,

@@ -169,9 +169,10 @@ class ModelImport(ImportSpec):
         """Run the screen's service rule on `obj`. Raises ValidationError."""
 
     def store(self, session, ctx, obj, values: dict, *, new: bool) -> None:
-        """Write a checked row: add a new object (collections, journal by the session hook)."""
+        """Write a checked row: add a new object (journaled by the session hook)."""
         if new:
             session.add(obj)
+            ctx.setdefault("_written", []).append(obj)
 
     def plan_batch(self, session, ctx, batch):
         """See ImportSpec.plan_batch: per row convert → compare → check → store."""
@@ -197,6 +198,10 @@ class ModelImport(ImportSpec):
                 continue
             outcomes.append(self._apply(session, ctx, line, values, result, found))
         session.flush()
+        # Written rows leave the identity map: memory stays flat however long the file.
+        for obj in [*ctx.pop("_written", ()), *found.values()]:
+            if obj in session and not session.is_modified(obj):
+                session.expunge(obj)
         return outcomes
 
     def _apply(self, session, ctx, line, values, result, found) -> Outcome:
