@@ -46,7 +46,7 @@ def test_preview_then_load_then_reload_changes_nothing(session, login, rows):
     data = csv_bytes(HEADER, line(a, prog), line(b, prog))
     preview, done = run(client, "attachments", data)
     page = text(preview)
-    assert "Будет добавлено 2" in page and "Строк с ошибками 0" in page, page[page.find("Проверка"):][:1500]
+    assert "Будет добавлено 2" in page and "Строк с ошибками 0" in page
     assert "Готово" in text(done) and "Файл загружен." in text(done)
     assert attachments(session, prog) == 2
     # The same file again: nothing to insert; a changed end date is an update.
@@ -144,8 +144,8 @@ def test_csv_encodings_and_delimiters(session, login, rows, encoding, delimiter)
     client = user_with(session, login, {"import.attachments": "yes"})
     data = csv_bytes(HEADER, line(rows["here"][0], rows["programme"]), encoding=encoding,
                      delimiter=delimiter)
-    preview, done = run(client, "attachments", data)
-    assert "Будет добавлено 1" in text(preview), text(preview)[:2000]
+    preview, _done = run(client, "attachments", data)
+    assert "Будет добавлено 1" in text(preview)
     assert attachments(session, rows["programme"]) == 1
 
 
