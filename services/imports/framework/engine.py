@@ -115,9 +115,12 @@ def _log(spec, filename, status, report, *, message=None, job_id=None) -> Import
 
 
 def _log_apart(session, spec, filename, status, report, message, job_id) -> None:
-    """Write a log row for a run whose work was rolled back, in a transaction of its own."""
+    """Write a log row for a run whose work was rolled back, in a transaction of its own:
+    the rows it read and the errors, nothing inserted or updated."""
+    undone = Report(report.kind, report.filename, total=report.total,
+                    error_rows=report.error_rows)
     with transaction(session):
-        session.add(_log(spec, filename, status, report, message=message, job_id=job_id))
+        session.add(_log(spec, filename, status, undone, message=message, job_id=job_id))
 
 
 def log_failure(session, spec: ImportSpec, filename: str, message: str,

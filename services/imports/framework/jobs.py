@@ -148,7 +148,10 @@ def submit(code: str, filename: str, data: bytes, user_id: int, *, dry_run: bool
         # Inline, the job must be the outermost unit of work (it commits or rolls back).
         if in_transaction():
             raise RuntimeError("an inline import job cannot run inside a transaction")
-        perform(job_id)
+        try:
+            perform(job_id)
+        except Exception:  # recorded in the job's state; the page shows it
+            app.logger.exception("import job %s failed", job_id)
     else:
         threading.Thread(target=_in_thread, args=(app, job_id), daemon=True,
                          name=f"import-{job_id}").start()
@@ -156,6 +159,7 @@ def submit(code: str, filename: str, data: bytes, user_id: int, *, dry_run: bool
 
 
 def _in_thread(app, job_id: str) -> None:
+    """Run the job in an app context of its own (a thread's, or inline under testing)."""
     with app.app_context():
         try:
             perform(job_id)
