@@ -36,7 +36,7 @@ class PriceImport(ImportSpec):
                for line, (s, c, start, end, amount, cur, tax) in rows]
         prices._lock(session)
         plan = prices.validate(session, raw, ctx["rights"], filename=report.filename,
-                               close_open=bool(ctx.get("close_open")))
+                               close_open=bool(ctx.get("close_open")), right=self.right)
         action = {"new": "insert", "unchanged": "same", "error": "error"}
         report.preview = [Outcome(p.row.line, action[p.status], (
             p.row.service, p.row.category, p.row.valid_from, p.row.valid_to, p.row.amount,
@@ -63,3 +63,17 @@ class PriceImport(ImportSpec):
         return _("Новых цен %(new)s, без изменений %(same)s, закрыто прежних цен %(closed)s",
                  new=report.inserted, same=report.unchanged,
                  closed=report.extra.get("closed", 0))
+
+
+class PriceListImport(PriceImport):
+    """«Импорт прейскурантов»: price lists of any categories, several in one file."""
+
+    code = "price_lists"
+    title = _l("Импорт прейскурантов")
+    right = "import.price_lists"
+    description = _l("Прейскуранты любых категорий цен, несколько категорий в одном файле: "
+                     "строка на каждую цену услуги в категории.")
+
+    def allowed(self, rights) -> bool:
+        """The flag «Импорт прейскурантов» allows it, for every category."""
+        return rights.allows(self.right)

@@ -19,6 +19,7 @@ from pathlib import Path
 from flask import current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from security.effective import current
 from services.imports import price_file
@@ -183,6 +184,7 @@ def _close_open() -> bool:
     return request.form.get("close_open") == "1"
 
 
-# The menu entry is the framework's screen («Импорт» → «Импорт прейскуранта услуг»,
-# views.imports.screens); this older two-step page stays at its address.
-register(PriceImportView)
+# The framework's screen of the same import (with progress, views.imports.screens) is
+# listed on the «Импорт» page; the menu keeps this page, where people know it.
+register(PriceImportView, name="PriceImport", label=_l("Импорт прейскуранта"),
+         category="pricelist", icon="fa-upload")

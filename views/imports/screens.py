@@ -32,6 +32,10 @@ STATE_LABELS = {
 }
 
 
+# Imports whose menu entry is elsewhere (the price list's own page, views.imports.prices).
+IN_OTHER_MENUS = frozenset({"service_prices"})
+
+
 class ImportHubView(BaseView):
     """«Импорт»: every import the signed-in user may run, with its template."""
 
@@ -179,8 +183,11 @@ def register_screens() -> None:
         view = type(screen_class_name(spec.code), (ImportScreen,), {
             "route_base": f"/imports/{spec.code}", "spec_code": spec.code,
             "governing_right": spec.right, "__doc__": f"Import screen of {spec.code}."})
-        register(view, name=screen_class_name(spec.code), label=spec.title,
-                 category="imports", icon="fa-upload")
+        if spec.code in IN_OTHER_MENUS:
+            register(view)
+        else:
+            register(view, name=screen_class_name(spec.code), label=spec.title,
+                     category="imports", icon="fa-upload")
 
 
 register_screens()

@@ -154,6 +154,10 @@ class ModelImport(ImportSpec):
     #: column keys whose text must not look like a formula.
     text_columns: ClassVar[tuple[str, ...]] = ()
 
+    def model_of(self, attrs: dict) -> type:
+        """Return the model a new row of these attribute values is (one model by default)."""
+        return self.model
+
     def prefetch(self, session, ctx, rows: list[dict]) -> None:
         """Resolve the batch's codes in bulk into `ctx` (one query per reference book)."""
 
@@ -228,7 +232,7 @@ class ModelImport(ImportSpec):
                     return self._refused(line, values, exc)
             self.store(session, ctx, obj, attrs, new=False)
             return Outcome(line, "update", values)
-        obj = self.model(**attrs)
+        obj = self.model_of(attrs)(**attrs)
         try:
             self.check(session, ctx, obj)
         except ValidationError as exc:
