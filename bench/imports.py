@@ -131,8 +131,9 @@ def copy(session, rows) -> float:
 def empty(session) -> None:
     from sqlalchemy import text
 
-    session.execute(text("TRUNCATE pat_attachment_branch, pat_attachment, "
-                         "pat_attachment_copy, change_journal, import_log"))
+    # CASCADE: the tables referencing attachments (vouchers' lines...) are empty here.
+    session.execute(text("TRUNCATE pat_attachment, pat_attachment_copy, change_journal, "
+                         "import_log CASCADE"))
     session.commit()
 
 
