@@ -9,12 +9,15 @@ the file again changes nothing, and a changed end date or policy number updates 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, tuple_
+from sqlalchemy import insert, select, tuple_
 
+from core.actor import current_actor
+from models.journal import JournalEntry
 from models.patients import Attachment, Patient, name_key
 from models.programmes import Programme
 from security.scope import READ, WRITE, scoped
@@ -135,17 +138,51 @@ class AttachmentImport(ModelImport):
         return found[0]
 
     def existing(self, session, ctx, keys):
+        """Return the stored attachments of the keys; keep every stored period of the
+        batch's (patient, programme) pairs in ctx for the overlap rule (one query)."""
+        pairs = sorted({(k[0], k[1]) for k in keys})
+        stored: dict[tuple, list] = defaultdict(list)
         result = {}
-        for i in range(0, len(keys), IN_CHUNK // 3):
-            chunk = keys[i:i + IN_CHUNK // 3]
+        for i in range(0, len(pairs), IN_CHUNK // 2):
             rows = session.scalars(select(Attachment).where(tuple_(
-                Attachment.patient_id, Attachment.programme_id, Attachment.valid_from
-            ).in_(chunk)))
-            result.update({(a.patient_id, a.programme_id, a.valid_from): a for a in rows})
+                Attachment.patient_id, Attachment.programme_id).in_(pairs[i:i + IN_CHUNK // 2])))
+            for a in rows:
+                stored[(a.patient_id, a.programme_id)].append(a)
+                result[(a.patient_id, a.programme_id, a.valid_from)] = a
+        ctx["stored"] = stored
         return result
 
     def check(self, session, ctx, obj):
-        check_attachment(session, obj)
+        check_attachment(session, obj,
+                         others=ctx["stored"][(obj.patient_id, obj.programme_id)])
+
+    def store(self, session, ctx, obj, values, *, new):
+        """New rows wait for one Core insert per batch (see plan_batch); a later row of
+        the file is checked against them."""
+        if new:
+            ctx.setdefault("pending", []).append(values)
+            ctx["stored"][(obj.patient_id, obj.programme_id)].append(obj)
+
+    def plan_batch(self, session, ctx, batch):
+        """See ModelImport.plan_batch; the batch's new rows are inserted at once (one
+        executemany: the ORM's per-row flushes and journal rows cost 14 ms a row)."""
+        outcomes = super().plan_batch(session, ctx, batch)
+        pending = ctx.pop("pending", [])
+        if pending:
+            session.execute(insert(Attachment.__table__), pending)
+            ctx["inserted"] = ctx.get("inserted", 0) + len(pending)
+        return outcomes
+
+    def finish(self, session, ctx, report):
+        """One journal row for the bulk inserts (the session hook does not see them)."""
+        if ctx.get("inserted"):
+            user_id, username = current_actor()
+            session.execute(insert(JournalEntry).values(
+                at=dt.datetime.now(dt.UTC), user_id=user_id, username=username,
+                action="import", table_name=Attachment.__tablename__,
+                row_pk=f"import:{ctx['inserted']}", before=None,
+                after={"file": report.filename, "inserted": report.inserted,
+                       "updated": report.updated, "unchanged": report.unchanged}))
 
 
 def _text(value) -> str:
