@@ -196,3 +196,22 @@ def test_the_template_is_an_xlsx_with_the_header_row(session, login):
     assert [c.value for c in sheet[1]] == ["Фамилия", "Имя", "Отчество", "Дата рождения",
                                            "СНИЛС", "Код программы", "Прикреплён с",
                                            "Прикреплён по", "Номер полиса", "Примечание"]
+
+
+def test_zip_bombs_and_huge_sheets_are_refused_before_reading(session, login, rows):
+    """The framework's reader bounds every import as it did the price list's."""
+    import zipfile
+
+    from services.imports.framework import reader
+    from tests.imports.test_price_import import CORNER, huge_sheet
+
+    bomb = io.BytesIO(xlsx_bytes([HEADER]))
+    with zipfile.ZipFile(bomb, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/sharedStrings.xml", b" " * (reader.MAX_SHARED_STRINGS + 1))
+    client = user_with(session, login, {"import.attachments": "yes"})
+    for data, message in ((bomb.getvalue(), "Файл не читается как книга Excel (XLSX)"),
+                          (huge_sheet("A1:XFD1048576", CORNER),
+                           "Лист книги слишком велик (1048576 строк, 16384 столбцов)")):
+        preview, _ = run(client, "attachments", data, "a.xlsx", confirm=False)
+        assert message in text(preview)
+    assert attachments(session, rows["programme"]) == 0
