@@ -170,3 +170,25 @@ def test_price_lists_of_several_categories_in_one_file(session, login, services)
     assert stored == [Decimal("100.00"), Decimal("120.00")]
     again, _ = run(client, "price_lists", data, confirm=False)
     assert "Без изменений 2" in text(again)
+
+
+def test_the_price_list_import_runs_on_the_framework_and_is_logged(session, login, services):
+    from models.imports import ImportLog
+
+    kind = PriceType(code="CI-PT2", name="Платные (импорт 2)", funding="paid")
+    mine = PriceCategory(code="CI-OWN", name="Своя", price_type=kind,
+                         branches=[unit(session, "MSK-TVR")])
+    theirs = PriceCategory(code="CI-THEIRS", name="Чужая", price_type=kind,
+                           branches=[unit(session, "SPB-NEV")])
+    session.add_all([mine, theirs])
+    session.commit()
+    client = user_with(session, login, {"import.service_prices": "own"})
+    head = ["Код услуги", "Категория цен", "Действует с", "Цена"]
+    refused = csv_bytes(head, ["CI-S1", "CI-THEIRS", "01.01.2026", "100"])
+    page = text(run(client, "service_prices", refused, confirm=False)[0])
+    assert "Категория цен «CI-THEIRS» другого филиала: импорт в неё вам запрещён" in page
+    data = csv_bytes(head, ["CI-S1", "CI-OWN", "01.01.2026", "100"])
+    _, done = run(client, "service_prices", data, close_open="1")
+    assert "Добавлено 1" in text(done)
+    log = session.scalars(select(ImportLog).where(ImportLog.kind == "service_prices")).one()
+    assert (log.status, log.inserted, log.filename) == ("done", 1, "file.csv")
