@@ -53,6 +53,11 @@ class _MemoryStore:
 
     def create(self, job_id: str, state: dict, data: bytes) -> None:
         with self.lock:
+            # Forget jobs older than TTL: a long-running server keeps no stale files.
+            limit = time.time() - TTL
+            for old in [k for k, v in self.jobs.items() if v.get("at", 0) < limit]:
+                self.jobs.pop(old, None)
+                self.files.pop(old, None)
             self.jobs[job_id] = dict(state)
             self.files[job_id] = data
 
