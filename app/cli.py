@@ -51,6 +51,22 @@ def setup_command(demo: bool) -> None:
         _load_demo(if_empty=True)
 
 
+@uchet_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Run the queued jobs, then exit.")
+def worker_command(burst: bool) -> None:
+    """Run import jobs from Redis (REDIS_URL); start as many as you like, anywhere."""
+    import redis
+    from rq import Worker
+
+    from services.imports.framework.jobs import QUEUE
+
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        raise click.ClickException("REDIS_URL is not set: without it imports run in the "
+                                   "web process and need no worker")
+    Worker([QUEUE], connection=redis.Redis.from_url(url)).work(burst=burst)
+
+
 @uchet_cli.command("check")
 def check_command() -> None:
     """Exit non-zero, naming them, when stored rights do not fit the catalogue."""

@@ -21,6 +21,7 @@ from models.contracts import (
     contract_branch,
     guarantee_programme,
 )
+from models.imports import ImportLog
 from models.invoices import Invoice, InvoiceCounter, InvoiceLine
 from models.journal import JournalEntry
 from models.money import (
@@ -99,6 +100,7 @@ __all__ = [
     "EmulatorMemory",
     "ExchangeRate",
     "ExportCode",
+    "ImportLog",
     "Individual",
     "InstalmentLine",
     "InsuranceTerms",

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0014_rights_history'
-down_revision = '0012_money'
+down_revision = '0013_imports'
 branch_labels = None
 depends_on = None
 
