@@ -69,3 +69,16 @@ def recent_rights_changes(session, limit: int = SHOWN) -> list[RightsChange]:
             _value(code, (entry.before or {}).get("value")),
             _value(code, (entry.after or {}).get("value"))))
     return changes
+
+
+def drifted_roles(session) -> list[tuple[Role, int]]:
+    """Return the roles made from a preset that differ from it today, each with the
+    number of differing rights, most drifted first (services/admin/drift.py counts)."""
+    from services.admin.drift import drift_counts
+
+    counts = {role_id: n for role_id, n in drift_counts(session).items() if n}
+    if not counts:
+        return []
+    roles = session.scalars(select(Role).where(Role.id.in_(list(counts))))
+    return sorted(((role, counts[role.id]) for role in roles),
+                  key=lambda pair: (-pair[1], pair[0].name))

@@ -136,3 +136,17 @@ def test_the_managers_cabinet_is_his_queue_per_client(session, login):
         clients = re.findall(r'data-client="(\d+)"', cabinet)
         assert clients[0] == str(unit(session, "CL2").id), "the oldest request's client first"
         assert "Самый ранний" in cabinet and "Ждут ответа лаборатории" in cabinet
+
+
+def test_the_administrators_home_names_the_roles_drifted_from_their_preset(session, login):
+    from flask_appbuilder.security.sqla.models import Role
+
+    from services.admin.drift import drift_counts
+
+    counts = drift_counts(session)
+    drifted = {session.get(Role, role_id).name: n for role_id, n in counts.items() if n}
+    assert drifted, "the demo has a role changed after it was made from its preset"
+    shown = panel(login("admin").get("/"), "roles_drift")
+    for name, n in drifted.items():
+        assert name in shown and f">{n}</a>" in shown
+    assert panel(login("registrar").get("/"), "roles_drift") == ""

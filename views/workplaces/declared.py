@@ -87,8 +87,7 @@ panel("users_to_fix", _l("Пользователи без подразделен
       needs=(("admin.users", "edit"),), data=_users, order=60)
 panel("rights_changes", _l("Последние изменения прав"), needs=(("admin.rights", None),),
       data=_rights_changes, order=70)
-# Slot for «Роли, отличающиеся от типовых» (branch `rights` writes services/admin/drift.py):
-# wire it as data=lambda session, rights, today, args: {"rows": drift.drifted_roles(session)}
-# with a template uchet/panels/roles_drift.html. Without data the panel is not shown.
 ROLES_DRIFT = panel("roles_drift", _l("Роли, отличающиеся от типовых"),
-                    needs=(("admin.rights", None),), data=None, order=65)
+                    needs=(("admin.rights", None),),
+                    data=lambda session, _rights, _today, _args: {
+                        "rows": admin.drifted_roles(session)}, order=65)
