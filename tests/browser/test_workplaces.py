@@ -159,3 +159,18 @@ def test_the_sign_in_page_names_the_product(page):
     expect(page.locator(".uchet-login-brand h1")).to_have_text("Учёт")
     expect(page.locator(".uchet-login-form button[type=submit]")).to_have_text("Войти")
     screen(page, "login")
+
+
+def test_client_director_reads_the_month_and_the_chart(page):
+    login(page, "client_head")
+    with page.expect_navigation():
+        page.locator("a", has_text="Все разделы").click()
+    with page.expect_navigation():
+        page.locator(".uchet-tile", has_text="Статистика").click()
+    dashboard = page.locator("#month-dashboard")
+    expect(dashboard.locator("[data-figure=visits]")).to_be_visible()
+    expect(dashboard.locator("[data-figure=cost]")).to_be_visible()
+    days = (dt.date.today() - dt.date.today().replace(day=1)).days + 1
+    expect(page.locator("#visits-chart .uchet-bar")).to_have_count(days)
+    assert page.locator("#visits-chart .uchet-tick").count() == 5
+    screen(page, "cabinet-statistics")
