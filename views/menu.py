@@ -9,7 +9,6 @@ CATEGORIES = {
     "patients": {"label": _l("Пациенты"), "icon": "fa-user-md"},
     "contracts": {"label": _l("Организации и договоры"), "icon": "fa-handshake-o"},
     "documents": {"label": _l("Документы"), "icon": "fa-file-text-o"},
-    "imports": {"label": _l("Импорт"), "icon": "fa-upload"},
     "cabinet": {"label": _l("Личный кабинет"), "icon": "fa-briefcase"},
     "org": {"label": _l("Организация"), "icon": "fa-sitemap"},
     "admin": {"label": _l("Администрирование"), "icon": "fa-cogs"},

@@ -54,7 +54,7 @@ class CounterpartyImport(ModelImport):
         Column("inn", "ИНН"),
         Column("kpp", "КПП"),
         Column("phone", "Телефон"),
-        Column("email", "Эл. почта", ("E-mail", "Email")),
+        Column("email", "Эл. почта", ("Электронная почта",)),
         Column("register_code", "Код в реестре СМО", hint="Для страховых"),
         Column("licence", "Лицензия", hint="Для страховых"),
         Column("last_name", "Фамилия", hint="Для физических лиц"),

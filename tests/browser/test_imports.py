@@ -1,4 +1,4 @@
-"""An accountant imports counterparties in the browser: «Импорт» → «Импорт контрагентов»,
+"""An accountant imports counterparties in the browser: «Документы» → «Импорт контрагентов»,
 chooses a CSV with a wrong INN through the file input, sees the preview with that
 row's error and no «Загрузить» button, fixes the file, checks it again, confirms, and
 watches the progress finish with «Файл загружен.»."""
@@ -33,7 +33,7 @@ def summary(page, label: str):
 
 def test_accountant_imports_counterparties(page, signed_in, tmp_path):
     signed_in("accountant")
-    open_menu(page, "Импорт", "Импорт контрагентов")
+    open_menu(page, "Документы", "Импорт контрагентов")
     expect(page.locator("h2")).to_have_text("Импорт контрагентов")
 
     check(page, tmp_path, "контрагенты.csv", BAD)
@@ -54,6 +54,6 @@ def test_accountant_imports_counterparties(page, signed_in, tmp_path):
     expect(summary(page, "Добавлено")).to_have_text("2")
 
     # Loading the same file again changes nothing.
-    open_menu(page, "Импорт", "Импорт контрагентов")
+    open_menu(page, "Документы", "Импорт контрагентов")
     check(page, tmp_path, "контрагенты-ещё-раз.csv", GOOD)
     expect(summary(page, "Без изменений")).to_have_text("2")

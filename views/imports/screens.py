@@ -187,7 +187,7 @@ def register_screens() -> None:
             register(view)
         else:
             register(view, name=screen_class_name(spec.code), label=spec.title,
-                     category="imports", icon="fa-upload")
+                     category="documents", icon="fa-upload")
 
 
 register_screens()
