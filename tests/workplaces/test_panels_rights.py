@@ -85,7 +85,6 @@ def test_every_section_is_one_click_away(login):
     assert "Роли и права доступа" not in sections  # not a registrar's section
 
 
-def test_the_drift_slot_waits_for_its_data(login):
-    slot = next(p for p in PANELS if p.key == "roles_drift")
-    assert slot.data is None
-    assert "roles_drift" not in panels_on(login("admin").get("/"))
+def test_the_drift_panel_needs_the_rights_administration(login):
+    assert "roles_drift" in panels_on(login("admin").get("/"))
+    assert "roles_drift" not in panels_on(login("registrar").get("/"))

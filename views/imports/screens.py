@@ -14,7 +14,6 @@ from flask import abort, current_app, flash, g, jsonify, redirect, request, send
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_required
 
 from security.effective import current
 from services.imports.framework import engine, jobs, reader, registry
@@ -43,9 +42,12 @@ class ImportHubView(BaseView):
     default_view = "index"
 
     @expose("/")
-    @login_required
     def index(self):
-        """The list of the user's imports (403 when he may run none)."""
+        """The list of the user's imports (403 when he may run none); a visitor who
+        has not signed in is sent to the sign-in page."""
+        user = getattr(g, "user", None)
+        if user is None or not user.is_authenticated:
+            return redirect(self.appbuilder.get_url_for_login_with(request.full_path))
         available = registry.available(current())
         if not available:
             abort(403)

@@ -37,6 +37,8 @@ VOUCHER_ACTIONS: list[CardAction] = [
     CardAction(_l("Выставить счёт"), "PatientInvoiceView.add",
                lambda v: {"patient": v.patient_id}, permission=("can_add", "PatientInvoiceView"),
                icon="fa-file-text"),
+    CardAction(_l("Оплатить"), "CashDeskView.desk", lambda v: {"patient": v.patient_id},
+               permission=("pay", "VoucherView"), icon="fa-money"),
     CardAction(_l("Информация об оказанных пациенту услугах"), "PatientServicesView.show",
                lambda v: {"patient_id": v.patient_id},
                permission=("can_show", "PatientServicesView"), icon="fa-list"),
