@@ -192,3 +192,12 @@ def test_the_price_list_import_runs_on_the_framework_and_is_logged(session, logi
     assert "Добавлено 1" in text(done)
     log = session.scalars(select(ImportLog).where(ImportLog.kind == "service_prices")).one()
     assert (log.status, log.inserted, log.filename) == ("done", 1, "file.csv")
+    # «нет доступа» (the catalogue's default) refuses the screen, the template and the upload.
+    none = user_with(session, login, {"import.service_sets": "yes"})
+    for response in (none.get("/imports/service_prices/"),
+                     none.get("/imports/service_prices/template"),
+                     none.post("/imports/service_prices/preview",
+                               data={"file": (io.BytesIO(data), "a.csv")},
+                               content_type="multipart/form-data")):
+        assert response.status_code in (302, 403)
+        assert "/job/" not in response.headers.get("Location", "")

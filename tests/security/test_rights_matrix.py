@@ -136,6 +136,8 @@ COVERED_ELSEWHERE = {
     "PriceView": "tests/refbooks/test_prices.py (view and edit scopes by branch)",
     "PriceApi": "tests/refbooks/test_prices.py",
     "PriceImportView": "tests/imports/test_price_import.py",
+    # The same import on the import framework: own / all by category, refused without.
+    "ImportServicePricesView": "tests/imports/test_catalogue_imports.py",
     # Read under «Договоры», written under a yes/no right of their own.
     "AttachmentView": "tests/contracts/test_attachments.py",
     "AttachmentApi": "tests/contracts/test_attachments.py",
