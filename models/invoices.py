@@ -77,11 +77,10 @@ NUMBERED_STATES = ("confirmed", "partly_paid", "paid", "reversed")
 
 def kinds_seen_by(rights):
     """Return the WHERE clause keeping the invoice kinds whose access right the user
-    holds at "view" or above (None: every kind, for the administrator)."""
-    if rights.is_admin:
-        return None
-    kinds = [kind for kind, code in KIND_RIGHTS.items() if rights.at_least(code, "view")]
-    return Invoice.kind.in_(kinds)
+    holds at "view" or above (None when he sees every kind, as an administrator does:
+    `rights.allows` holds that rule)."""
+    kinds = [kind for kind, code in KIND_RIGHTS.items() if rights.allows(code, "view")]
+    return None if len(kinds) == len(KIND_RIGHTS) else Invoice.kind.in_(kinds)
 
 
 def _client_invoices(scope):

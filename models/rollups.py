@@ -25,7 +25,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.scoping import ScopePath
 
 
-class OfficeDay(Model):
+class DayFigures:
+    """The figures of a day that an office's and a branch's rollups share."""
+
+    visits: Mapped[int] = mapped_column(Integer, nullable=False)
+    patients: Mapped[int] = mapped_column(Integer, nullable=False)
+    tests: Mapped[int] = mapped_column(Integer, nullable=False)
+    cost: Mapped[Decimal] = mapped_column(Numeric(16, 2), nullable=False)
+
+
+class OfficeDay(DayFigures, Model):
     """A referring office's day: visits, distinct patients, tests and cost."""
 
     __tablename__ = "stat_office_day"
@@ -35,10 +44,6 @@ class OfficeDay(Model):
     office_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="CASCADE"),
                                            primary_key=True)
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
-    visits: Mapped[int] = mapped_column(Integer, nullable=False)
-    patients: Mapped[int] = mapped_column(Integer, nullable=False)
-    tests: Mapped[int] = mapped_column(Integer, nullable=False)
-    cost: Mapped[Decimal] = mapped_column(Numeric(16, 2), nullable=False)
 
 
 class OfficePatientDay(Model):
@@ -55,7 +60,7 @@ class OfficePatientDay(Model):
     visits: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
-class BranchDay(Model):
+class BranchDay(DayFigures, Model):
     """A branch's day: visits, distinct patients, tests and cost (the back office)."""
 
     __tablename__ = "stat_branch_day"
@@ -64,7 +69,3 @@ class BranchDay(Model):
     branch_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="CASCADE"),
                                            primary_key=True)
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
-    visits: Mapped[int] = mapped_column(Integer, nullable=False)
-    patients: Mapped[int] = mapped_column(Integer, nullable=False)
-    tests: Mapped[int] = mapped_column(Integer, nullable=False)
-    cost: Mapped[Decimal] = mapped_column(Numeric(16, 2), nullable=False)
