@@ -59,6 +59,7 @@ HOMES = {
     "accountant": {"contracts_ending", "limits", "figures", "patients"},
     "branch_head": {"figures", "patients", "today_vouchers", "referrals", "contracts_ending",
                     "limits"},
+    "cashier": {"cash_desk", "patients"},
     "manager": {"queue"},
     "assistant": {"queue"},
     "admin": {p.key for p in WIRED},

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from services.workplaces import admin, contracts, desk, figures, queue
+from services.workplaces import admin, cash, contracts, desk, figures, queue
 from views.lookup import split_query
 from views.workplaces.panels import panel
 
@@ -33,6 +33,11 @@ def _patients(session, rights, _today, args) -> dict:
 def _today_vouchers(session, rights, today, _args) -> dict:
     return {**desk.todays_vouchers(session, rights, today), "today": today,
             "may_create": rights.allows(VOUCHERS, "create")}
+
+
+def _cash(session, rights, today, _args) -> dict:
+    return {"registers": cash.registers_today(session, rights),
+            **cash.waiting_today(session, rights, today)}
 
 
 def _referrals(session, rights, today, _args) -> dict:
@@ -70,6 +75,10 @@ panel("patients", _l("Поиск пациента"), needs=(("patient.registry",
       data=_patients, order=10)
 panel("today_vouchers", _l("Талоны за сегодня"), needs=((VOUCHERS, "create"),),
       data=_today_vouchers, order=20)
+# Who takes payments and reads the shift's takings: a cashier, not an accountant.
+panel("cash_desk", _l("Касса"),
+      needs=(("payment.patient_accounts", "edit"), ("cash.x_report", None)),
+      data=_cash, order=12)
 panel("referrals", _l("Направления к оформлению"),
       needs=((VOUCHERS, "create"), ("voucher.emr_create_prepaid", None)),
       data=_referrals, order=30)
