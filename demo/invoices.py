@@ -29,7 +29,9 @@ def _patients_owing(session, branch_id: int, count: int) -> list[int]:
     return list(session.scalars(
         select(Voucher.patient_id).join(VoucherLine, VoucherLine.voucher_id == Voucher.id)
         .where(VoucherLine.branch_id == branch_id, VoucherLine.payer_kind == "patient",
-               VoucherLine.state == "rendered")
+               VoucherLine.state == "rendered",
+               # Today's visits are the cash desk's (the cashier's home lists them).
+               VoucherLine.service_date < dt.date.today())
         .group_by(Voucher.patient_id).order_by(Voucher.patient_id).limit(count)))
 
 

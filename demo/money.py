@@ -6,6 +6,7 @@ services as the cash desk, as the administrator, and so through the emulator."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -25,10 +26,12 @@ CASHIER_BRANCH = "MSK-TVR"
 
 
 def _unpaid_patients(session, branch_id: int, n: int) -> list[tuple[int, list[int]]]:
-    """Return up to `n` patients of the branch with lines they pay, and those lines."""
+    """Return up to `n` patients of the branch with lines they pay, and those lines.
+    Today's visits are left to pay: the cashier's home lists them."""
     rows = session.execute(select(Voucher.patient_id, VoucherLine.id).join(
         VoucherLine, VoucherLine.voucher_id == Voucher.id).where(
         Voucher.branch_id == branch_id, VoucherLine.payer_kind == "patient",
+        Voucher.service_date < dt.date.today(),
         VoucherLine.state == "rendered").order_by(Voucher.service_date.desc(),
                                                   VoucherLine.id)).all()
     found: dict[int, list[int]] = {}
