@@ -23,7 +23,6 @@ from services.boundary import command
 from services.invoices.payment import PAYABLE
 from services.money.accounts import (
     check_day_open,
-    patient_account,
     post,
     require_kind,
 )
@@ -44,26 +43,28 @@ def stored_payment(session, external_id: str) -> Transaction | None:
 
 
 def payer_account(session, rights, invoice: Invoice) -> Account:
-    """Return the personal account the invoice's payer holds in its branch (opened when
-    missing, with «создание» on that kind of account).
+    """Return the personal account the invoice's payer holds in its branch, opened when
+    missing: the import right is what posts a bank payment, and the payment needs an
+    account to pass through («изменение» on that kind of account is still checked).
 
     Raises ValidationError for an invoice whose payer holds no personal account (an
-    insurer, a person under a contract), Forbidden without the right."""
+    insurer, a person under a contract)."""
     if invoice.kind == "patient":
-        return patient_account(session, rights, invoice.patient_id, invoice.branch_id)
-    contract = session.get(Contract, invoice.contract_id) if invoice.contract_id else None
-    if contract is None or contract.organisation_id is None:
-        raise ValidationError(_("Плательщик этого счёта не имеет лицевого счёта (страховая "
-                                "компания или физическое лицо): оплата через лицевой счёт "
-                                "невозможна"), field="invoice")
-    holder = {"kind": "organisation", "organisation_id": contract.organisation_id,
-                  "branch_id": invoice.branch_id}
+        holder = {"kind": "patient", "patient_id": invoice.patient_id}
+    else:
+        contract = session.get(Contract, invoice.contract_id) if invoice.contract_id else None
+        if contract is None or contract.organisation_id is None:
+            raise ValidationError(_("Плательщик этого счёта не имеет лицевого счёта (страховая "
+                                    "компания или физическое лицо): оплата через лицевой счёт "
+                                    "невозможна"), field="invoice")
+        holder = {"kind": "organisation", "organisation_id": contract.organisation_id}
+    holder["branch_id"] = invoice.branch_id
     account = session.scalar(select(Account).filter_by(**holder))
     if account is not None:
         return account
-    require_kind(rights, "organisation", "create")
     account = Account(**holder, balance=Decimal("0"), advance=Decimal("0"))
     try:
+        # Two users opening the same account: the unique key lets one insert.
         with session.begin_nested():
             session.add(account)
             session.flush()

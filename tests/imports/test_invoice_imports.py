@@ -100,9 +100,9 @@ def confirmed_invoice(session, kind="organisation", count=2):
     return invoice, lines
 
 
-#: The payments import, the organisations' accounts (opened when the payer has none yet)
-#: and the invoices it pays (seen).
-PAYER = {"import.invoice_payments": "yes", "payment.organisation_accounts": "create",
+#: The payments import, «изменение» of the organisations' accounts (the payer's account is
+#: opened by the import when he has none yet) and the invoices it pays (seen).
+PAYER = {"import.invoice_payments": "yes", "payment.organisation_accounts": "edit",
          "invoice.organisations": "view"}
 
 
