@@ -18,6 +18,7 @@ from sqlalchemy import and_, or_, select
 
 from core.errors import Conflict, Forbidden, NotFound, ValidationError
 from models.invoices import Invoice
+from models.org import Unit
 from security.scope import WRITE, scoped
 from services.imports.framework.reader import Column, looks_like_formula
 from services.imports.framework.spec import (
@@ -53,11 +54,14 @@ class InvoicePaymentImport(ImportSpec):
         Column("invoice", "Номер счёта", ("Счёт",), required=True,
                hint="Номер счёта (12/2026) или внешний номер"),
         Column("invoice_date", "Дата счёта", required=True, hint="ДД.ММ.ГГГГ"),
+        Column("branch", "Филиал", ("Код филиала",),
+               hint="Код или наименование; нужен, когда счёт с таким номером есть в "
+                    "нескольких филиалах"),
         Column("amount", "Сумма", ("Сумма платежа",), required=True),
         Column("note", "Назначение платежа", ("Примечание",)),
     )
     key = ("payment",)
-    text_columns = ("payment", "invoice", "note")
+    text_columns = ("payment", "invoice", "branch", "note")
     nothing = _l("В файле нет платежей")
     field_columns = {"amount": "amount", "invoice": "invoice", "paid_on": "paid_on"}
 
@@ -92,6 +96,7 @@ class InvoicePaymentImport(ImportSpec):
                 "paid_on": required_date(row, "paid_on"),
                 "invoice": required_text(row, "invoice", 50),
                 "invoice_date": required_date(row, "invoice_date"),
+                "branch": optional_text(row, "branch", 255),
                 "amount": money(row, "amount"),
                 "note": optional_text(row, "note", 300)}
 
@@ -103,16 +108,20 @@ class InvoicePaymentImport(ImportSpec):
         if parts:
             same = or_(same, and_(Invoice.number_seq == int(parts[1]),
                                   Invoice.number_year == int(parts[2])))
-        found = session.scalars(scoped(select(Invoice).where(
-            same, Invoice.invoice_date == item["invoice_date"]).limit(2),
-            ctx["rights"], WRITE)).all()
+        stmt = select(Invoice).where(same, Invoice.invoice_date == item["invoice_date"])
+        if item["branch"]:
+            # Numbers run per branch: the branch tells two invoices «1/2026» apart.
+            stmt = stmt.where(Invoice.branch_id.in_(select(Unit.id).where(
+                or_(Unit.code == item["branch"], Unit.name == item["branch"]))))
+        found = session.scalars(scoped(stmt.limit(2), ctx["rights"], WRITE)).all()
         if not found:
             raise RowProblem("invoice", _(
                 "Счёт № %(n)s от %(d)s не найден среди счетов вашего филиала", n=number,
                 d=f"{item['invoice_date']:%d.%m.%Y}"))
         if len(found) > 1:
             raise RowProblem("invoice", _(
-                "Счетов № %(n)s от %(d)s несколько: укажите внешний номер счёта", n=number,
+                "Счетов № %(n)s от %(d)s несколько (в разных филиалах): укажите филиал",
+                n=number,
                 d=f"{item['invoice_date']:%d.%m.%Y}"))
         return found[0]
 

@@ -14,12 +14,13 @@ from playwright.sync_api import expect
 from tests.browser.test_imports import check, summary
 from tests.browser.ui import amount, flashes, open_menu
 
-HEADER = "Номер платежа;Дата платежа;Номер счёта;Дата счёта;Сумма"
+HEADER = "Номер платежа;Дата платежа;Номер счёта;Дата счёта;Филиал;Сумма"
 
 
-def confirmed_patient_invoice(page) -> tuple[str, str, str]:
+def confirmed_patient_invoice(page) -> tuple[str, str, str, str]:
     """Invoice the first patient owing services and confirm it; return the card's
-    address, the invoice number («12/2026») and its total as typed in a file."""
+    address, the invoice number («12/2026»), its branch (numbers run per branch) and
+    its total as typed in a file."""
     open_menu(page, "Документы", "Счета пациентам")
     with page.expect_navigation():
         page.locator("a[href*='/patientinvoiceview/add']").first.click()
@@ -35,16 +36,17 @@ def confirmed_patient_invoice(page) -> tuple[str, str, str]:
     expect(page.locator("#invoice-state")).to_have_text("Подтверждён")
     number = re.search(r"№\s*(\d+/\d{4})", page.locator("h2").first.inner_text()).group(1)
     total = amount(page.locator("#invoice-total").inner_text())
-    return page.url, number, f"{total:.2f}".replace(".", ",")
+    branch = page.locator("tr", has_text="Филиал").locator("td").first.inner_text()
+    return page.url, number, branch.strip(), f"{total:.2f}".replace(".", ",")
 
 
 def test_accountant_imports_invoice_payments(page, signed_in, tmp_path):
     signed_in("accountant")
-    card, number, total = confirmed_patient_invoice(page)
+    card, number, branch, total = confirmed_patient_invoice(page)
     today = f"{dt.date.today():%d.%m.%Y}"
-    bad = "\n".join([HEADER, f"ПП-Б-1;{today};{number};{today};0,01",
-                     f"ПП-Б-2;{today};{number};{today};{total}"])
-    good = "\n".join([HEADER, f"ПП-Б-1;{today};{number};{today};{total}"])
+    bad = "\n".join([HEADER, f"ПП-Б-1;{today};{number};{today};{branch};0,01",
+                     f"ПП-Б-2;{today};{number};{today};{branch};{total}"])
+    good = "\n".join([HEADER, f"ПП-Б-1;{today};{number};{today};{branch};{total}"])
 
     open_menu(page, "Документы", "Импорт оплаты счетов")
     expect(page.locator("h2")).to_have_text("Импорт оплаты счетов")
