@@ -16,7 +16,7 @@ from models.money import Transaction
 from models.user import AppUser
 from security.effective import resolve
 from services.invoices.imported import invoice_from_lines
-from tests.imports.import_rows import csv_bytes, run, text
+from tests.imports.import_rows import csv_bytes, run, text, xlsx_bytes
 from tests.invoices.rows import ORGS, inv_user, owed_contract, states
 from tests.voucher_rows import ago
 
@@ -123,6 +123,11 @@ def test_payments_pay_the_invoice_and_a_rerun_changes_nothing(session, login):
     assert set(states(session, lines)) == {"paid"}
     again, _ = run(client, "invoice_payments", data, confirm=False)
     assert "Без изменений 2" in text(again)
+    # The same statement as an XLSX workbook (dates and amounts as typed cells).
+    book = xlsx_bytes([PAYMENT_HEADER, *[[r[0], ago(1), r[2], invoice.invoice_date,
+                                          float(r[4])] for r in rows[:1]]])
+    assert "Без изменений 1" in text(run(client, "invoice_payments", book, "выписка.xlsx",
+                                         confirm=False)[0])
     changed = csv_bytes(PAYMENT_HEADER, [*rows[0][:4], "1,00"])
     page = text(run(client, "invoice_payments", changed, confirm=False)[0])
     assert "Платёж № ПП-1 уже загружен с другим счётом или суммой" in page
