@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core.errors import ValidationError
 from models.contracts import Contract
 from models.org import Unit
 from models.parties import Individual, Insurer, Organisation
+from models.patients import name_key
 from models.refbooks import PriceCategory
 from models.user import AppUser
 from security.scope import READ, WRITE, scoped
@@ -146,14 +147,12 @@ class ContractImport(ModelImport):
             parts = payer.split()
             if len(parts) < 2 or born is None:
                 raise RowProblem("payer", _("Для физического лица укажите ФИО и дату рождения"))
-            stmt = select(Individual).where(
-                func.lower(Individual.last_name) == parts[0].lower(),
-                func.lower(Individual.first_name) == parts[1].lower(),
-                Individual.birth_date == born)
-            found = session.scalars(scoped(stmt, ctx["rights"], READ,
-                                           model=Individual)).all()
-            found = [p for p in found if (p.middle_name or "").lower()
-                     == " ".join(parts[2:]).lower()]
+            # Compared in Python: SQLite's lower() leaves Cyrillic as it is.
+            wanted = name_key(payer, None, None)
+            found = [p for p in session.scalars(scoped(
+                select(Individual).where(Individual.birth_date == born), ctx["rights"], READ,
+                model=Individual))
+                     if name_key(p.last_name, p.first_name, p.middle_name) == wanted]
             if len(found) != 1:
                 raise RowProblem("payer", _("Физическое лицо «%(n)s» не найдено", n=payer))
             return {"individual_id": found[0].id}
