@@ -98,6 +98,8 @@ class Invoice(Model):
     __table_args__ = (
         # The list: a branch's invoices by date, newest first (scope + date filter).
         Index("ix_inv_invoice_branch_date", "branch_id", "invoice_date", "id"),
+        # «Импорт счетов»: an imported invoice is found again by its external number.
+        Index("ix_inv_invoice_external", "external_number", "invoice_date"),
         UniqueConstraint("branch_id", "number_year", "number_seq", name="uq_inv_invoice_number"),
         CheckConstraint("kind IN ('patient', 'organisation', 'individual')",
                         name="ck_inv_invoice_kind"),
@@ -134,6 +136,9 @@ class Invoice(Model):
     storno_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("inv_invoice.id", ondelete="RESTRICT"), index=True)
     note: Mapped[str | None] = mapped_column(String(500), info=label(_l("Примечание")))
+    #: The number of an imported invoice in the file it came from (`services.imports`).
+    external_number: Mapped[str | None] = mapped_column(
+        String(50), info=label(_l("Внешний номер")))
     #: Why it was cancelled, reversed or changed after confirmation (journaled with it).
     reason: Mapped[str | None] = mapped_column(String(500), info=label(_l("Основание")))
     created_by_id: Mapped[int | None] = mapped_column(

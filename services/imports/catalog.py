@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from services.imports.contract_specs import ContractImport
 from services.imports.framework.registry import register
+from services.imports.invoice_specs import InvoiceImport
 from services.imports.party_specs import CounterpartyImport, ProgrammeTermsImport
 from services.imports.patient_specs import AttachmentImport
+from services.imports.payment_specs import InvoicePaymentImport
 from services.imports.price_spec import PriceImport, PriceListImport
 from services.imports.pricelist_specs import CompositeImport, ServiceSetImport
 
@@ -13,5 +16,8 @@ register(PriceListImport())
 register(ServiceSetImport())
 register(CompositeImport())
 register(CounterpartyImport())
+register(ContractImport())
 register(ProgrammeTermsImport())
 register(AttachmentImport())
+register(InvoiceImport())
+register(InvoicePaymentImport())

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from services.imports import prices
 from services.imports.framework.reader import ImportRefused
-from services.imports.framework.spec import MAX_ERRORS, ImportSpec, Outcome
+from services.imports.framework.spec import MAX_ERRORS, PREVIEW_ROWS, ImportSpec, Outcome
 from services.imports.price_file import FILE_COLUMNS, RawRow, _code
 
 
@@ -22,6 +22,7 @@ class PriceImport(ImportSpec):
     columns = FILE_COLUMNS
     key = ("service", "category", "valid_from")
     nothing = _l("В файле нет строк с ценами")
+    already = _l("Все цены файла уже есть в прейскуранте: загружать нечего.")
     description = _l("Цены услуг по категориям цен с датами действия; несколько категорий "
                      "в одном файле. Новая цена закрывает прежнюю открытую цену.")
 
@@ -46,7 +47,11 @@ class PriceImport(ImportSpec):
         report.unchanged = plan.unchanged
         report.error_rows = plan.error_rows
         report.errors = plan.errors[:MAX_ERRORS]
-        report.extra = {"closed": len(plan.closed), "categories": plan.categories}
+        # The preview names the prices it would end and their new end (the first rows).
+        report.extra = {"closed": len(plan.closed), "categories": plan.categories,
+                        "closures": [[c.service, c.category, f"{c.valid_from:%d.%m.%Y}",
+                                      f"{c.valid_to:%d.%m.%Y}", str(c.amount)]
+                                     for c in plan.closed[:PREVIEW_ROWS]]}
         if plan.ok and plan.new and not dry_run:
             try:
                 prices._close(session, plan.closed)

@@ -33,6 +33,9 @@ RIGHTS = {
     "programme_terms": "import.contracts",
     "price_lists": "import.price_lists",
     "attachments": "import.attachments",
+    "contracts": "import.contracts",
+    "invoices": "import.invoices",
+    "invoice_payments": "import.invoice_payments",
 }
 
 

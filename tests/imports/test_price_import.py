@@ -19,6 +19,7 @@ from models import Currency, JournalEntry, Price, PriceCategory, PriceType, Serv
 from security.effective import resolve
 from services.imports import price_file
 from services.imports import prices as pi
+from tests.imports.import_rows import text
 from tests.support import make_role, make_user, unit
 
 HEADER = "Код услуги;Категория цен;Действует с;Действует по;Цена;Валюта;Налог"
@@ -428,71 +429,98 @@ def test_branch_scope_of_the_categories(session, book, importer, value, spb_allo
 
 
 # --- through HTTP ------------------------------------------------------------------------
+# The price list's screen is the framework's (/imports/service_prices/); the old page
+# /priceimport/ only sends bookmarks there.
+
+SCREEN = "/imports/service_prices"
 
 
 @pytest.fixture(autouse=True)
 def _uploads_in_tmp(app, tmp_path, monkeypatch):
-    """Keep uploaded files out of the repository's instance folder."""
+    """Keep anything written under the instance folder out of the repository."""
     monkeypatch.setattr(app, "instance_path", str(tmp_path))
 
 
-def upload(client, data, filename="prices.csv", follow=False):
-    return client.post("/priceimport/preview", data={"file": (io.BytesIO(data), filename)},
-                       content_type="multipart/form-data", follow_redirects=follow)
+def upload(client, data, filename="prices.csv", follow=True, close_open=False):
+    """Post the file to the screen; with `follow`, return the preview job's page."""
+    form = {"file": (io.BytesIO(data), filename), **({"close_open": "1"} if close_open else {})}
+    response = client.post(f"{SCREEN}/preview", data=form, content_type="multipart/form-data")
+    if not follow or response.status_code != 302:
+        return response
+    return client.get(response.headers["Location"])
 
 
 def token_of(response) -> str | None:
-    found = re.search(r'name="token" value="([^"]+)"', response.get_data(as_text=True))
+    """Return the preview job whose page offers «Загрузить» (None when it does not)."""
+    found = re.search(r'/job/([A-Za-z0-9_-]+)/confirm"', response.get_data(as_text=True))
     return found.group(1) if found else None
+
+
+def load(client, job: str, follow=True):
+    """Confirm the preview job; with `follow`, return the load job's (or next) page."""
+    response = client.post(f"{SCREEN}/job/{job}/confirm")
+    if not follow or response.status_code != 302:
+        return response
+    return client.get(response.headers["Location"])
 
 
 def five_rows(category="PI-MSK"):
     return csv_file(*(f"PI-S00{i};{category};01.01.2026;;{i}000;;" for i in range(1, 6)))
 
 
+def test_the_old_address_sends_to_the_screen(login):
+    client = login("admin")
+    old = client.get("/priceimport/")
+    assert old.status_code == 302 and old.headers["Location"].endswith(f"{SCREEN}/")
+    menu = client.get("/").get_data(as_text=True)
+    assert "/priceimport/" not in menu and f"{SCREEN}/" in menu
+
+
 def test_admin_previews_then_loads(session, book, login, app):
     client = login("admin")
-    page = client.get("/priceimport/")
+    page = client.get("/priceimport/", follow_redirects=True)
     assert page.status_code == 200
     assert "Импорт прейскуранта услуг" in page.get_data(as_text=True)
     preview = upload(client, five_rows())
-    html = preview.get_data(as_text=True)
+    html = text(preview)
     assert preview.status_code == 200
-    assert "Загрузить цены (5)" in html and "confirm(" in html
+    assert "Будет добавлено 5" in html and token_of(preview)
     assert prices_of(session, book["msk"]) == 0, "the preview writes nothing"
     token = token_of(preview)
-    stored = os.listdir(os.path.join(app.instance_path, "price_import"))
-    assert sorted(stored) == [f"{token}.bin", f"{token}.json"]
-    loaded = client.post("/priceimport/load", data={"token": token}, follow_redirects=True)
+    assert not os.path.exists(os.path.join(app.instance_path, "price_import")), \
+        "the file travels with the job, not through the instance folder"
+    loaded = load(client, token)
     assert loaded.status_code == 200
-    assert "новых цен 5, без изменений 0" in loaded.get_data(as_text=True)
+    assert "Новых цен 5, без изменений 0" in text(loaded)
     assert prices_of(session, book["msk"]) == 5
-    assert os.listdir(os.path.join(app.instance_path, "price_import")) == []
-    again = upload(client, five_rows()).get_data(as_text=True)
-    assert "Все цены файла уже есть в прейскуранте" in again
-    assert 'name="token"' not in again
+    assert load(client, token, follow=False).status_code == 302, "the file is gone"
+    again = upload(client, five_rows())
+    assert "Все цены файла уже есть в прейскуранте" in text(again)
+    assert token_of(again) is None
 
 
 def test_scope_none_gets_403_everywhere(session, book, importer, login):
     importer("none")
     client = login("import_none")
     assert client.get("/priceimport/").status_code == 403
-    assert upload(client, five_rows()).status_code == 403
-    assert client.post("/priceimport/load", data={"token": "x" * 43}).status_code == 403
-    assert "/priceimport/" not in client.get("/").get_data(as_text=True)
+    assert client.get(f"{SCREEN}/").status_code == 403
+    assert upload(client, five_rows(), follow=False).status_code == 403
+    assert load(client, "x" * 43, follow=False).status_code == 403
+    menu = client.get("/").get_data(as_text=True)
+    assert "/priceimport/" not in menu and f"{SCREEN}/" not in menu
     assert prices_of(session, book["msk"]) == 0
 
 
 def test_own_branch_imports_its_category_and_not_another(session, book, importer, login):
     importer("own")
     client = login("import_own")
-    assert "/priceimport/" in client.get("/").get_data(as_text=True), "menu entry"
-    refused = upload(client, five_rows("PI-SPB")).get_data(as_text=True)
+    assert f"{SCREEN}/" in client.get("/").get_data(as_text=True), "menu entry"
+    refused = text(upload(client, five_rows("PI-SPB")))
     assert "Категория цен «PI-SPB» другого филиала" in refused
     assert token_of(upload(client, five_rows("PI-SPB"))) is None
     token = token_of(upload(client, five_rows("PI-MSK")))
     assert token
-    client.post("/priceimport/load", data={"token": token})
+    load(client, token)
     assert prices_of(session, book["msk"]) == 5 and prices_of(session, book["spb"]) == 0
     listing = client.get(f"/priceview/list/?_flt_0_category={book['msk'].id}")
     html = listing.get_data(as_text=True)
@@ -503,7 +531,7 @@ def test_all_branches_import_any_category(session, book, importer, login):
     importer("all")
     client = login("import_all")
     token = token_of(upload(client, five_rows("PI-SPB")))
-    client.post("/priceimport/load", data={"token": token})
+    load(client, token)
     assert prices_of(session, book["spb"]) == 5
 
 
@@ -517,23 +545,24 @@ def test_malformed_upload_gets_a_russian_message(session, book, login, filename,
                                                   message):
     client = login("admin")
     response = upload(client, data, filename)
-    assert response.status_code == 400
-    assert message in response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert message in text(response)
+    assert "Отклонено" in text(response) and token_of(response) is None
     assert prices_of(session, book["msk"]) == 0
 
 
 def test_upload_without_a_file(login):
-    response = login("admin").post("/priceimport/preview", data={},
+    response = login("admin").post(f"{SCREEN}/preview", data={},
                                    content_type="multipart/form-data")
     assert response.status_code == 400
-    assert "Выберите файл прейскуранта" in response.get_data(as_text=True)
+    assert "Выберите файл" in response.get_data(as_text=True)
 
 
 def test_oversized_upload_gets_413_in_russian(app, login):
     client = login("admin")
     limit = app.config["MAX_CONTENT_LENGTH"]
     assert limit == 20 * 1024 * 1024
-    response = upload(client, b"x" * (limit + 1))
+    response = upload(client, b"x" * (limit + 1), follow=False)
     assert response.status_code == 413
     assert "Файл слишком большой" in response.get_data(as_text=True)
 
@@ -544,24 +573,23 @@ def test_load_checks_the_file_again(session, book, login):
     # Meanwhile someone enters a price that the file's row 3 now overlaps.
     make_price(session, book["services"][1], book["msk"], dt.date(2025, 1, 1), "1")
     session.commit()
-    response = client.post("/priceimport/load", data={"token": token})
-    html = response.get_data(as_text=True)
+    response = load(client, token)
+    html = text(response)
     assert response.status_code == 200
     assert "ничего не загружено" in html
     assert "Период пересекается с действующей ценой" in html
     assert prices_of(session, book["msk"]) == 1
-    again = client.post("/priceimport/load", data={"token": token}, follow_redirects=True)
-    assert "Файл не найден или устарел" in again.get_data(as_text=True)
+    again = client.post(f"{SCREEN}/job/{token}/confirm", follow_redirects=True)
+    assert "Файл не найден, устарел или содержит ошибки" in again.get_data(as_text=True)
 
 
 def test_a_token_opens_only_its_owners_file(session, book, importer, login):
     token = token_of(upload(login("admin"), five_rows()))
     importer("all")
     other = login("import_all")
-    for forged in (token, "../../etc/passwd", ""):
-        response = other.post("/priceimport/load", data={"token": forged},
-                              follow_redirects=True)
-        assert "Файл не найден или устарел" in response.get_data(as_text=True)
+    for forged in (token, "..%2F..%2Fetc%2Fpasswd", "x" * 43):
+        response = other.post(f"{SCREEN}/job/{forged}/confirm")
+        assert response.status_code == 404
     assert prices_of(session, book["msk"]) == 0
 
 
@@ -609,7 +637,7 @@ def test_a_sheet_within_the_bounds_passes_the_guard():
     assert [(r.line, r.service) for r in rows] == [(2, "PI-S001")]
 
 
-def test_a_4kb_xlsx_declaring_17_billion_cells_gets_a_russian_400(session, book, login):
+def test_a_4kb_xlsx_declaring_17_billion_cells_gets_a_russian_refusal(session, book, login):
     """Posted from a forked child with its address space capped, so that an unguarded
     parser kills the child (and fails this test), not the test process or the machine:
     calamine allocates the rectangle from A1 to the farthest cell, and aborts."""
@@ -635,6 +663,6 @@ def test_a_4kb_xlsx_declaring_17_billion_cells_gets_a_russian_400(session, book,
     process.join(10)
     assert answer is not None, f"the worker died (exit code {process.exitcode})"
     status, html = answer
-    assert status == 400
+    assert status == 200 and "Отклонено" in html and "/confirm" not in html
     assert "Лист книги слишком велик (1048576 строк, 16384 столбцов)" in html
     assert prices_of(session, book["msk"]) == 0

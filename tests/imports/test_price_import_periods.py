@@ -7,14 +7,22 @@ Over HTTP as the administrator, the way the upload form posts."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 
 from sqlalchemy import select
 
 from models import Price
 from tests.imports import test_price_import
-from tests.imports.test_price_import import HEADER, make_price, prices_of, token_of
+from tests.imports.import_rows import text as text_of
+from tests.imports.test_price_import import (
+    HEADER,
+    SCREEN,
+    make_price,
+    prices_of,
+    token_of,
+    upload,
+)
+from tests.imports.test_price_import import load as confirm
 
 book = test_price_import.book  # the same fixture: services PI-S001.., categories PI-MSK..
 
@@ -27,16 +35,13 @@ def titled_csv(*lines: str) -> bytes:
 
 
 def preview(client, data: bytes, close: bool = True):
-    form = {"file": (io.BytesIO(data), "prices-2027.csv")}
-    if close:
-        form["close_open"] = "1"  # the box the upload form ticks
-    return client.post("/priceimport/preview", data=form, content_type="multipart/form-data")
+    """The preview job's page; `close` is the box the upload form ticks (the load
+    keeps the preview's choice)."""
+    return upload(client, data, "prices-2027.csv", close_open=close)
 
 
-def load(client, token: str, close: bool = True):
-    return client.post("/priceimport/load",
-                       data={"token": token, **({"close_open": "1"} if close else {})},
-                       follow_redirects=True)
+def load(client, token: str):
+    return confirm(client, token)
 
 
 def periods(session, service, category):
@@ -47,7 +52,8 @@ def periods(session, service, category):
 
 
 def page_text(response) -> str:
-    return re.sub(r"\s+", " ", response.get_data(as_text=True))
+    """The page's text, tags removed."""
+    return text_of(response)
 
 
 def test_a_title_line_above_the_csv_header_is_skipped(session, book, login):
@@ -55,7 +61,7 @@ def test_a_title_line_above_the_csv_header_is_skipped(session, book, login):
     response = preview(client, titled_csv("PI-S001;PI-MSK;01.01.2027;;1500;;",
                                           "PI-S002;PI-MSK;01.01.2027;;1600;;"))
     assert response.status_code == 200, page_text(response)
-    assert "Загрузить цены (2)" in page_text(response)
+    assert "Будет добавлено 2" in page_text(response) and token_of(response)
     load(client, token_of(response))
     assert prices_of(session, book["msk"]) == 2
 
@@ -70,7 +76,7 @@ def test_next_years_prices_close_this_years_open_ones(session, book, login):
     data = titled_csv("PI-S001;PI-MSK;01.01.2027;;1100;;", "PI-S002;PI-MSK;01.01.2027;;2200;;")
     shown = preview(client, data)
     text = page_text(shown)
-    assert shown.status_code == 200 and "Загрузить цены (2)" in text, text
+    assert shown.status_code == 200 and "Будет добавлено 2" in text and token_of(shown), text
     # The preview names each price it would close and its new end; nothing is written yet.
     assert "Закрываются цены прежнего периода: 2" in text
     assert "PI-S001" in text and "31.12.2026" in text
@@ -118,5 +124,5 @@ def test_without_the_box_an_open_price_still_overlaps(session, book, login):
 
 
 def test_the_upload_form_ticks_the_closing_box(login):
-    page = login("admin").get("/priceimport/").get_data(as_text=True)
+    page = login("admin").get(f"{SCREEN}/").get_data(as_text=True)
     assert re.search(r'name="close_open" value="1" checked', page)

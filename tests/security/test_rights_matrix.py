@@ -135,6 +135,8 @@ ROWS = {
 COVERED_ELSEWHERE = {
     "PriceView": "tests/refbooks/test_prices.py (view and edit scopes by branch)",
     "PriceApi": "tests/refbooks/test_prices.py",
+    # The old address of the price list import: a redirect to the screen below, 403
+    # without the right (test_scope_none_gets_403_everywhere).
     "PriceImportView": "tests/imports/test_price_import.py",
     # The same import on the import framework: own / all by category, refused without.
     "ImportServicePricesView": "tests/imports/test_catalogue_imports.py",

@@ -31,8 +31,10 @@ STATE_LABELS = {
 }
 
 
-# Imports whose menu entry is elsewhere (the price list's own page, views.imports.prices).
-IN_OTHER_MENUS = frozenset({"service_prices"})
+# Imports whose menu entry is in another section than «Документы»: the price list's
+# import stays under «Прейскурант», where people know it (its old page /priceimport/
+# now sends here, views.imports.prices).
+IN_OTHER_MENUS = {"service_prices": ("pricelist", _l("Импорт прейскуранта"))}
 
 
 class ImportHubView(BaseView):
@@ -186,7 +188,9 @@ def register_screens() -> None:
             "route_base": f"/imports/{spec.code}", "spec_code": spec.code,
             "governing_right": spec.right, "__doc__": f"Import screen of {spec.code}."})
         if spec.code in IN_OTHER_MENUS:
-            register(view)
+            category, label = IN_OTHER_MENUS[spec.code]
+            register(view, name=screen_class_name(spec.code), label=label,
+                     category=category, icon="fa-upload")
         else:
             register(view, name=screen_class_name(spec.code), label=spec.title,
                      category="documents", icon="fa-upload")
