@@ -23,8 +23,9 @@ SELECT generate_series per table, no Python loop):
   them.
 
 The load runs in one transaction with the secondary indexes of the voucher tables
-dropped and built again after it, and the foreign keys not checked row by row (1M
-lines in about a minute; the previous row-checked load took 11 minutes).
+dropped and built again after it, and the foreign keys not checked row by row: 1M
+lines in 55 s from the seed on 2 busy cores (generator 2 took 127 s; figures in
+docs/performance.md).
 
 A row in `bench_meta` records what was generated; a database holding another size or
 generator version is rebuilt.
