@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app run
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test install setup lint i18n translations bench bench-10m load screens clean
+.PHONY: run test install setup lint i18n translations bench bench-10m load two-instances screens clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,7 @@ bench: install translations
 	$(BIN)/python -m bench.data --lines $(LINES)
 	$(BIN)/python -m bench.vouchers --lines $(LINES)
 	$(BIN)/python -m bench.cabinet --lines $(LINES)
+	$(BIN)/python -m bench.stock_fab --lines $(LINES)
 
 bench-10m:
 	$(MAKE) bench LINES=10000000
@@ -65,6 +66,11 @@ USERS ?= 16
 TIME ?= 60s
 load: install translations
 	$(BIN)/python -m bench.load.run --lines $(LINES) --users $(USERS) --time $(TIME)
+
+## Two gunicorn instances on one PostgreSQL and one Redis: a rights change and a
+## logout done on one are in force on the other at the next request.
+two-instances: install translations
+	$(BIN)/python -m bench.two_instances
 
 ## Refresh the screenshots of each role's home and of the documents (docs/screens/*.png),
 ## by the browser scenarios of tests/browser/test_workplaces.py (needs Chromium).

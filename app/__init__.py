@@ -37,6 +37,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """
     from flask_appbuilder import AppBuilder
 
+    from app import translations_fast
     from app.extensions import csrf, db, migrate
 
     config = load_config()
@@ -91,6 +92,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     UchetSecurityManager.use_views(users=UserView, reset_password=UchetResetPasswordView,
                                    user_info_edit=UchetUserInfoEditView,
                                    reset_my_password=ResetMyPasswordView)
+    translations_fast.install()
     with app.app_context():
         appbuilder = AppBuilder(indexview=HomeView, base_template="uchet/baselayout.html")
         appbuilder.init_app(app, db.session)
@@ -98,6 +100,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from views.workplaces import looks
 
     looks.install(app)
+    from views import menu_cache
+
+    menu_cache.install(app)
 
     from app import startup
     from app.cli import register_cli

@@ -2,9 +2,11 @@
 and card as the demo registrar, on the bench data set.
 
     .venv/bin/python -m bench.profile_pages [--lines 1000000] [--requests 20] [--top 25]
+        [--pyinstrument]
 
-Prints, per page, the mean milliseconds per request and the functions with the
-most own time (tottime) and the most calls.
+Prints, per page, the mean milliseconds per request, the gettext calls of one
+request, and the functions with the most own time (tottime) and the most calls —
+or, with --pyinstrument, the call tree (where a request's time goes, by caller).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--pyinstrument", action="store_true",
+                        help="print pyinstrument's call tree instead of cProfile's tables")
     args = parser.parse_args()
     with request_app(args.lines) as app:
         if app is None:
@@ -44,6 +48,10 @@ def main() -> None:
             get = fetch(client, url)
             get()
             get()
+            print(f"===== {name}: {_gettext_calls(get)} gettext calls per request")
+            if args.pyinstrument:
+                _tree(get, args.requests)
+                continue
             profile = cProfile.Profile()
             start = time.perf_counter()
             profile.enable()
@@ -58,6 +66,38 @@ def main() -> None:
             print(f"===== {name}: {spent:.1f} ms per request (profiled)")
             print("\n".join(line for line in out.getvalue().splitlines()
                             if (line.strip() and "/" in line) or "ncalls" in line))
+
+
+def _gettext_calls(get) -> int:
+    """Return how many strings one request translates (flask_babel's Domain.gettext)."""
+    import flask_babel
+
+    original, calls = flask_babel.Domain.gettext, [0]
+
+    def counting(self, *args, **kwargs):
+        calls[0] += 1
+        return original(self, *args, **kwargs)
+
+    flask_babel.Domain.gettext = counting
+    try:
+        get()
+    finally:
+        flask_babel.Domain.gettext = original
+    return calls[0]
+
+
+def _tree(get, requests: int) -> None:
+    """Print pyinstrument's call tree over `requests` requests."""
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.0005)
+    start = time.perf_counter()
+    profiler.start()
+    for _ in range(requests):
+        get()
+    profiler.stop()
+    print(f"{(time.perf_counter() - start) * 1000 / requests:.1f} ms per request (profiled)")
+    print(profiler.output_text(unicode=True, color=False))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ exact."""
 
 from __future__ import annotations
 
-from flask_babel import format_date, format_datetime, format_decimal
+from babel.numbers import parse_pattern
+from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 
 
@@ -19,14 +20,18 @@ def _datetime(value) -> str:
 
 
 def _date(value) -> str:
-    return "" if value is None else format_date(value, "dd.MM.yyyy")
+    # What format_date(value, "dd.MM.yyyy") gives, without a locale and a pattern
+    # looked up per cell (a date has no time zone to convert).
+    return "" if value is None else f"{value.day:02d}.{value.month:02d}.{value.year:04d}"
 
 
 def _number(scale: int):
-    pattern = "#,##0." + "0" * scale if scale else "#,##0"
+    # Parsed once, not per cell as format_decimal(value, format=...) does; applied
+    # with the request's locale (5 400,00 in Russian, 5,400.00 in English).
+    pattern = parse_pattern("#,##0." + "0" * scale if scale else "#,##0")
 
     def _format(value) -> str:
-        return "" if value is None else format_decimal(value, format=pattern)
+        return "" if value is None else pattern.apply(value, get_locale())
 
     return _format
 

@@ -97,6 +97,16 @@ class VoucherScreen(AutoBranch, LookupMixin, RefBookView):
                                     d=card["voucher"].service_date.strftime("%d.%m.%Y"))
         return super().render_template(template, **kwargs)
 
+    def _get_related_views_widgets(self, item, orders=None, pages=None, page_sizes=None,
+                                   widgets=None, **args):
+        """The card shows the lines as the document's table (card_context), not as
+        FAB's tab: on the card no list of lines nor its count is built only to be
+        left out of the page (the edit form keeps its tab)."""
+        if request.endpoint == f"{type(self).__name__}.show":
+            return {**(widgets or {}), "related_views": []}
+        return super()._get_related_views_widgets(
+            item, orders=orders, pages=pages, page_sizes=page_sizes, widgets=widgets, **args)
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         # The patient is found by what people know, name and birth date or his number
