@@ -83,11 +83,15 @@ def book_totals(session, shift_id: int) -> dict:
     tx = dict(session.execute(select(Transaction.kind, func.sum(Transaction.amount)).where(
         Transaction.shift_id == shift_id, Transaction.receipt_id.is_not(None))
         .group_by(Transaction.kind)).all())
+    # A deposit reversed through a refund receipt is cash handed back as well.
+    back = session.scalar(select(func.sum(Transaction.amount)).where(
+        Transaction.shift_id == shift_id, Transaction.receipt_id.is_not(None),
+        Transaction.kind == "reversal", Transaction.delta < 0))
     dec = lambda v: Decimal(v or 0)  # noqa: E731
     return {"sales": dec(rows.get("sale")), "refunds": dec(rows.get("refund")),
             "cash_in": dec(rows.get("cash_in")), "cash_out": dec(rows.get("cash_out")),
             "receipts": count or 0, "tx_deposits": dec(tx.get("deposit")),
-            "tx_refunds": dec(tx.get("refund"))}
+            "tx_refunds": dec(tx.get("refund")) + dec(back)}
 
 
 def reconcile(device: dict, book: dict) -> list[dict]:
