@@ -215,3 +215,13 @@ def reserved_by_pending(session, account_id: int):
         elif kind == "refund" and intent.get("op") in ("refund", "reverse"):
             refunds += total
     return lines, refunds, line_refunds
+
+
+def reserved_for_invoice(session, invoice_id: int) -> Decimal:
+    """Return what the receipts waiting for the register will pay of an invoice."""
+    total = Decimal("0")
+    for raw, amount in session.execute(select(Receipt.intent, Receipt.total).where(
+            Receipt.state == "pending", Receipt.kind == "sale")):
+        if json.loads(raw).get("invoice_id") == invoice_id:
+            total += amount
+    return total

@@ -95,6 +95,17 @@ def patient_lines(session, rights, patient_id: int, days: int = 90) -> list[Line
                     paid_state(line.amount, paid[line.id])) for line in lines]
 
 
+def patient_invoices(session, rights, patient_id: int, limit: int = 20) -> list:
+    """Return the patient's confirmed invoices in the user's scope (unpaid, part-paid
+    and paid), newest first: what the cash desk shows and takes payment for."""
+    from models.invoices import Invoice
+
+    return session.scalars(scoped(select(Invoice).where(
+        Invoice.kind == "patient", Invoice.patient_id == patient_id, Invoice.total > 0,
+        Invoice.state.in_(("confirmed", "partly_paid", "paid")))
+        .order_by(Invoice.invoice_date.desc(), Invoice.id.desc()).limit(limit), rights)).all()
+
+
 def find_patients(session, rights, text: str, limit: int = 20) -> list[Patient]:
     """Return patients in the user's scope whose name starts with `text`."""
     text = (text or "").strip().lower().replace("ё", "е")
