@@ -21,6 +21,7 @@ from services.money.accounts import line_paid, paid_state
 from services.money.refunds import refundable
 
 PAGE = 50
+ACCOUNT = Account.__table__
 
 
 def kinds_seen(rights) -> list[str]:
@@ -55,6 +56,23 @@ def statement(session, account: Account, limit: int = 200) -> list[Transaction]:
                                     joinedload(Transaction.receipt),
                                     joinedload(Transaction.created_by))
                            .order_by(Transaction.id.desc()).limit(limit)).all()
+
+
+def balance(session, rights, account_id: int) -> Decimal | None:
+    """Return the account's running balance, or None for an account the user may
+    not see (outside his scope, or of a kind he has no view of).
+
+    The hot read of the cash desk and the API, kept lean: one Core statement on the
+    session's connection reading the stored balance by primary key (no ORM object
+    is loaded, nothing is summed); the kinds and the units in scope come from the
+    rights resolved once per request, so no other statement runs."""
+    kinds = kinds_seen(rights)
+    if not kinds:
+        return None
+    stmt = scoped(select(ACCOUNT.c.balance).where(ACCOUNT.c.id == account_id,
+                                                  ACCOUNT.c.kind.in_(kinds)),
+                  rights, model=Account)
+    return session.connection().execute(stmt).scalar()
 
 
 def balance_from_transactions(session, account_id: int) -> Decimal:
