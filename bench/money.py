@@ -65,8 +65,12 @@ SETUP = [
 RAW_BALANCE = "SELECT coalesce(sum(delta), 0) FROM money_transaction WHERE account_id = %s"
 RAW_STATEMENT = ("SELECT id, kind, amount, delta, posted_on FROM money_transaction "
                  "WHERE account_id = %s ORDER BY id DESC LIMIT 200")
-RAW_Z = ("SELECT kind, sum(total), count(*) FROM money_receipt WHERE shift_id = %s "
-         "AND state = 'confirmed' GROUP BY kind")
+#: The shift's receipts and the transactions they posted: the same rows as the
+#: app's two aggregates, in one statement.
+RAW_Z = ("SELECT 'r', kind, sum(total), count(*), NULL FROM money_receipt WHERE shift_id = %s "
+         "AND state = 'confirmed' GROUP BY kind UNION ALL "
+         "SELECT 't', kind, sum(amount), count(*), sum(CASE WHEN delta < 0 THEN amount END) "
+         "FROM money_transaction WHERE shift_id = %s AND receipt_id IS NOT NULL GROUP BY kind")
 
 
 def _cashier_rights(branch_id: int):
@@ -85,7 +89,7 @@ def _cashier_rights(branch_id: int):
 
 def _raw(conn, sql: str, arg):
     cursor = conn.cursor()
-    cursor.execute(sql, (arg,))
+    cursor.execute(sql, (arg,) * sql.count("%s"))
     rows = cursor.fetchall()
     cursor.close()
     return rows
