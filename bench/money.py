@@ -2,7 +2,7 @@
 aggregate, and the Z report's reconciliation over a shift of 10,000 receipts.
 
     .venv/bin/python -m bench.money --accounts 10000 --transactions 100000 \
-        --receipts 10000 --rounds 30
+        --receipts 10000 --rounds 30 --calls 20
 
 Builds a fresh PostgreSQL database (migrations), generates the rows with SQL, then
 times each app function and the best hand-written SQL for the same rows, round by
@@ -129,19 +129,25 @@ def run(args) -> None:
                 assert statements.balance(session, rights, account_id) == \
                     _raw(raw, RAW_BALANCE, account_id)[0][0]
                 assert statements.balance(session, _cashier_rights(-1), account_id) is None
+                # Each timing is `--calls` calls in a row: one call is a fraction of a
+                # millisecond, where a busy machine's scheduling noise is as large.
+                n = args.calls
+
+                def times(fn, *a):
+                    return lambda: [fn(*a) for _ in range(n)]
+
                 pairs = [
-                    Pair(f"balance ({count} tx)",
-                         lambda: statements.balance(session, rights, account_id),
-                         lambda: _raw(raw, RAW_BALANCE, account_id)),
-                    Pair(f"balance ({many} tx)",
-                         lambda: statements.balance(session, rights, busy),
-                         lambda: _raw(raw, RAW_BALANCE, busy)),
-                    Pair("balance as ORM sum",
-                         lambda: statements.balance_from_transactions(session, account_id),
-                         lambda: _raw(raw, RAW_BALANCE, account_id)),
-                    Pair("statement 200 (ORM)",
-                         lambda: statements.statement(session, account),
-                         lambda: _raw(raw, RAW_STATEMENT, account_id)),
+                    Pair(f"balance {count} tx x{n}",
+                         times(statements.balance, session, rights, account_id),
+                         times(_raw, raw, RAW_BALANCE, account_id)),
+                    Pair(f"balance {many} tx x{n}",
+                         times(statements.balance, session, rights, busy),
+                         times(_raw, raw, RAW_BALANCE, busy)),
+                    Pair(f"ORM sum {count} tx x{n}",
+                         times(statements.balance_from_transactions, session, account_id),
+                         times(_raw, raw, RAW_BALANCE, account_id)),
+                    Pair(f"statement 200 x{n}", times(statements.statement, session, account),
+                         times(_raw, raw, RAW_STATEMENT, account_id)),
                     Pair(f"Z over {args.receipts}",
                          lambda: shifts.book_totals(session, shift_id),
                          lambda: _raw(raw, RAW_Z, shift_id)),
@@ -159,6 +165,7 @@ def main() -> None:
     parser.add_argument("--transactions", type=int, default=100_000)
     parser.add_argument("--receipts", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--calls", type=int, default=20, help="calls per timing")
     parser.add_argument("--statements", action="store_true",
                         help="print each request's slowest statements")
     run(parser.parse_args())
