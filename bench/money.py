@@ -8,7 +8,9 @@ Builds a fresh PostgreSQL database (migrations), generates the rows with SQL, th
 times each app function and the best hand-written SQL for the same rows, round by
 round and alternately first (`bench.rounds`). The app runs as a cashier of the
 branch (his scope and kinds from rights resolved once, as in a request) on the
-session's connection; the baseline runs on a DBAPI connection held open. Asserts
+session's connection; the baseline runs on the driver's connection held open. The
+balance runs on the driver's cursor (`statements.balance`), below the statement
+events the table counts: its "stmts" and "its SQL" read 0. Asserts
 nothing; prints figures and ratios. Payments by concurrent cashiers through
 gunicorn: `bench.money_load`.
 """
@@ -124,7 +126,8 @@ def run(args) -> None:
             busy = session.query(Account.id).order_by(Account.id).limit(1).scalar()
             many = session.execute(text("SELECT count(*) FROM money_transaction WHERE "
                                         "account_id = :a"), {"a": busy}).scalar()
-            raw = engine.raw_connection()
+            pooled = engine.raw_connection()
+            raw = pooled.dbapi_connection  # the driver's own connection: no pool proxy
             try:
                 assert statements.balance(session, rights, account_id) == \
                     _raw(raw, RAW_BALANCE, account_id)[0][0]
@@ -154,7 +157,7 @@ def run(args) -> None:
                 ]
                 measure(engine, pairs, args.rounds)
             finally:
-                raw.close()
+                pooled.close()
             table(pairs, show_statements=args.statements)
             session.remove()
 
