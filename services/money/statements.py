@@ -9,9 +9,11 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import joinedload
 
+from core.errors import NotFound
 from models.money import ACCOUNT_RIGHTS, Account, Receipt, Register, Shift, Transaction
 from models.parties import Organisation
 from models.patients import Patient
@@ -92,6 +94,14 @@ def balance(session, rights, account_id: int) -> Decimal | None:
     # The driver's own value: a Decimal from PostgreSQL, a number from SQLite.
     value = row[0]
     return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(CENT)
+
+
+def balance_or_404(session, rights, account_id: int) -> Decimal:
+    """Return `balance(...)`; raises NotFound for an account the user may not see."""
+    value = balance(session, rights, account_id)
+    if value is None:
+        raise NotFound(_("Лицевой счёт не найден"))
+    return value
 
 
 _ACCOUNT = object()

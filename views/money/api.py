@@ -9,9 +9,7 @@ from __future__ import annotations
 from flask import request
 from flask_appbuilder.api import BaseApi, expose, protect
 from flask_appbuilder.models.sqla.filters import FilterEqual
-from flask_babel import gettext as _
 
-from core.errors import NotFound
 from models.money import Account, Transaction
 from security.effective import current
 from services.money import payments, statements
@@ -86,7 +84,5 @@ class CashApi(BaseApi):
     def get(self, account_id):
         """Answers 200 {"account", "balance"} (the running balance, one statement), or
         404 for an account outside the user's scope or of a kind he does not see."""
-        value = statements.balance(self.appbuilder.session, current(), account_id)
-        if value is None:
-            raise NotFound(_("Лицевой счёт не найден"))
+        value = statements.balance_or_404(self.appbuilder.session, current(), account_id)
         return self.response(200, account=account_id, balance=str(value))
