@@ -1,20 +1,23 @@
 """Money on PostgreSQL: an account's balance and statement against the raw SQL
-aggregate, the Z report's reconciliation over a shift of 10,000 receipts, and
-payments through the emulated register (one cashier, then several at once).
+aggregate, and the Z report's reconciliation over a shift of 10,000 receipts.
 
     .venv/bin/python -m bench.money --accounts 10000 --transactions 100000 \
-        --receipts 10000 --payments 200 --cashiers 8
+        --receipts 10000 --rounds 30 --calls 20
 
 Builds a fresh PostgreSQL database (migrations), generates the rows with SQL, then
-times each case and its hand-written SQL interleaved (median of --repeat runs).
-Asserts nothing; prints figures and ratios.
+times each app function and the best hand-written SQL for the same rows, round by
+round and alternately first (`bench.rounds`). The app runs as a cashier of the
+branch (his scope and kinds from rights resolved once, as in a request) on the
+session's connection; the baseline runs on the driver's connection held open. The
+balance runs on the driver's cursor (`statements.balance`), below the statement
+events the table counts: its "stmts" and "its SQL" read 0. Asserts
+nothing; prints figures and ratios. Payments by concurrent cashiers through
+gunicorn: `bench.money_load`.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
-import threading
 import time
 
 from sqlalchemy import text
@@ -59,114 +62,51 @@ SETUP = [
     "ANALYZE",
 ]
 
+#: The best hand-written SQL for an account's balance: the sum of its transactions
+#: over the (account_id, id) index.
 RAW_BALANCE = "SELECT coalesce(sum(delta), 0) FROM money_transaction WHERE account_id = %s"
 RAW_STATEMENT = ("SELECT id, kind, amount, delta, posted_on FROM money_transaction "
                  "WHERE account_id = %s ORDER BY id DESC LIMIT 200")
-RAW_Z = ("SELECT kind, sum(total), count(*) FROM money_receipt WHERE shift_id = %s "
-         "AND state = 'confirmed' GROUP BY kind")
+#: The shift's receipts and the transactions they posted: the same rows as the
+#: app's two aggregates, in one statement.
+RAW_Z = ("SELECT 'r', kind, sum(total), count(*), NULL FROM money_receipt WHERE shift_id = %s "
+         "AND state = 'confirmed' GROUP BY kind UNION ALL "
+         "SELECT 't', kind, sum(amount), count(*), sum(CASE WHEN delta < 0 THEN amount END) "
+         "FROM money_transaction WHERE shift_id = %s AND receipt_id IS NOT NULL GROUP BY kind")
 
 
-def _median_ms(fn, repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
-
-
-def _raw(engine, sql: str, arg):
-    conn = engine.raw_connection()
-    try:
-        cursor = conn.cursor()
-        cursor.execute(sql, (arg,))
-        return cursor.fetchall()
-    finally:
-        conn.close()
-
-
-def _pair(name: str, ours, raw, repeat: int) -> None:
-    a, b = [], []
-    for _ in range(3):  # interleaved: the same load on both
-        a.append(_median_ms(ours, repeat))
-        b.append(_median_ms(raw, repeat))
-    mine, best = statistics.median(a), statistics.median(b)
-    print(f"{name:<44} {mine:8.2f} ms   raw SQL {best:8.2f} ms   ratio {mine / best:5.2f}")
-
-
-def _payments(app, n: int, cashiers: int) -> None:
-    """Open a shift and pay `n` small voucher-less deposits through the emulator by
-    `cashiers` threads; count receipts and transactions for lost or doubled ones."""
-    from app.extensions import db
-    from models.money import Account, Register
+def _cashier_rights(branch_id: int):
+    """Return the rights of a cashier of the branch, as a request resolves them."""
     from security.effective import EffectiveRights
     from security.scope import Scope
-    from services.money import payments, shifts
-    from services.money.accounts import new_key
 
-    admin = EffectiveRights(user_id=None, username="bench", roles=frozenset(), is_admin=True,
-                            permissions=frozenset(), values={}, scope=Scope.everything())
-    register = db.session.query(Register).one()
-    db.session.execute(text("UPDATE money_shift SET state = 'closed', number = 0"))
-    section = db.session.execute(text(
-        "INSERT INTO ref_payment_section (code, name, active, register_section) "
-        "VALUES ('B1', 'Услуги', true, 1) RETURNING id")).scalar()
-    db.session.execute(text("UPDATE money_register SET default_section_id = :s"), {"s": section})
-    db.session.commit()
-    shifts.open_shift(db.session, admin, register.id, key=new_key())
-    accounts = [a for (a,) in db.session.query(Account.id).limit(cashiers).all()]
-    register_id = register.id
-    db.session.remove()
-    errors: list[str] = []
+    units = frozenset({branch_id})
+    return EffectiveRights(
+        user_id=None, username="bench-cashier", roles=frozenset({"Кассир"}), is_admin=False,
+        permissions=frozenset(), scope=Scope(all=False, exact=units, subtree=frozenset(),
+                                             units=units, shared=units),
+        values={"payment.patient_accounts": "create", "payment.organisation_accounts": "view",
+                "scope.data": "own_subtree"}, own_units=units)
 
-    def cashier(account_id: int, count: int) -> None:
-        with app.app_context():
-            for _ in range(count):
-                try:
-                    payments.deposit(db.session, admin, key=new_key(), register_id=register_id,
-                                     account_id=account_id, amount=payments.Decimal("10.00"))
-                except Exception as exc:  # counted, the run goes on
-                    errors.append(type(exc).__name__)
-                    db.session.rollback()
-            db.session.remove()
 
-    for threads in (1, cashiers):
-        before = db.session.execute(text("SELECT count(*) FROM money_receipt WHERE "
-                                         "state = 'confirmed'")).scalar()
-        db.session.remove()
-        workers = [threading.Thread(target=cashier, args=(accounts[i % len(accounts)],
-                                                          n // threads))
-                   for i in range(threads)]
-        start = time.perf_counter()
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join()
-        spent = time.perf_counter() - start
-        done = db.session.execute(text("SELECT count(*) FROM money_receipt WHERE "
-                                       "state = 'confirmed'")).scalar() - before
-        wanted = n // threads * threads
-        print(f"payments through the emulator, {threads} cashier(s): {done} of {wanted} in "
-              f"{spent:.1f} s = {done / spent:.1f}/s; errors {len(errors)}; "
-              f"lost {wanted - done - len(errors)}")
-        errors.clear()
-    doubled = db.session.execute(text(
-        "SELECT count(*) FROM (SELECT receipt_id FROM money_transaction WHERE receipt_id IS NOT "
-        "NULL GROUP BY receipt_id HAVING count(*) > 1) d")).scalar()
-    print(f"receipts with more than one deposit (doubled): {doubled}")
-    db.session.remove()
+def _raw(conn, sql: str, arg):
+    cursor = conn.cursor()
+    cursor.execute(sql, (arg,) * sql.count("%s"))
+    rows = cursor.fetchall()
+    cursor.close()
+    return rows
 
 
 def run(args) -> None:
     from app.extensions import db
+    from bench.rounds import Pair, measure, table
     from models.money import Account, Shift
     from services.money import shifts, statements
 
     with postgres_database(PG_SERVER) as url:
         if url is None:
             return
-        with migrated_app(url) as app:
+        with migrated_app(url):
             start = time.perf_counter()
             for sql in SETUP:
                 db.session.execute(text(sql), {"accounts": args.accounts,
@@ -176,26 +116,50 @@ def run(args) -> None:
             print(f"PostgreSQL: {args.accounts} accounts, {args.transactions} transactions, "
                   f"a shift of {args.receipts} receipts ({args.receipts} more transactions); "
                   f"generated in {time.perf_counter() - start:.1f} s")
-            engine = db.engine
-            account = db.session.query(Account).order_by(Account.id.desc()).first()
-            shift = db.session.query(Shift).one()
-            assert statements.balance_from_transactions(db.session, account.id) == \
-                account.balance
-            _pair("balance: sum of the account's transactions",
-                  lambda: statements.balance_from_transactions(db.session, account.id),
-                  lambda: _raw(engine, RAW_BALANCE, account.id), args.repeat)
-            _pair("balance: the account's running balance",
-                  lambda: db.session.get(Account, account.id, populate_existing=True).balance,
-                  lambda: _raw(engine, RAW_BALANCE, account.id), args.repeat)
-            _pair("statement: last 200 transactions (ORM)",
-                  lambda: statements.statement(db.session, account),
-                  lambda: _raw(engine, RAW_STATEMENT, account.id), args.repeat)
-            _pair(f"Z reconciliation over {args.receipts} receipts",
-                  lambda: shifts.book_totals(db.session, shift.id),
-                  lambda: _raw(engine, RAW_Z, shift.id), args.repeat)
-            db.session.remove()
-            if args.payments:
-                _payments(app, args.payments, args.cashiers)
+            engine, session = db.engine, db.session
+            account = session.query(Account).order_by(Account.id.desc()).first()
+            account_id, shift_id = account.id, session.query(Shift.id).scalar()
+            rights = _cashier_rights(account.branch_id)
+            count = session.execute(text("SELECT count(*) FROM money_transaction WHERE "
+                                         "account_id = :a"), {"a": account_id}).scalar()
+            # The account the shift's receipts went to: ten thousand transactions.
+            busy = session.query(Account.id).order_by(Account.id).limit(1).scalar()
+            many = session.execute(text("SELECT count(*) FROM money_transaction WHERE "
+                                        "account_id = :a"), {"a": busy}).scalar()
+            pooled = engine.raw_connection()
+            raw = pooled.dbapi_connection  # the driver's own connection: no pool proxy
+            try:
+                assert statements.balance(session, rights, account_id) == \
+                    _raw(raw, RAW_BALANCE, account_id)[0][0]
+                assert statements.balance(session, _cashier_rights(-1), account_id) is None
+                # Each timing is `--calls` calls in a row: one call is a fraction of a
+                # millisecond, where a busy machine's scheduling noise is as large.
+                n = args.calls
+
+                def times(fn, *a):
+                    return lambda: [fn(*a) for _ in range(n)]
+
+                pairs = [
+                    Pair(f"balance {count} tx x{n}",
+                         times(statements.balance, session, rights, account_id),
+                         times(_raw, raw, RAW_BALANCE, account_id)),
+                    Pair(f"balance {many} tx x{n}",
+                         times(statements.balance, session, rights, busy),
+                         times(_raw, raw, RAW_BALANCE, busy)),
+                    Pair(f"ORM sum {count} tx x{n}",
+                         times(statements.balance_from_transactions, session, account_id),
+                         times(_raw, raw, RAW_BALANCE, account_id)),
+                    Pair(f"statement 200 x{n}", times(statements.statement, session, account),
+                         times(_raw, raw, RAW_STATEMENT, account_id)),
+                    Pair(f"Z over {args.receipts}",
+                         lambda: shifts.book_totals(session, shift_id),
+                         lambda: _raw(raw, RAW_Z, shift_id)),
+                ]
+                measure(engine, pairs, args.rounds)
+            finally:
+                pooled.close()
+            table(pairs, show_statements=args.statements)
+            session.remove()
 
 
 def main() -> None:
@@ -203,9 +167,10 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=10_000)
     parser.add_argument("--transactions", type=int, default=100_000)
     parser.add_argument("--receipts", type=int, default=10_000)
-    parser.add_argument("--payments", type=int, default=200)
-    parser.add_argument("--cashiers", type=int, default=8)
-    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--calls", type=int, default=20, help="calls per timing")
+    parser.add_argument("--statements", action="store_true",
+                        help="print each request's slowest statements")
     run(parser.parse_args())
 
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from models.invoices import NUMBERED_STATES, Invoice
 from models.money import ChainHead, ChainLink, Receipt, Shift, Transaction
@@ -56,11 +57,19 @@ def link_hash(previous: str, doc_type: str, doc) -> str:
     return hashlib.sha256((previous + payload(doc_type, doc)).encode("utf-8")).hexdigest()
 
 
-def append(session, doc_type: str, doc) -> ChainLink:
-    """Chain a posted document (flushed, so it has its id) after its branch's last link.
+def append(session, doc_type: str, doc) -> None:
+    """Chain a posted document (flushed, so it has its id) after its branch's last
+    link, when its unit of work commits (`_chain_pending`).
 
-    The branch's head row is locked (SELECT … FOR UPDATE): appends of one branch run
-    one after another, so two links never share a sequence number."""
+    Why at the commit: the branch's head row is locked (SELECT … FOR UPDATE) so that
+    appends of one branch run one after another and two links never share a
+    sequence number; taken at the end, the lock is held for the links and the
+    commit alone, not while the rest of the payment is written, and the cashiers of
+    one branch wait for each other that much less. A rolled back unit chains nothing."""
+    session.info.setdefault(PENDING, []).append((doc_type, doc))
+
+
+def _append_now(session, doc_type: str, doc) -> ChainLink:
     with session.no_autoflush:
         head = session.scalar(select(ChainHead).where(ChainHead.branch_id == doc.branch_id)
                               .with_for_update().execution_options(populate_existing=True))
@@ -74,6 +83,29 @@ def append(session, doc_type: str, doc) -> ChainLink:
     session.add(link)
     session.flush()
     return link
+
+
+PENDING = "money_chain_pending"
+
+
+@event.listens_for(Session, "before_commit")
+def _chain_pending(session) -> None:
+    """Chain the documents the committing unit of work posted, in posting order,
+    branch heads locked in branch order (two units never wait for each other)."""
+    pending = session.info.pop(PENDING, None)
+    if not pending:
+        return
+    session.flush()
+    order = sorted({doc.branch_id for _t, doc in pending})
+    for branch in order:
+        for doc_type, doc in pending:
+            if doc.branch_id == branch:
+                _append_now(session, doc_type, doc)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_pending(session) -> None:
+    session.info.pop(PENDING, None)
 
 
 @dataclass(frozen=True)

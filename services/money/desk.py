@@ -132,8 +132,18 @@ def confirm(session, receipt_id: int, doc: FiscalDoc) -> Receipt:
     session.flush()
     chain.append(session, "receipt", receipt)
     intent = json.loads(receipt.intent)
+    _load_posters()
     POSTERS[intent["op"]](session, receipt, intent)
     return receipt
+
+
+def _load_posters() -> None:
+    """Import the modules that register posters: recovery from the command line may
+    confirm a receipt before any screen imported them (they import this module)."""
+    import services.money.invoices
+    import services.money.payments
+    import services.money.refunds
+    import services.money.reversals  # noqa: F401
 
 
 @command
@@ -202,6 +212,16 @@ def reserved_by_pending(session, account_id: int):
                 Decimal(line["amount"]) + Decimal(line.get("discount", "0"))
         if kind == "refund" and intent.get("line_id"):
             line_refunds[intent["line_id"]] = line_refunds.get(intent["line_id"], 0) + total
-        elif kind == "refund" and intent.get("op") == "refund":
+        elif kind == "refund" and intent.get("op") in ("refund", "reverse"):
             refunds += total
     return lines, refunds, line_refunds
+
+
+def reserved_for_invoice(session, invoice_id: int) -> Decimal:
+    """Return what the receipts waiting for the register will pay of an invoice."""
+    total = Decimal("0")
+    for raw, amount in session.execute(select(Receipt.intent, Receipt.total).where(
+            Receipt.state == "pending", Receipt.kind == "sale")):
+        if json.loads(raw).get("invoice_id") == invoice_id:
+            total += amount
+    return total

@@ -11,7 +11,7 @@ import json
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from core.errors import ValidationError
 from models.money import Receipt, Register, Shift, Transaction
@@ -75,19 +75,29 @@ def section_report(session, rights, register_id: int) -> dict:
 def book_totals(session, shift_id: int) -> dict:
     """Return the shift's totals from its confirmed receipts and from its posted
     transactions (deposits less reversals are what the sales brought in)."""
-    rows = dict(session.execute(select(Receipt.kind, func.sum(Receipt.total)).where(
-        Receipt.shift_id == shift_id, Receipt.state == "confirmed").group_by(Receipt.kind)).all())
-    count = session.scalar(select(func.count()).where(
-        Receipt.shift_id == shift_id, Receipt.state == "confirmed",
-        Receipt.kind.in_(("sale", "refund", "zero"))))
-    tx = dict(session.execute(select(Transaction.kind, func.sum(Transaction.amount)).where(
-        Transaction.shift_id == shift_id, Transaction.receipt_id.is_not(None))
-        .group_by(Transaction.kind)).all())
+    # Two aggregates, one per table: sums and counts of the receipts by kind; sums of
+    # the transactions by kind, with what reversals handed back (a deposit reversed
+    # through a refund receipt is cash handed back as well).
+    receipts = {kind: (total, n) for kind, total, n in session.execute(
+        select(Receipt.kind, func.sum(Receipt.total), func.count()).where(
+            Receipt.shift_id == shift_id, Receipt.state == "confirmed")
+        .group_by(Receipt.kind))}
+    rows = {kind: total for kind, (total, _n) in receipts.items()}
+    count = sum(receipts.get(kind, (0, 0))[1] for kind in ("sale", "refund", "zero"))
+    tx, back = {}, 0
+    for kind, total, handed_back in session.execute(
+            select(Transaction.kind, func.sum(Transaction.amount),
+                   func.sum(case((Transaction.delta < 0, Transaction.amount))))
+            .where(Transaction.shift_id == shift_id, Transaction.receipt_id.is_not(None))
+            .group_by(Transaction.kind)):
+        tx[kind] = total
+        if kind == "reversal":
+            back = handed_back
     dec = lambda v: Decimal(v or 0)  # noqa: E731
     return {"sales": dec(rows.get("sale")), "refunds": dec(rows.get("refund")),
             "cash_in": dec(rows.get("cash_in")), "cash_out": dec(rows.get("cash_out")),
             "receipts": count or 0, "tx_deposits": dec(tx.get("deposit")),
-            "tx_refunds": dec(tx.get("refund"))}
+            "tx_refunds": dec(tx.get("refund")) + dec(back)}
 
 
 def reconcile(device: dict, book: dict) -> list[dict]:

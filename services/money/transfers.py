@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core.errors import NotFound, ValidationError
-from models.money import ACCOUNT_RIGHTS, Account, Shift, Transaction
+from models.money import ACCOUNT_RIGHTS, Account, Transaction
 from security.scope import scoped
 from services.boundary import command
 from services.money.accounts import account_in_scope, check_day_open, now, post
@@ -103,11 +103,10 @@ def reverse(session, rights, tx_id: int, *, key: str) -> Transaction:
     """Reverse (storno) a posted transaction: the opposite movement, the original
     marked reversed; both legs of a transfer together. Returns the reversal.
 
-    Raises Forbidden without «Редактирование транзакций», «Удаление транзакций,
-    прошедших через кассовый аппарат» (a printed receipt), «… при закрытой смене»
-    (its shift is closed), «… по розничной аптеке»; ValidationError when reversed
-    already, past its days, in the closed period, or when the balance would go
-    below zero."""
+    Raises Forbidden without «Редактирование транзакций», «Удаление транзакций по
+    розничной аптеке»; ValidationError when reversed already, past its days, in the
+    closed period, when the balance would go below zero, or for a transaction with
+    a receipt (`reversals.reverse` hands its money back through the register)."""
     done = _existing(session, key)
     if done is not None:
         return done
@@ -116,10 +115,9 @@ def reverse(session, rights, tx_id: int, *, key: str) -> Transaction:
         raise ValidationError(_("Транзакция уже сторнирована"))
     check_correction(session, rights, tx)
     if tx.receipt_id is not None:
-        rights.require(FISCAL_DELETE_RIGHT)
-        shift = session.get(Shift, tx.shift_id) if tx.shift_id else None
-        if shift is not None and shift.state == "closed":
-            rights.require(CLOSED_DELETE_RIGHT)
+        # The money went through the register: it goes back with a refund receipt.
+        raise ValidationError(_("Транзакция прошла через кассовый аппарат: она сторнируется "
+                                "чеком возврата"))
     if tx.source == "pharmacy":
         rights.require(PHARMACY_DELETE_RIGHT)
     legs = [tx]

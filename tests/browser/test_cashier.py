@@ -88,3 +88,43 @@ def test_cashier_takes_a_payment_refunds_part_and_closes_the_day(page):
     expect(statement).to_contain_text("Оплата услуги")
     expect(statement).to_contain_text("Возврат")
     expect(page.locator("#balance")).to_contain_text("0,00")
+
+
+#: A patient of «Тверской» with a confirmed invoice nobody has paid.
+UNPAID_INVOICE = text("""
+    SELECT p.last_name, p.id, i.id FROM inv_invoice i JOIN pat_patient p ON p.id = i.patient_id
+    JOIN org_unit u ON u.id = i.branch_id
+    WHERE u.code = 'MSK-TVR' AND i.kind = 'patient' AND i.state = 'confirmed' AND i.total > 1
+    ORDER BY i.id LIMIT 1""")
+
+
+def test_cashier_takes_an_invoice_payment_at_the_desk(page):
+    page.on("dialog", lambda dialog: dialog.accept())  # «Принять оплату счёта?»
+    if os.environ.get("UCHET_BROWSER_URL") or not _SERVER:
+        pytest.skip("the served app's database is not this run's")
+    engine = create_engine(f"sqlite:///{_SERVER['workdir'] / 'uchet.sqlite3'}")
+    with engine.connect() as conn:
+        last_name, patient, invoice = conn.execute(UNPAID_INVOICE).one()
+    engine.dispose()
+    state = page.locator(f"#invoices tr[data-invoice='{invoice}'] td").nth(3)
+    login(page, "cashier")
+    open_menu(page, "Документы", "Касса")
+    if page.locator("button", has_text="Z-отчёт (закрыть смену)").count():
+        _press(page, "Z-отчёт (закрыть смену)")  # a shift of yesterday's demo
+    _press(page, "Открыть смену")
+    expect(page.locator("#shift-state")).to_contain_text("открыта")
+
+    page.locator("#q").fill(last_name)
+    _press(page, "Найти")
+    with page.expect_navigation():
+        page.locator(f"#patients a[href*='patient={patient}']").click()
+    expect(state).to_have_text("Не оплачен")
+    page.locator("#invoice-amount").fill("1")
+    page.locator("#invoice-how").select_option("card")
+    _press(page, "Оплатить счёт")
+    assert any("Оплата счёта принята" in f for f in flashes(page, "success")), flashes(page)
+    expect(state).to_have_text("Оплачен частично")
+    _press(page, "Оплатить счёт")  # the rest, in cash
+    assert any("Оплата счёта принята" in f for f in flashes(page, "success")), flashes(page)
+    expect(state).to_have_text("Оплачен")
+    expect(page.locator("#receipts")).to_contain_text("Приход")

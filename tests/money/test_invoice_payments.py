@@ -83,3 +83,86 @@ def test_confirmed_invoices_are_chained(login, session, app):
     session.commit()
     result = app.test_cli_runner().invoke(args=["uchet", "verify-money"])
     assert result.exit_code == 1 and f"invoice {invoice.id}" in result.output
+
+
+def _tver_invoice(session):
+    from tests.support import unit
+
+    return session.scalar(select(Invoice).where(
+        Invoice.kind == "patient", Invoice.state == "confirmed", Invoice.total > 1,
+        Invoice.branch_id == unit(session, "MSK-TVR").id).order_by(Invoice.id))
+
+
+def _desk_pay(client, session, invoice, key, **form):
+    url = f"/money/cash/invoice?register={register(session).id}&patient={invoice.patient_id}"
+    return client.post(url, data={"invoice": invoice.id, "key": key, **form})
+
+
+def test_an_invoice_paid_at_the_cash_desk_in_cash_then_by_card(login, session):
+    from tests.money.rows import device_documents, receipts
+
+    invoice = _tver_invoice(session)
+    client = login("cashier")
+    page = client.get(f"/money/cash/?register={register(session).id}"
+                      f"&patient={invoice.patient_id}").get_data(as_text=True)
+    assert 'id="invoice-form"' in page and "Не оплачен" in page
+    half = (invoice.total / 2).quantize(Decimal("0.01"))
+    before = device_documents(session)
+    assert _desk_pay(client, session, invoice, "k-desk-1", amount=str(half)).status_code == 302
+    session.expire_all()
+    assert invoice.state == "partly_paid" and invoice.paid_amount == half
+    [receipt] = receipts(session, "k-desk-1")
+    assert (receipt.kind, receipt.state, receipt.total) == ("sale", "confirmed", half)
+    assert {t.kind for t in posted(session, "k-desk-1")} == {"deposit", "payment"}
+    assert device_documents(session) == before + 1
+    # The same request again is recognised by its key.
+    assert _desk_pay(client, session, invoice, "k-desk-1", amount=str(half)).status_code == 302
+    assert device_documents(session) == before + 1 and len(posted(session, "k-desk-1")) == 2
+    page = client.get(f"/money/cash/?register={register(session).id}"
+                      f"&patient={invoice.patient_id}").get_data(as_text=True)
+    assert "Оплачен частично" in page
+    # More than is left is refused; the rest by card pays it in full.
+    answer = _desk_pay(client, session, invoice, "k-desk-2", amount=str(invoice.total))
+    assert "осталось" in refused(answer)
+    assert _desk_pay(client, session, invoice, "k-desk-3", how="card").status_code == 302
+    session.expire_all()
+    assert invoice.state == "paid" and invoice.paid_amount == invoice.total
+    assert '"cashless": true' in receipts(session, "k-desk-3")[0].intent
+    account = patient_account_of(session, invoice)
+    assert account.balance == Decimal("0.00")  # what came in paid the invoice
+
+
+def patient_account_of(session, invoice):
+    from tests.money.rows import account_of
+
+    return account_of(session, invoice.patient_id)
+
+
+def test_a_desk_payment_the_register_did_not_print_pays_nothing(login, session):
+    from services.money.fiscal.emulator import EmulatorDriver
+    from tests.money.rows import receipts
+
+    invoice = _tver_invoice(session)
+    client = login("cashier")
+    EmulatorDriver(register(session).serial, session).inject("paper_out")
+    assert "бумага" in refused(_desk_pay(client, session, invoice, "k-desk-p"))
+    session.expire_all()
+    assert invoice.state == "confirmed" and invoice.paid_amount == 0
+    assert receipts(session, "k-desk-p")[0].state == "failed" and posted(session, "k-desk-p") == []
+
+
+def test_paying_an_invoice_at_the_desk_needs_edit_on_patients_accounts(login, session):
+    from tests.money.rows import user_with
+
+    invoice = _tver_invoice(session)
+    # Both read the patients' invoices, as the cashier's preset does.
+    viewer = login(user_with(session, payment__patient_accounts="view",
+                             invoice__patients="view"))
+    assert "Нет права" in refused(_desk_pay(viewer, session, invoice, "k-desk-v"))
+    session.expire_all()
+    assert invoice.paid_amount == 0
+    cashier = login(user_with(session, invoice__patients="view"))
+    answer = _desk_pay(cashier, session, invoice, "k-desk-c")
+    assert answer.status_code == 302, refused(answer)
+    session.expire_all()
+    assert invoice.state == "paid"

@@ -40,3 +40,26 @@ def test_a_payment_through_the_api_needs_edit_on_patients_accounts(login, sessio
     viewer = login(user_with(session, payment__patient_accounts="view"))
     assert viewer.post("/api/v1/money_cash/pay", json=body).status_code == 403
     assert posted(session, "k-api-view") == []
+
+
+def test_an_accounts_balance_is_read_with_the_right_and_in_scope(login, session):
+    from sqlalchemy import select
+
+    from models.money import Account
+    from models.org import Unit, UnitKind
+    from tests.support import unit
+
+    own = session.scalar(select(Account).where(
+        Account.kind == "patient", Account.branch_id == unit(session, "MSK-TVR").id))
+    branch = session.scalar(select(Unit).where(Unit.kind == UnitKind.branch,
+                                               Unit.code != "MSK-TVR"))
+    other = Account(kind="patient", branch_id=branch.id, patient_id=own.patient_id)
+    session.add(other)
+    session.commit()
+    client = login(user_with(session, payment__patient_accounts="view"))
+    answer = client.get(f"/api/v1/money_cash/balance/{own.id}")
+    assert answer.status_code == 200 and answer.get_json()["balance"] == str(own.balance)
+    # Another branch's account reads as unknown.
+    assert client.get(f"/api/v1/money_cash/balance/{other.id}").status_code == 404
+    denied = login(user_with(session, payment__patient_accounts="none"))
+    assert denied.get(f"/api/v1/money_cash/balance/{own.id}").status_code == 403

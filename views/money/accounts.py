@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from models.money import ACCOUNT_RIGHTS
 from security.effective import current
-from services.money import invoices, payments, refunds, statements, transfers
+from services.money import invoices, payments, refunds, reversals, statements, transfers
 from services.money.accounts import account_in_scope, money, set_flags
 from views.base import screen_command, screen_steps
 from views.money.api import PatientAccountApi
@@ -141,10 +141,12 @@ class AccountsBase(BaseView):
     @has_access
     @permission_name("show")
     def reverse(self, pk, tx):
-        """Reverse (storno) a transaction of the account."""
+        """Reverse (storno) a transaction of the account; one that went through the
+        register hands the money back with a refund receipt."""
         self._account(pk)
-        return self._run(pk, lambda _account, key: transfers.reverse(
-            self.appbuilder.session, current(), tx, key=key), _("Транзакция сторнирована"))
+        return self._run(pk, lambda _account, key: reversals.reverse(
+            self.appbuilder.session, current(), tx, key=key, cashier=cashier()),
+            _("Транзакция сторнирована"), steps=True)
 
     @expose("/invoice/<int:pk>", methods=["POST"])
     @has_access

@@ -12,7 +12,7 @@ from flask_appbuilder.models.sqla.filters import FilterEqual
 
 from models.money import Account, Transaction
 from security.effective import current
-from services.money import payments
+from services.money import payments, statements
 from views.api import UchetModelRestApi
 from views.datamodel import UchetInterface
 from views.guards import csrf_for_cookie_sessions
@@ -49,13 +49,14 @@ class TransactionApi(UchetModelRestApi):
 
 
 class CashApi(BaseApi):
-    """POST /api/v1/money_cash/pay: take a patient's payment for voucher lines."""
+    """POST /api/v1/money_cash/pay: take a patient's payment for voucher lines;
+    GET /api/v1/money_cash/balance/<account>: an account's balance."""
 
     resource_name = "money_cash"
     allow_browser_login = True
     governing_right = "payment.patient_accounts"
-    base_permissions = ["can_post"]
-    permission_levels = {"can_post": "edit"}
+    base_permissions = ["can_post", "can_get"]
+    permission_levels = {"can_post": "edit", "can_get": "view"}
 
     def create_blueprint(self, appbuilder, *args, **kwargs):
         blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
@@ -77,3 +78,11 @@ class CashApi(BaseApi):
         return self.response(200, key=key, receipt={
             "id": receipt.id, "state": receipt.state, "total": str(receipt.total),
             "fiscal_number": receipt.fiscal_number, "shift_receipt": receipt.shift_receipt})
+
+    @expose("/balance/<int:account_id>", methods=["GET"])
+    @protect()
+    def get(self, account_id):
+        """Answers 200 {"account", "balance"} (the running balance, one statement), or
+        404 for an account outside the user's scope or of a kind he does not see."""
+        value = statements.balance_or_404(self.appbuilder.session, current(), account_id)
+        return self.response(200, account=account_id, balance=str(value))

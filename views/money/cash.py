@@ -15,11 +15,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from models.invoices import PAYMENT_STATES
 from models.patients import Patient
 from models.refbooks import Discount, PaymentSection
 from security.effective import current
 from security.scope import scoped
-from services.money import desk, payments, refunds, shifts, statements
+from services.money import desk, invoices, payments, refunds, shifts, statements
 from services.money.accounts import money, patient_account
 from views.base import screen_steps
 from views.money.api import CashApi
@@ -54,11 +55,12 @@ class CashDeskView(BaseView):
         patient = session.scalar(scoped(select(Patient).where(Patient.id == patient_id),
                                         rights)) if patient_id else None
         lines = statements.patient_lines(session, rights, patient.id) if patient else []
+        bills = statements.patient_invoices(session, rights, patient.id) if patient else []
         return self.render_template(
             "uchet/money_cash.html", register=register_, registers=found, shift=shift,
             receipts=statements.shift_receipts(session, shift) if shift else [],
             reconciliation=statements.reconciliation(shift) if shift else {},
-            patient=patient, lines=lines,
+            patient=patient, lines=lines, invoices=bills, payment_states=PAYMENT_STATES,
             found=statements.find_patients(session, rights, request.args.get("q", "")),
             q=request.args.get("q", ""), key=key or form_key(), report=report,
             report_title=title,
@@ -124,6 +126,25 @@ class CashDeskView(BaseView):
                 choices=choices, discount_id=int_arg("discount", request.form),
                 from_balance=request.form.get("from_balance") == "y", cashier=cashier())
         return self._steps(operation, _("Оплата принята"))
+
+    @expose("/invoice", methods=["POST"])
+    @has_access
+    @permission_name("desk")
+    def invoice(self):
+        """Take the payment of the patient's invoice in cash or by card."""
+        session, rights = self.appbuilder.session, current()
+
+        def operation(key):
+            register_, _found = self._register()
+            account = patient_account(session, rights, int_arg("patient") or 0,
+                                      register_.branch_id)
+            amount = request.form.get("amount", "").strip()
+            return invoices.pay_invoice_at_desk(
+                session, rights, key=key, register_id=register_.id, account_id=account.id,
+                invoice_id=int_arg("invoice", request.form) or 0,
+                amount=money(amount) if amount else None,
+                cashless=request.form.get("how") == "card", cashier=cashier())
+        return self._steps(operation, _("Оплата счёта принята"))
 
     @expose("/refund", methods=["POST"])
     @has_access
