@@ -12,7 +12,8 @@ runs the same statements over every key (idempotent).
 
 from __future__ import annotations
 
-from sqlalchemy import delete, distinct, event, func, insert, select, tuple_
+from sqlalchemy import BigInteger, cast, delete, distinct, event, func, insert, select, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from models.rollups import BranchDay, OfficeDay, OfficePatientDay
@@ -90,8 +91,31 @@ def rebuild(session: Session) -> None:
         session.execute(statement)
 
 
+#: Tags of the advisory lock keys, so an office and a branch of the same id differ.
+_OFFICE, _BRANCH = 1, 2
+
+
+def lock_keys(office_days, branch_days) -> list[int]:
+    """Return the advisory lock numbers of the keys, sorted (every transaction takes
+    them in one order): tag, unit id and the day's ordinal packed in 63 bits."""
+    return sorted({(tag << 60) | (unit << 20) | day.toordinal()
+                   for tag, keys in ((_OFFICE, office_days), (_BRANCH, branch_days))
+                   for unit, day in keys})
+
+
 def recompute(session: Session, office_days, branch_days) -> None:
-    """Recompute the rollup rows of the given (office, day) and (branch, day) keys."""
+    """Recompute the rollup rows of the given (office, day) and (branch, day) keys.
+
+    On PostgreSQL the keys are locked first, until the commit: two transactions of
+    one branch and day would otherwise each delete the row the other cannot see yet
+    and insert it again (a unique violation), or the later one would count from a
+    snapshot without the earlier one's vouchers. Once the lock is held, the next
+    statement's snapshot sees what the earlier transaction committed."""
+    if session.get_bind().dialect.name == "postgresql":
+        keys = lock_keys(office_days, branch_days)
+        if keys:
+            session.execute(select(func.pg_advisory_xact_lock(func.unnest(
+                cast(keys, ARRAY(BigInteger))))))
     for statement in _statements(sorted(office_days), sorted(branch_days)):
         session.execute(statement)
 
