@@ -21,6 +21,7 @@ from models.contracts import (
     contract_branch,
     guarantee_programme,
 )
+from models.exports import ExportChunk, ExportLog
 from models.imports import ImportLog
 from models.invoices import Invoice, InvoiceCounter, InvoiceLine
 from models.journal import JournalEntry
@@ -100,6 +101,8 @@ __all__ = [
     "EmulatorMemory",
     "ExchangeRate",
     "ExportCode",
+    "ExportChunk",
+    "ExportLog",
     "ImportLog",
     "Individual",
     "InstalmentLine",
