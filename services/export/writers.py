@@ -15,6 +15,7 @@ of doubling them. Text is escaped as it is written (no tree is ever built).
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
@@ -38,12 +39,20 @@ def ref(kind: str, key) -> str:
     return str(uuid.uuid5(_REFS, f"{kind}:{key}"))
 
 
+# Characters XML 1.0 cannot carry at all (a control character pasted into a name).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _clean(text: str) -> str:
+    return _NOT_XML.sub("", text)
+
+
 def _text(tag: str, value) -> str:
     if isinstance(value, Decimal):
         value = f"{value:.2f}"
     elif isinstance(value, dt.date):
         value = value.isoformat() + ("T00:00:00" if not isinstance(value, dt.datetime) else "")
-    return f"<{tag}>{escape(str(value))}</{tag}>"
+    return f"<{tag}>{escape(_clean(str(value)))}</{tag}>"
 
 
 class XmlOut:
@@ -52,6 +61,9 @@ class XmlOut:
     def __init__(self, out, organisation: dict) -> None:
         self.out = out
         self.organisation = organisation
+        self._items: dict[tuple, str] = {}
+        self._texts: dict[str, str] = {}
+        self._company: str | None = None
 
     def write(self, *parts: str) -> None:
         self.out.write("".join(parts).encode("utf-8"))
@@ -70,10 +82,12 @@ class XmlOut:
         self.write("</Body>\n</Message>\n")
 
     def our_company(self) -> str:
-        org = self.organisation
-        return ("<Организация>" + _text("Ссылка", ref("unit", org["id"]))
-                + _text("Наименование", org["name"]) + _text("ИНН", org["inn"])
-                + "</Организация>")
+        if self._company is None:
+            org = self.organisation
+            self._company = ("<Организация>" + _text("Ссылка", ref("unit", org["id"]))
+                             + _text("Наименование", org["name"]) + _text("ИНН", org["inn"])
+                             + "</Организация>")
+        return self._company
 
     def counterparty(self, code: str, name: str, inn: str, kpp: str) -> str:
         return ("<Контрагент>" + _text("Ссылка", ref("party", inn or code or name))
@@ -81,9 +95,22 @@ class XmlOut:
                 + "</Контрагент>")
 
     def nomenclature(self, code: str, name: str, export_code: str) -> str:
-        return ("<Номенклатура>" + _text("Ссылка", ref("service", code))
+        # Cached: a period has as many services as the price list, lines by the million.
+        key = (code, name, export_code)
+        found = self._items.get(key)
+        if found is None:
+            found = self._items[key] = (
+                "<Номенклатура>" + _text("Ссылка", ref("service", code))
                 + _text("Наименование", name) + _text("КодВПрограмме", export_code or code)
                 + "</Номенклатура>")
+        return found
+
+    def escaped(self, value: str) -> str:
+        """Return `value` escaped, from a cache (sections, accounts: a handful of texts)."""
+        found = self._texts.get(value)
+        if found is None:
+            found = self._texts[value] = escape(_clean(value))
+        return found
 
 
 def _documents(rows: Iterable, key: str) -> Iterator[tuple[object, list]]:
@@ -104,15 +131,18 @@ def write_cash_xml(xml: XmlOut, rows: Iterable[CashRow], created: dt.datetime) -
                   _text("Номер", head.shift_number), xml.our_company(),
                   "</КлючевыеСвойства>", _text("Валюта", "RUB"), _text("Сумма", total),
                   "<Товары>")
+        # One write a document, each line one f-string (the hot loop of a big export).
+        parts = []
         for line in lines:
             items[line.service_code] = (line.service_name, line.export_code)
-            xml.write("<Строка>", xml.nomenclature(line.service_code, line.service_name,
-                                                   line.export_code),
-                      _text("Количество", -1 if line.amount < 0 else 1),
-                      _text("Сумма", line.amount), _text("СтавкаНДС", "БезНДС"),
-                      _text("СчетДоходов", line.account), _text("Секция", line.section),
-                      _text("НомерЧека", line.receipt or ""), "</Строка>")
-        xml.write("</Товары></Документ.ОтчетОРозничныхПродажах>\n")
+            item = xml.nomenclature(line.service_code, line.service_name, line.export_code)
+            parts.append(
+                f"<Строка>{item}<Количество>{-1 if line.amount < 0 else 1}</Количество>"
+                f"<Сумма>{line.amount:.2f}</Сумма><СтавкаНДС>БезНДС</СтавкаНДС>"
+                f"<СчетДоходов>{xml.escaped(line.account)}</СчетДоходов>"
+                f"<Секция>{xml.escaped(line.section)}</Секция>"
+                f"<НомерЧека>{line.receipt or ''}</НомерЧека></Строка>")
+        xml.write(*parts, "</Товары></Документ.ОтчетОРозничныхПродажах>\n")
     _catalogue(xml, items, {})
     xml.end()
 
@@ -131,15 +161,17 @@ def write_invoices_xml(xml: XmlOut, rows: Iterable[InvoiceRow], created: dt.date
                   _text("Номер", head.number), xml.our_company(), "</КлючевыеСвойства>",
                   _text("ВидОперации", "РеализацияКлиенту"), _text("Валюта", "RUB"),
                   _text("Сумма", total), xml.counterparty(*party), "<Услуги>")
+        parts = []
         for line in lines:
             items[line.service_code] = (line.service_name, line.export_code)
-            xml.write("<Строка>", xml.nomenclature(line.service_code, line.service_name,
-                                                   line.export_code),
-                      _text("Содержание", f"{line.service_name} ({line.service_date:%d.%m.%Y})"),
-                      _text("Количество", line.quantity), _text("Цена", line.price),
-                      _text("Сумма", line.amount), _text("СтавкаНДС", "БезНДС"),
-                      _text("СчетДоходов", line.account), "</Строка>")
-        xml.write("</Услуги></Документ.РеализацияТоваровУслуг>\n")
+            item = xml.nomenclature(line.service_code, line.service_name, line.export_code)
+            parts.append(
+                f"<Строка>{item}"
+                + _text("Содержание", f"{line.service_name} ({line.service_date:%d.%m.%Y})")
+                + f"<Количество>{line.quantity}</Количество><Цена>{line.price:.2f}</Цена>"
+                f"<Сумма>{line.amount:.2f}</Сумма><СтавкаНДС>БезНДС</СтавкаНДС>"
+                f"<СчетДоходов>{xml.escaped(line.account)}</СчетДоходов></Строка>")
+        xml.write(*parts, "</Услуги></Документ.РеализацияТоваровУслуг>\n")
     _catalogue(xml, items, parties)
     xml.end()
 
