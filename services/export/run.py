@@ -34,6 +34,7 @@ from services.export import writers
 CHUNK = 1024 * 1024        # bytes of a stored piece of a file
 PROGRESS_EVERY = 1000      # rows between two progress reports
 MAX_DAYS = 366             # the longest period one export covers
+XLSX_MAX_LINES = 1_048_576 - 2  # Excel's rows on a sheet, less the caption and header
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,9 @@ def export(session, rights, req: Request, *, progress=lambda done, total: None,
     created = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     before = previous(session, req)
     total = source.count(session, rights, req.kind, req.branch_id, req.start, req.end)
+    if req.fmt == "xlsx" and total > XLSX_MAX_LINES:
+        raise ValidationError(_("В периоде %(n)s строк: в лист Excel их не уместить, "
+                                "выгрузите XML или период короче", n=total))
     progress(0, total)
     tally = _Tally("shift_id" if req.kind == "cash" else "invoice_id", total, progress)
     with tempfile.TemporaryFile() as out:

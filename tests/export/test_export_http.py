@@ -198,3 +198,13 @@ def test_bad_period_is_refused_with_a_message(session, login):
     response = client.post("/export/cash/start", data={**form(session), "start": "32.01.2026"})
     assert response.status_code == 400 and "ДД.ММ.ГГГГ" in response.text
     assert not logs(session)
+
+
+def test_an_xlsx_too_long_for_a_sheet_is_refused_on_the_job_page(session, login, monkeypatch):
+    from services.export import run as export_run
+
+    monkeypatch.setattr(export_run, "XLSX_MAX_LINES", 0)
+    client = login("accountant")
+    page = client.get(run(client, session, fmt="xlsx"))
+    assert "в лист Excel их не уместить" in page.text
+    assert not logs(session)
