@@ -27,9 +27,11 @@ def export(page, fmt: str) -> None:
     choose(page, "fmt", fmt)
     with page.expect_navigation():
         page.locator("#export-start").click()
+    # The job page polls its job and reloads once it is done.
+    expect(page.locator("#export-done")).to_contain_text("Выгружено документов",
+                                                         timeout=30_000)
+    expect(page.locator("#import-state")).to_have_text("Готово")
     assert flashes(page, "danger") == [], flashes(page)
-    expect(page.locator("#import-state")).to_have_text("Готово", timeout=30_000)
-    expect(page.locator("#export-done")).to_contain_text("Выгружено документов")
 
 
 def test_accountant_exports_a_month_twice_and_downloads_xlsx(page, signed_in):
