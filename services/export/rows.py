@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import NamedTuple
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import aliased
 
 from models.contracts import Contract
@@ -89,6 +89,24 @@ def count(session, rights, kind: str, branch_id: int, start: dt.date, end: dt.da
     stmt = _invoice_filter(select(func.count(InvoiceLine.id)).join(InvoiceLine.invoice),
                            branch_id, start, end)
     return session.scalar(scoped(stmt, rights, model=Invoice)) or 0
+
+
+def totals(session, rights, kind: str, branch_id: int, start: dt.date,
+           end: dt.date) -> dict[int, Decimal]:
+    """Return the sum of each document (shift or invoice) the export writes, by id: the
+    XML names it before the document's lines, which are streamed, not held. As many
+    entries as documents, never as lines."""
+    if kind == "cash":
+        signed = case((Transaction.kind == "refund", -Transaction.amount),
+                      else_=Transaction.amount)
+        stmt = _cash_filter(select(Transaction.shift_id, func.sum(signed)), branch_id,
+                            start, end).group_by(Transaction.shift_id)
+        stmt = scoped(stmt, rights, model=Transaction)
+    else:
+        stmt = _invoice_filter(select(Invoice.id, func.sum(InvoiceLine.amount))
+                               .join(InvoiceLine.invoice), branch_id, start, end)
+        stmt = scoped(stmt.group_by(Invoice.id), rights, model=Invoice)
+    return {key: Decimal(total) for key, total in session.execute(stmt)}
 
 
 def cash_rows(session, rights, branch_id: int, start: dt.date,

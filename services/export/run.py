@@ -23,7 +23,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from sqlalchemy import insert, select
 
-from core.errors import NotFound, ValidationError
+from core.errors import Conflict, NotFound, ValidationError
 from models.exports import EXPORT_FORMATS, EXPORT_KINDS, KIND_RIGHTS, ExportChunk, ExportLog
 from models.org import Unit
 from security.scope import scoped
@@ -143,7 +143,13 @@ def _write(session, rights, req: Request, branch: Unit, out, tally: _Tally,
     if req.fmt == "xml":
         xml = writers.XmlOut(out, _company(session, branch))
         write = writers.write_cash_xml if req.kind == "cash" else writers.write_invoices_xml
-        write(xml, rows, created)
+        totals = source.totals(session, rights, req.kind, req.branch_id, req.start, req.end)
+        write(xml, rows, created, totals)
+        if tally.amount != sum(totals.values(), Decimal(0)) or tally.documents != len(totals):
+            # Two reads (the sums, then the lines): a document that changed between them
+            # would carry a sum its lines do not make. Nothing is kept; run it again.
+            raise Conflict(_("Документы периода изменились во время выгрузки: "
+                             "выгрузите его ещё раз"))
         return
     caption = [str(EXPORT_KINDS[req.kind]), branch.name,
                f"{req.start:%d.%m.%Y} – {req.end:%d.%m.%Y}"]

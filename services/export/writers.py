@@ -19,7 +19,7 @@ import re
 import uuid
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from itertools import groupby
+from itertools import chain, groupby
 from xml.sax.saxutils import escape
 
 from flask_babel import gettext as _
@@ -113,65 +113,67 @@ class XmlOut:
         return found
 
 
-def _documents(rows: Iterable, key: str) -> Iterator[tuple[object, list]]:
-    """Yield (first row, rows) per document; a document's rows are few, a period's many."""
+def _documents(rows: Iterable, key: str) -> Iterator[tuple[object, Iterator]]:
+    """Yield (first row, that row and the rest of its document's rows) per document,
+    streaming: nothing of a document is held, however many lines it has."""
+    rows = iter(rows)
     for _key, group in groupby(rows, key=lambda row: getattr(row, key)):
-        lines = list(group)
-        yield lines[0], lines
+        head = next(group)
+        yield head, chain((head,), group)  # noqa: B031 (the group is read once, here)
 
 
-def write_cash_xml(xml: XmlOut, rows: Iterable[CashRow], created: dt.datetime) -> None:
-    """Write the cash revenue as one «ОтчетОРозничныхПродажах» per shift."""
+def write_cash_xml(xml: XmlOut, rows: Iterable[CashRow], created: dt.datetime,
+                   totals: dict[int, Decimal]) -> None:
+    """Write the cash revenue as one «ОтчетОРозничныхПродажах» per shift; `totals`
+    gives each shift's sum (known before its lines stream by)."""
     items: dict[str, tuple[str, str]] = {}
     xml.start(created)
     for head, lines in _documents(rows, "shift_id"):
-        total = sum((line.amount for line in lines), Decimal(0))
         xml.write("<Документ.ОтчетОРозничныхПродажах><КлючевыеСвойства>",
                   _text("Ссылка", ref("shift", head.shift_id)), _text("Дата", head.day),
                   _text("Номер", head.shift_number), xml.our_company(),
-                  "</КлючевыеСвойства>", _text("Валюта", "RUB"), _text("Сумма", total),
-                  "<Товары>")
-        # One write a document, each line one f-string (the hot loop of a big export).
-        parts = []
-        for line in lines:
+                  "</КлючевыеСвойства>", _text("Валюта", "RUB"),
+                  _text("Сумма", totals.get(head.shift_id, Decimal(0))), "<Товары>")
+        for line in lines:  # each line one f-string: the hot loop of a big export
             items[line.service_code] = (line.service_name, line.export_code)
             item = xml.nomenclature(line.service_code, line.service_name, line.export_code)
-            parts.append(
+            xml.write(
                 f"<Строка>{item}<Количество>{-1 if line.amount < 0 else 1}</Количество>"
                 f"<Сумма>{line.amount:.2f}</Сумма><СтавкаНДС>БезНДС</СтавкаНДС>"
                 f"<СчетДоходов>{xml.escaped(line.account)}</СчетДоходов>"
                 f"<Секция>{xml.escaped(line.section)}</Секция>"
                 f"<НомерЧека>{line.receipt or ''}</НомерЧека></Строка>")
-        xml.write(*parts, "</Товары></Документ.ОтчетОРозничныхПродажах>\n")
+        xml.write("</Товары></Документ.ОтчетОРозничныхПродажах>\n")
     _catalogue(xml, items, {})
     xml.end()
 
 
-def write_invoices_xml(xml: XmlOut, rows: Iterable[InvoiceRow], created: dt.datetime) -> None:
-    """Write the invoices as one «РеализацияТоваровУслуг» each."""
+def write_invoices_xml(xml: XmlOut, rows: Iterable[InvoiceRow], created: dt.datetime,
+                       totals: dict[int, Decimal]) -> None:
+    """Write the invoices as one «РеализацияТоваровУслуг» each; `totals` gives each
+    invoice's sum of lines."""
     items: dict[str, tuple[str, str]] = {}
     parties: dict[tuple, None] = {}
     xml.start(created)
     for head, lines in _documents(rows, "invoice_id"):
-        total = sum((line.amount for line in lines), Decimal(0))
         party = (head.party_code, head.party_name, head.inn, head.kpp)
         parties[party] = None
         xml.write("<Документ.РеализацияТоваровУслуг><КлючевыеСвойства>",
                   _text("Ссылка", ref("invoice", head.invoice_id)), _text("Дата", head.day),
                   _text("Номер", head.number), xml.our_company(), "</КлючевыеСвойства>",
                   _text("ВидОперации", "РеализацияКлиенту"), _text("Валюта", "RUB"),
-                  _text("Сумма", total), xml.counterparty(*party), "<Услуги>")
-        parts = []
+                  _text("Сумма", totals.get(head.invoice_id, Decimal(0))),
+                  xml.counterparty(*party), "<Услуги>")
         for line in lines:
             items[line.service_code] = (line.service_name, line.export_code)
             item = xml.nomenclature(line.service_code, line.service_name, line.export_code)
-            parts.append(
+            xml.write(
                 f"<Строка>{item}"
                 + _text("Содержание", f"{line.service_name} ({line.service_date:%d.%m.%Y})")
                 + f"<Количество>{line.quantity}</Количество><Цена>{line.price:.2f}</Цена>"
                 f"<Сумма>{line.amount:.2f}</Сумма><СтавкаНДС>БезНДС</СтавкаНДС>"
                 f"<СчетДоходов>{xml.escaped(line.account)}</СчетДоходов></Строка>")
-        xml.write(*parts, "</Услуги></Документ.РеализацияТоваровУслуг>\n")
+        xml.write("</Услуги></Документ.РеализацияТоваровУслуг>\n")
     _catalogue(xml, items, parties)
     xml.end()
 

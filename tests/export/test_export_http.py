@@ -208,3 +208,14 @@ def test_an_xlsx_too_long_for_a_sheet_is_refused_on_the_job_page(session, login,
     page = client.get(run(client, session, fmt="xlsx"))
     assert "в лист Excel их не уместить" in page.text
     assert not logs(session)
+
+
+def test_documents_changing_during_the_export_keep_nothing(session, login, monkeypatch):
+    from services.export import rows as source
+
+    real = source.totals
+    monkeypatch.setattr(source, "totals", lambda *a: {k: v + 1 for k, v in real(*a).items()})
+    client = login("accountant")
+    page = client.get(run(client, session))
+    assert "изменились во время выгрузки" in page.text
+    assert not logs(session)
