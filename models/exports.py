@@ -28,7 +28,7 @@ from models.org import Unit
 from models.scoping import ScopePath
 
 EXPORT_KINDS = {"cash": _l("Выручка по кассе"), "invoices": _l("Счета контрагентам")}
-EXPORT_FORMATS = {"xml": _l("1С: EnterpriseData (XML)"), "xlsx": _l("Excel (XLSX)")}
+EXPORT_FORMATS = {"xml": _l("XML для 1С (EnterpriseData)"), "xlsx": _l("Таблица XLSX")}
 #: The right of «Экспорт в бухгалтерию» each kind of export answers to.
 KIND_RIGHTS = {"cash": "export.cash_revenue", "invoices": "export.counterparty_invoices"}
 
