@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Response, abort, g, redirect, request, stream_with_context, url_for
+from flask import Response, abort, flash, g, redirect, request, stream_with_context, url_for
 from flask_appbuilder import BaseView, expose, has_access
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
-from core.errors import Forbidden, NotFound, ValidationError
+from core.errors import Forbidden, NotFound
 from models.exports import EXPORT_FORMATS, KIND_RIGHTS
 from security.effective import current
-from services.dates import parse_date
 from services.export import jobs as export_jobs
 from services.export import log as export_log
 from services.export import run as export_run
@@ -73,14 +71,7 @@ class ExportScreen(BaseView):
                                                                "branch_id")}
 
         def checked():
-            start, end = parse_date(typed["start"]), parse_date(typed["end"])
-            if start is None or end is None:
-                raise ValidationError(_("Введите период датами ДД.ММ.ГГГГ"), field="start")
-            try:
-                branch_id = int(typed["branch_id"])
-            except ValueError:
-                raise ValidationError(_("Выберите филиал"), field="branch_id") from None
-            req = export_run.Request(self.kind, typed["fmt"], branch_id, start, end)
+            req = export_run.typed_request(self.kind, **typed)
             export_run.check(db.session, current(), req)
             return req
 
@@ -91,10 +82,11 @@ class ExportScreen(BaseView):
 
         def again(exc):
             if isinstance(exc, NotFound):
-                abort(404)
+                abort(404)  # a branch outside the scope is answered as a foreign row
+            flash(str(exc), "danger")
             return self._form(typed, 403 if isinstance(exc, Forbidden) else 400)
 
-        return screen_command(checked, done=started, again=again)
+        return screen_command(checked, done=started, again=again, flash_refusal=False)
 
     @expose("/job/<job_id>")
     @has_access

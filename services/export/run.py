@@ -28,6 +28,7 @@ from models.exports import EXPORT_FORMATS, EXPORT_KINDS, KIND_RIGHTS, ExportChun
 from models.org import Unit
 from security.scope import scoped
 from services.admin.params import closed_through, network_of
+from services.dates import parse_date
 from services.export import rows as source
 from services.export import writers
 
@@ -55,6 +56,20 @@ class Request:
     def from_json(cls, data: dict) -> Request:
         return cls(data["kind"], data["fmt"], int(data["branch_id"]),
                    dt.date.fromisoformat(data["start"]), dt.date.fromisoformat(data["end"]))
+
+
+def typed_request(kind: str, *, start: str, end: str, fmt: str, branch_id: str) -> Request:
+    """Return the request typed on the form (dates ДД.ММ.ГГГГ, the branch's id).
+
+    Raises ValidationError for a date that is not one or a missing branch."""
+    first, last = parse_date(start), parse_date(end)
+    if first is None or last is None:
+        raise ValidationError(_("Введите период датами ДД.ММ.ГГГГ"), field="start")
+    try:
+        branch = int(branch_id)
+    except ValueError:
+        raise ValidationError(_("Выберите филиал"), field="branch_id") from None
+    return Request(kind, fmt, branch, first, last)
 
 
 def branches(session, rights) -> list[Unit]:
