@@ -172,6 +172,15 @@ def _service_rows():
         yield "CON", f"Консультация врача-{who}, кандидата медицинских наук", int(price) * 3 // 2
 
 
+def _export_codes(services, codes: dict) -> None:
+    """Give every service the accounting code an export to 1C names it by: laboratory
+    tests for organisations, ОМС, ДМС, or paid services."""
+    for service in services:
+        key = ("LAB" if service.department is not None else
+               {"oms": "OMS", "dms": "DMS", "both": "DMS"}.get(service.insurance, "PAID"))
+        service.export_code = codes[key]
+
+
 def _services(session, lab_department) -> tuple[dict, dict]:
     """Add the groups, services and composites (with their components); return the
     services by name and their Moscow prices by service."""
@@ -275,6 +284,7 @@ def load_refbooks(session: Session, units: dict[str, Unit]) -> dict[str, int]:
              _book(session, pl.MedicalInstitution, INSTITUTIONS, "external", "inn", "address")]
     rates = _exchange_rates(rng, today, currencies, rate_types)
     services, base = _services(session, departments[CENTRAL_LAB])
+    _export_codes(services.values(), samples[rb.ExportCode])
     prices = _prices(rng, today.year, base, categories, currencies["RUB"], taxes)
     sets = _sets(services, base)
     session.add_all([*rates, *prices, *sets])

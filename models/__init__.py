@@ -21,6 +21,7 @@ from models.contracts import (
     contract_branch,
     guarantee_programme,
 )
+from models.exports import ExportChunk, ExportLog
 from models.imports import ImportLog
 from models.invoices import Invoice, InvoiceCounter, InvoiceLine
 from models.journal import JournalEntry
@@ -99,7 +100,9 @@ __all__ = [
     "Employee",
     "EmulatorMemory",
     "ExchangeRate",
+    "ExportChunk",
     "ExportCode",
+    "ExportLog",
     "ImportLog",
     "Individual",
     "InstalmentLine",

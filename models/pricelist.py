@@ -11,7 +11,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Uniq
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import CodeNameMixin, ValidityMixin, inn_info, label
-from models.refbooks import Currency, Department, PriceCategory, Tax
+from models.refbooks import Currency, Department, ExportCode, PriceCategory, Tax
 
 INSURANCE_KINDS = {"none": _l("Нет"), "oms": _l("ОМС"), "dms": _l("ДМС"), "both": _l("ОМС и ДМС")}
 
@@ -45,10 +45,16 @@ class Service(CodeNameMixin, Model):
     insurance: Mapped[str] = mapped_column(String(10), nullable=False, default="none",
                                            info=label(_l("Признак ОМС/ДМС")))
     composite: Mapped[bool] = mapped_column(default=False, info=label(_l("Сложная услуга")))
+    # The nomenclature code an export to accounting gives the service (models.exports).
+    export_code_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ref_export_code.id", ondelete="RESTRICT"), index=True,
+        info=label(_l("Код экспорта")))
 
     group: Mapped[ServiceGroup | None] = relationship(ServiceGroup, info=label(_l("Группа")))
     department: Mapped[Department | None] = relationship(Department,
                                                          info=label(_l("Отделение")))
+    export_code: Mapped[ExportCode | None] = relationship(ExportCode,
+                                                          info=label(_l("Код экспорта")))
 
 
 class ServiceComponent(Model):

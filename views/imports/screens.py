@@ -57,6 +57,17 @@ class ImportHubView(BaseView):
                                     endpoint=_endpoint)
 
 
+def job_status(state: dict):
+    """Return a job's JSON answer to the progress bar's poll (imports and exports)."""
+    total, done = state.get("total") or 0, state.get("done") or 0
+    finished = state["state"] not in jobs.ACTIVE
+    return jsonify({"state": state["state"], "label": str(STATE_LABELS[state["state"]]),
+                    "done": done, "total": total, "finished": finished,
+                    "percent": 100 if finished else (min(99, done * 100 // total)
+                                                     if total else 0),
+                    "message": state.get("message") or ""})
+
+
 def _endpoint(spec, name: str = "index") -> str:
     return f"{screen_class_name(spec.code)}.{name}"
 
@@ -142,14 +153,7 @@ class ImportScreen(BaseView):
     @has_access
     def status(self, job_id):
         """JSON: state, rows done of total, percent, message (polled by the page)."""
-        state = self._state(job_id)
-        total, done = state.get("total") or 0, state.get("done") or 0
-        finished = state["state"] not in jobs.ACTIVE
-        return jsonify({"state": state["state"], "label": str(STATE_LABELS[state["state"]]),
-                        "done": done, "total": total, "finished": finished,
-                        "percent": 100 if finished else (min(99, done * 100 // total)
-                                                         if total else 0),
-                        "message": state.get("message") or ""})
+        return job_status(self._state(job_id))
 
     @expose("/job/<job_id>/confirm", methods=["POST"])
     @has_access

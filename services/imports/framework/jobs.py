@@ -131,15 +131,23 @@ def store():
 # --- submitting, polling, cancelling --------------------------------------------------------
 
 
+#: Jobs other than imports, by name: `fn(session, state, rights, progress, job_id)` runs
+#: the job as its own unit of work and returns the values its final state takes (the
+#: export to accounting registers "export"). `progress(done, total)` raises
+#: `engine.Cancelled` once the owner cancels.
+RUNNERS: dict[str, Any] = {}
+
+
 def submit(code: str, filename: str, data: bytes, user_id: int, *, dry_run: bool,
-           options: dict | None = None) -> str:
-    """Start a job (preview when `dry_run`) of the import `code` on the file; return its id.
+           options: dict | None = None, runner: str | None = None) -> str:
+    """Start a job (preview when `dry_run`) of the import `code` on the file, or of the
+    registered `runner` (then `code` names the job's kind); return its id.
 
     The caller has checked the right; the job checks it again as the user."""
     job_id = secrets.token_urlsafe(16)
     state = {"owner": user_id, "kind": code, "filename": filename, "dry_run": dry_run,
              "options": options or {}, "state": "queued", "done": 0, "total": 0,
-             "message": "", "report": None, "at": time.time()}
+             "message": "", "report": None, "at": time.time(), "runner": runner}
     store().create(job_id, state, data)
     if redis_url():
         from rq import Queue
@@ -182,7 +190,7 @@ def status(job_id: str, user_id: int) -> dict | None:
         message = _("Задание прервано (обработчик остановлен): база данных не изменена")
         store().update(job_id, state="failed", message=message)
         found.update(state="failed", message=message)
-        spec = registry.get(found["kind"])
+        spec = None if found.get("runner") else registry.get(found["kind"])
         if spec is not None and not found.get("dry_run"):
             from app.extensions import db
 
@@ -275,7 +283,8 @@ def _perform(job_id: str) -> str:
         return "cancelled"
     session = db.session
     user = session.get(AppUser, state["owner"])
-    spec = registry.get(state["kind"])
+    runner = RUNNERS.get(state.get("runner") or "")
+    spec = None if state.get("runner") else registry.get(state["kind"])
     jobs.update(job_id, state="running")
 
     def progress(done: int, total: int) -> None:
@@ -285,13 +294,18 @@ def _perform(job_id: str) -> str:
 
     token = set_actor(user.id if user else None, user.username if user else "system")
     try:
-        if user is None or spec is None or not user.active:
+        if user is None or (spec is None and runner is None) or not user.active:
             raise Forbidden(_("Импорт вам запрещён"))
-        report = engine.run(session, spec, state["filename"], data, resolve(session, user),
-                            dry_run=state["dry_run"], progress=progress,
-                            options=state.get("options"), job_id=job_id)
-        final = {"state": "done", "report": report.as_json(), "done": report.total,
-                 "total": report.total}
+        if runner is not None:
+            final = {"state": "done", **runner(session, state, resolve(session, user),
+                                               progress, job_id)}
+        else:
+            report = engine.run(session, spec, state["filename"], data,
+                                resolve(session, user), dry_run=state["dry_run"],
+                                progress=progress, options=state.get("options"),
+                                job_id=job_id)
+            final = {"state": "done", "report": report.as_json(), "done": report.total,
+                     "total": report.total}
     except engine.Cancelled:
         final = {"state": "cancelled", "message": _("Отменено: база данных не изменена")}
     except UchetError as exc:
