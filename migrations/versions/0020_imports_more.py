@@ -3,7 +3,7 @@ carries (`inv_invoice.external_number`): with the date and the contract it is th
 natural key that makes a re-run of «Импорт счетов» change nothing.
 
 Revision ID: 0020_imports_more
-Revises: 0016_rollups
+Revises: 0019_accounting_export
 Create Date: 2026-12-07 05:00:00.000000
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0020_imports_more'
-down_revision = '0016_rollups'
+down_revision = '0019_accounting_export'
 branch_labels = None
 depends_on = None
 
