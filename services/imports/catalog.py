@@ -7,6 +7,7 @@ from services.imports.party_specs import CounterpartyImport, ProgrammeTermsImpor
 from services.imports.patient_specs import AttachmentImport
 from services.imports.price_spec import PriceImport, PriceListImport
 from services.imports.pricelist_specs import CompositeImport, ServiceSetImport
+from services.imports.voucher_spec import VoucherImport
 
 register(PriceImport())
 register(PriceListImport())
@@ -15,3 +16,4 @@ register(CompositeImport())
 register(CounterpartyImport())
 register(ProgrammeTermsImport())
 register(AttachmentImport())
+register(VoucherImport())
