@@ -24,16 +24,17 @@ from models.patients import Attachment, Patient, name_key
 from models.programmes import Programme
 from security.scope import READ, WRITE, scoped
 from services.contracts.patients import ProgrammeTerms, check_period
-from services.imports.framework.bulk import BulkImport, insert_rows, update_rows
+from services.imports.framework.bulk import (
+    BulkImport,
+    date_cell,
+    insert_rows,
+    text_cell,
+    update_rows,
+)
 from services.imports.framework.reader import Column
 from services.imports.framework.spec import (
     RowProblem,
-    optional_date,
-    optional_text,
-    required_date,
-    required_text,
 )
-from services.imports.framework.values import blank
 from services.imports.prices import _among
 
 
@@ -72,18 +73,18 @@ class AttachmentImport(BulkImport):
                 "inserted": 0}
 
     def parse(self, ctx, row):
-        last = required_text(row, "last_name", 100)
-        first = required_text(row, "first_name", 100)
-        middle = optional_text(row, "middle_name", 100)
-        born = required_date(row, "birth_date")
+        last = text_cell(row, "last_name", 100, required=True)
+        first = text_cell(row, "first_name", 100, required=True)
+        middle = text_cell(row, "middle_name", 100)
         return _Row(
-            last=last, first=first, middle=middle, born=born,
-            snils=_snils(row["snils"]) if not blank(row["snils"]) else None,
-            programme=required_text(row, "programme", 50),
-            valid_from=required_date(row, "valid_from"),
-            valid_to=optional_date(row, "valid_to"),
-            policy_number=optional_text(row, "policy_number", 50),
-            note=optional_text(row, "note", 500),
+            last=last, first=first, middle=middle,
+            born=date_cell(row, "birth_date", required=True),
+            snils=_snils(row["snils"]) if row["snils"] is not None else None,
+            programme=text_cell(row, "programme", 50, required=True),
+            valid_from=date_cell(row, "valid_from", required=True),
+            valid_to=date_cell(row, "valid_to"),
+            policy_number=text_cell(row, "policy_number", 50),
+            note=text_cell(row, "note", 500),
             name=name_key(last, first, middle))
 
     def prefetch(self, session, ctx, records):

@@ -20,6 +20,8 @@ run) is "same" when that voucher has such a line, else refused.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import re
 from collections import defaultdict
 from decimal import Decimal
 from typing import NamedTuple
@@ -36,17 +38,21 @@ from models.vouchers import Voucher, VoucherLine
 from security.policies import Policies
 from services.admin.params import check_closed, closed_through
 from services.dates import local_now
-from services.imports.framework.bulk import BulkImport, allocate_ids, insert_rows
+from services.imports.framework.bulk import (
+    BulkImport,
+    allocate_ids,
+    date_cell,
+    insert_rows,
+    once,
+    text_cell,
+)
 from services.imports.framework.reader import Column
 from services.imports.framework.spec import (
     RowProblem,
     money,
-    optional_text,
     positive_int,
-    required_date,
-    required_text,
 )
-from services.imports.framework.values import amount, blank
+from services.imports.framework.values import amount
 from services.imports.patient_specs import _snils, find_patients, journal_import, patient_of
 from services.imports.prices import _among
 from services.vouchers.lines import check_discount, check_service_branch, check_typed_price
@@ -104,23 +110,25 @@ class VoucherImport(BulkImport):
                 "header_refused": _policy_refusal(rights)}
 
     def parse(self, ctx, row):
-        last = required_text(row, "last_name", 100)
-        first = required_text(row, "first_name", 100)
-        middle = optional_text(row, "middle_name", 100)
+        last = text_cell(row, "last_name", 100, required=True)
+        first = text_cell(row, "first_name", 100, required=True)
+        middle = text_cell(row, "middle_name", 100)
         discount = Decimal(0)
-        if not blank(row["discount"]):
+        if row["discount"] is not None:
             discount = amount(row["discount"])
             if discount is None:
                 raise RowProblem("discount", _("Не число"))
+        quantity = row["quantity"]
         return _Row(
-            number=required_text(row, "number", 50), branch=required_text(row, "branch", 32),
-            service_date=required_date(row, "service_date"), last=last, first=first,
-            middle=middle, born=required_date(row, "birth_date"),
-            snils=_snils(row["snils"]) if not blank(row["snils"]) else None,
-            service=required_text(row, "service", 32),
-            quantity=positive_int(row, "quantity", default=1),
-            price=money(row, "price", required=False), discount=discount,
-            note=optional_text(row, "note", 1000), name=name_key(last, first, middle))
+            number=text_cell(row, "number", 50, required=True),
+            branch=text_cell(row, "branch", 32, required=True),
+            service_date=date_cell(row, "service_date", required=True), last=last,
+            first=first, middle=middle, born=date_cell(row, "birth_date", required=True),
+            snils=_snils(row["snils"]) if row["snils"] is not None else None,
+            service=text_cell(row, "service", 32, required=True),
+            quantity=_QUANTITIES.get(quantity) or positive_int(row, "quantity", default=1),
+            price=_price(row), discount=discount,
+            note=text_cell(row, "note", 1000), name=_name_key(last, first, middle))
 
     def prefetch(self, session, ctx, records):
         """Branches in the user's scope, services, patients he sees, closed dates,
@@ -204,15 +212,17 @@ class VoucherImport(BulkImport):
                                           "услуги: измените талон в его карточке", n=r.number))
         if ctx["header_refused"]:
             raise RowProblem("number", ctx["header_refused"])
-        check_closed(ctx["closed"][branch_id], r.service_date, rights=rights)
-        check_day(r.service_date, None, rights, ctx["today"])
-        check_service_branch(department_branch, branch_id, rights)
+        day = r.service_date
+        once(ctx, ("day", branch_id, day), _check_day, ctx, branch_id, day)
+        once(ctx, ("branch", department_branch, branch_id), check_service_branch,
+             department_branch, branch_id, rights)
         if r.price is None and listed is None:
             raise RowProblem("price", _("Нет цены услуги в прейскуранте на %(d)s: укажите "
                                         "цену", d=r.service_date.strftime("%d.%m.%Y")))
         if r.price is not None:
-            check_typed_price(r.price, listed, "regular", rights)
-        check_discount(r.discount, rights, changed=True)
+            once(ctx, ("price", r.price, listed), check_typed_price, r.price, listed,
+                 "regular", rights)
+        once(ctx, ("discount", r.discount), check_discount, r.discount, rights, True)
         ctx["lines"] = ctx.get("lines", 0) + 1
         return "insert"
 
@@ -270,6 +280,27 @@ class VoucherImport(BulkImport):
             journal_import(session, Voucher.__tablename__, report)
 
 
+#: A patient's lines repeat his name: its key is computed once (bounded cache).
+_name_key = functools.lru_cache(maxsize=65536)(name_key)
+#: The usual quantities as typed, read without the general number parser.
+_QUANTITIES = {str(i): i for i in range(1, 100)}
+_PRICE = re.compile(r"\d{1,9}(?:[.,]\d{1,2})?")
+
+
+def _price(row) -> Decimal | None:
+    """Return the typed price (None when empty): a plain «1500,00» read directly, the
+    rest through the framework's money cell (spaces, numbers, errors)."""
+    value = row["price"]
+    if type(value) is str and _PRICE.fullmatch(value):
+        number = Decimal(value.replace(",", "."))
+        if number > 0:
+            return number.quantize(_KOPECK)
+    return money(row, "price", required=False)
+
+
+_KOPECK = Decimal("0.01")
+
+
 class _Row(NamedTuple):
     number: str
     branch: str
@@ -299,6 +330,13 @@ def _policy_refusal(rights) -> str | None:
     except UchetError as exc:
         return str(exc)
     return None
+
+
+def _check_day(ctx, branch_id, day) -> None:
+    """The voucher's date rules: the branch's closed period, a future date, the days
+    allowed. Raises ValidationError."""
+    check_closed(ctx["closed"][branch_id], day, rights=ctx["rights"])
+    check_day(day, None, ctx["rights"], ctx["today"])
 
 
 def _listed(ctx, service_id, branch_id, day) -> Decimal | None:

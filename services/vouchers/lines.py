@@ -305,7 +305,7 @@ def check_typed_price(typed: Decimal, listed: Decimal | None, kind: str, rights)
                               field="price")
 
 
-def check_discount(discount: Decimal, rights, *, changed: bool) -> None:
+def check_discount(discount: Decimal, rights, changed: bool) -> None:
     """Refuse a discount or markup without «Разрешить применение скидки/надбавки», and
     one of 100 % or more (a markup of 1000 % or more).
 

@@ -24,9 +24,54 @@ from typing import Any, ClassVar
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, insert, text, update
 
-from core.errors import ValidationError
+from core.errors import UchetError, ValidationError
+from services.imports.framework import spec as cells
+from services.imports.framework import values as cell
 from services.imports.framework.reader import looks_like_formula
 from services.imports.framework.spec import ImportSpec, Outcome, RowError, RowProblem
+
+# Cell readers for `parse`: a row's texts arrive trimmed, an empty cell as None (see
+# plan_batch), so a valid text or date costs a type test; anything else — an error, an
+# XLSX number or date — goes through the framework's helpers, which say what is wrong.
+
+
+def text_cell(row: dict, key: str, max_length: int | None = None, *,
+              required: bool = False) -> str | None:
+    """Return the text of a cell (None when empty). Raises RowProblem (empty and
+    required, longer than `max_length`)."""
+    value = row[key]
+    if type(value) is str and (max_length is None or len(value) <= max_length):
+        return value
+    if required:
+        return cells.required_text(row, key, max_length)
+    return cells.optional_text(row, key, max_length)
+
+
+def date_cell(row: dict, key: str, *, required: bool = False):
+    """Return the date of a cell (None when empty). Raises RowProblem."""
+    value = row[key]
+    if type(value) is str:
+        found = cell.date(value)  # cached: a file repeats few dates
+        if found is not None:
+            return found
+    return cells.required_date(row, key) if required else cells.optional_date(row, key)
+
+
+def once(ctx: dict, key: tuple, rule, *args) -> None:
+    """Run `rule(*args)` once per `key` in the run and replay its verdict: the rules
+    that depend on a few values (a branch and a date, a discount) are not re-run for
+    each of a million rows. `key` must hold everything the rule reads but the rights.
+
+    Raises what the rule raised (ValidationError, RowProblem…)."""
+    memo = ctx.setdefault("_verdicts", {})
+    if key not in memo:
+        try:
+            rule(*args)
+            memo[key] = None
+        except (ValidationError, RowProblem, UchetError) as exc:
+            memo[key] = exc
+    if memo[key] is not None:
+        raise memo[key].with_traceback(None)
 
 
 def is_postgres(session) -> bool:
@@ -83,7 +128,8 @@ class BulkImport(ImportSpec):
     unique_rows: ClassVar[bool] = True
 
     def parse(self, ctx, row: dict) -> Any:
-        """Return the row's own values. Raises RowProblem."""
+        """Return the row's own values: `row` is {column key: cell}, texts trimmed, an
+        empty cell None (read them with text_cell, date_cell). Raises RowProblem."""
         raise NotImplementedError
 
     def prefetch(self, session, ctx, records: list) -> None:
@@ -117,7 +163,9 @@ class BulkImport(ImportSpec):
                     if looks_like_formula(values[i]):
                         raise RowProblem(keys[i], _("Значение похоже на формулу: формулы "
                                                     "не загружаются"))
-                parsed.append(self.parse(ctx, dict(zip(keys, values, strict=True))))
+                row = {k: (v.strip() or None) if type(v) is str else v
+                       for k, v in zip(keys, values, strict=True)}
+                parsed.append(self.parse(ctx, row))
             except RowProblem as problem:
                 parsed.append(problem)
         self.prefetch(session, ctx, [p for p in parsed if not isinstance(p, RowProblem)])
