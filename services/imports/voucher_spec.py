@@ -117,7 +117,8 @@ class VoucherImport(BulkImport):
         if row["discount"] is not None:
             discount = amount(row["discount"])
             if discount is None:
-                raise RowProblem("discount", _("Не число"))
+                raise RowProblem("discount", _("Не число: «%(value)s»",
+                                               value=row["discount"]))
         quantity = row["quantity"]
         return _Row(
             number=text_cell(row, "number", 50, required=True),
