@@ -55,6 +55,7 @@ from services.imports.framework.spec import (
 from services.imports.framework.values import amount
 from services.imports.patient_specs import _snils, find_patients, journal_import, patient_of
 from services.imports.prices import _among
+from services.rollups import recompute
 from services.vouchers.lines import check_discount, check_service_branch, check_typed_price
 from services.vouchers.pricing import category_for, line_amount, paid_price_type
 from services.vouchers.rules import check_day, header_policies
@@ -273,10 +274,16 @@ class VoucherImport(BulkImport):
             session.execute(update(Voucher).where(clause).values(total=sums, line_count=count),
                             execution_options={"synchronize_session": False})
         ctx["vouchers"] = ctx.get("vouchers", 0) + len(new)
+        # The statistics rollups follow the vouchers (services.rollups): the ORM hook
+        # does not see COPY, so the (branch, day) keys are recomputed in finish.
+        ctx.setdefault("branch_days", set()).update((k[0], k[2]) for k in new)
 
     def finish(self, session, ctx, report):
-        """One journal row for the bulk writes; the count of new vouchers in the report."""
+        """The statistics rollups of the days written, one journal row for the bulk
+        writes, the count of new vouchers in the report."""
         report.extra["vouchers"] = ctx.get("vouchers", 0)
+        if ctx.get("branch_days"):
+            recompute(session, set(), ctx["branch_days"])
         if report.inserted:
             journal_import(session, Voucher.__tablename__, report)
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from models.rollups import BranchDay
 from models.vouchers import Voucher, VoucherLine
 from tests.contract_rows import count, user_with
 from tests.imports.import_rows import csv_bytes, run, text
@@ -34,10 +35,19 @@ def imported(session, number) -> list[Voucher]:
     return list(session.scalars(select(Voucher).where(Voucher.external_number == number)))
 
 
+def _figures(session, day) -> tuple:
+    from tests.support import unit
+
+    session.expire_all()
+    row = session.get(BranchDay, (unit(session, "MSK-TVR").id, day))
+    return (row.visits, row.cost) if row else (0, Decimal(0))
+
+
 def test_lines_group_into_vouchers_priced_and_a_rerun_changes_nothing(session, login):
     a, b = patient(session), patient(session)
     first, second = service(session), service(session)
     session.commit()
+    before = _figures(session, ago(3))
     client = importer(session, login, **{"voucher.apply_discount": "yes"})
     data = csv_bytes(HEADER, row("Т-1", a, first), row("Т-1", a, second, quantity=2),
                      row("Т-2", b, first, price="1500,00", discount="10"))
@@ -51,6 +61,10 @@ def test_lines_group_into_vouchers_priced_and_a_rerun_changes_nothing(session, l
                                     (second.id, 2, PAID_PRICE, "patient", "rendered", ago(3))}
     [two] = imported(session, "Т-2")
     assert (two.line_count, two.total) == (1, Decimal("1350.00"))
+    # The branch's statistics for the day count both vouchers (the rollups follow).
+    after = _figures(session, ago(3))
+    assert (after[0] - before[0], after[1] - before[1]) == (
+        2, PAID_PRICE * 3 + Decimal("1350.00"))
     # The same file again: every line found, nothing added.
     again, done = run(client, "vouchers", data)
     assert "Без изменений 3" in text(again) and "Будет добавлено 0" in text(again)
