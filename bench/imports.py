@@ -245,8 +245,9 @@ def empty(session) -> None:
     session.commit()
 
 
-def peak(session, spec, rights, data: bytes) -> float:
-    """Return tracemalloc's peak (MB) of one import, less the file's size."""
+def peak(session, spec, rights, data: bytes) -> tuple[float, float]:
+    """Return (tracemalloc's peak of one import, the file's size), MB: the file is
+    held in memory before the trace starts."""
     from services.imports.framework import engine
 
     empty(session)
@@ -255,7 +256,7 @@ def peak(session, spec, rights, data: bytes) -> float:
     engine.run(session, spec, "memory.csv", data, rights, dry_run=False, **BIG)
     _current, top = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return (top - len(data)) / 1024 / 1024
+    return top / 2**20, len(data) / 2**20
 
 
 def rounds(session, label, rows, repeat, ours, base) -> None:
@@ -274,6 +275,15 @@ def rounds(session, label, rows, repeat, ours, base) -> None:
         print(f"| {run} | {os.getloadavg()[0]:.2f} | {mine:.2f} | {CPU[-1]:.2f} | "
               f"{rows / mine:,.0f} | "
               f"{theirs:.2f} | {rows / theirs:,.0f} | {mine / theirs:.2f}x |", flush=True)
+
+
+def print_memory(attachments: list, vouchers: list) -> None:
+    """Print the peaks measured: [(rows, (peak MB, file MB))] of each import."""
+    print("\ntracemalloc peak of one import (the file, held before, apart):")
+    for name, pairs in (("attachments", attachments), ("voucher lines", vouchers)):
+        if pairs:
+            print("  " + name + ": " + ", ".join(
+                f"{n:,} rows ({size:.1f} MB file) {mb:.1f} MB" for n, (mb, size) in pairs))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -325,6 +335,10 @@ def main(argv: list[str] | None = None) -> int:
             small = csv_file(max(args.rows // 4, 1), codes)
             memory = [(args.rows // 4, peak(session, spec, rights, small)),
                       (args.rows, peak(session, spec, rights, data))]
+            if not args.lines:
+                vmemory = []
+                print_memory(memory, vmemory)
+                return 0
             vspec = registry.get("vouchers")
             vdata = voucher_file(args.lines, patients, services)
             vouchers, lines = parsed_vouchers(session, vdata, vspec, category_id, paid_id)
@@ -335,10 +349,7 @@ def main(argv: list[str] | None = None) -> int:
             big = min(args.memory_lines, args.lines)
             vmemory = [(n, peak(session, vspec, rights, voucher_file(n, patients, services)))
                        for n in (max(big // 4, PER_VOUCHER), big)]
-            print("\ntracemalloc peak less the file held in memory:")
-            for name, pairs in (("attachments", memory), ("voucher lines", vmemory)):
-                print("  " + name + ": " + ", ".join(f"{n:,} rows {mb:.1f} MB"
-                                                    for n, mb in pairs))
+            print_memory(memory, vmemory)
     return 0
 
 

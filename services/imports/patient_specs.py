@@ -155,6 +155,10 @@ class AttachmentImport(BulkImport):
              "note": r.note} for _k, r, s in updates])
         ctx["inserted"] += len(inserts)
         ctx["updated"] = ctx.get("updated", 0) + len(updates)
+        # Written: a later batch reads these periods back from the database, so memory
+        # does not grow with the file (until a row fails and writing stops).
+        ctx["periods"].clear()
+        ctx["loaded"].clear()
 
     def finish(self, session, ctx, report):
         """One journal row for the bulk writes (the session hook does not see them)."""
