@@ -185,8 +185,10 @@ class VoucherImport(BulkImport):
         found: dict = {}
         query = select(Voucher.id, Voucher.branch_id, Voucher.external_number,
                        Voucher.service_date, Voucher.patient_id, Voucher.created_on)
+        # With the branches: ux_vch_voucher_external leads with the branch.
+        branches = Voucher.branch_id.in_(sorted({k[0] for k in keys}))
         for clause in _among(session, Voucher.external_number, numbers, String):
-            for vid, *key, created in session.execute(query.where(clause)):
+            for vid, *key, created in session.execute(query.where(branches, clause)):
                 if tuple(key) in wanted:
                     found[tuple(key)] = [vid, created == ctx["now"], []]
         earlier = [v[0] for v in found.values() if not v[1]]
