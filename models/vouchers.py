@@ -92,6 +92,10 @@ class Voucher(Model):
         # the index alone (visits, patients, tests, cost).
         Index("ix_vch_voucher_referrer_date", "referring_unit_id", "service_date",
               postgresql_include=["patient_id", "line_count", "total"]),
+        # «Импорт талонов»: a voucher of a file is found again by its number there, its
+        # branch, date and patient (a re-run is idempotent); manual vouchers have none.
+        Index("ux_vch_voucher_external", "branch_id", "external_number", "service_date",
+              "patient_id", unique=True),
         CheckConstraint("kind IN ('regular', 'prepaid', 'deposit')", name="ck_voucher_kind"),
         CheckConstraint("source IN ('manual', 'emr')", name="ck_voucher_source"),
     )
@@ -129,6 +133,9 @@ class Voucher(Model):
                                                     info=label(_l("Создан")))
     source: Mapped[str] = mapped_column(String(10), nullable=False, default="manual",
                                         server_default="manual", info=label(_l("Источник")))
+    #: The voucher's number in the file it was imported from (None: typed or from the EMR).
+    external_number: Mapped[str | None] = mapped_column(String(50), info=label(
+        _l("Внешний номер")))
     #: Bumped on every save: a second editor working from an older copy is told.
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1,
                                          info=label(_l("Версия")))

@@ -56,8 +56,16 @@ def check_open(session, unit_id: int, *dates: dt.date | None, rights) -> None:
     """
     if rights.flag(CLOSED_EDIT_RIGHT):
         return
-    closed = closed_through(session, unit_id)
-    if closed is None:
+    check_closed(closed_through(session, unit_id), *dates, rights=rights)
+
+
+def check_closed(closed: dt.date | None, *dates: dt.date | None, rights) -> None:
+    """`check_open` on the unit's closed date already read (an import reads it once per
+    branch).
+
+    Raises ValidationError.
+    """
+    if closed is None or rights.flag(CLOSED_EDIT_RIGHT):
         return
     for day in dates:
         if day is not None and day <= closed:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from flask_babel import gettext as _
 from sqlalchemy import event, func, select
 from sqlalchemy import inspect as sa_inspect
@@ -34,43 +36,77 @@ def check_attachment(session, attachment: Attachment, *, others=None) -> None:
     """Refuse an attachment outside its contract's validity, overlapping another of the
     same patient to the same programme, or naming branches that do not serve the contract.
     `others`, when given, are the patient's attachments to the programme to compare with
-    (objects with id, valid_from, valid_to; an import reads them in bulk), else they are
-    queried.
+    (objects with id, valid_from, valid_to), else they are queried.
 
     Raises ValidationError.
     """
-    if attachment.valid_to is not None and attachment.valid_from is not None \
-            and attachment.valid_to < attachment.valid_from:
-        raise ValidationError(_("Дата окончания раньше даты начала"), field="valid_to")
     programme = attachment.programme or session.get(Programme, attachment.programme_id)
     patient_id = attachment.patient.id if attachment.patient else attachment.patient_id
     if programme is None or patient_id is None or attachment.valid_from is None:
         raise ValidationError(_("Укажите пациента, программу и дату начала"))
-    # An attachment made while the programme was active stays editable after it closes.
-    if not programme.active and changed(attachment, "programme", "programme_id"):
-        raise ValidationError(_("Программа «%(p)s» не действует", p=programme.name),
-                              field="programme")
     contract: Contract = programme.contract
-    if not within(attachment.valid_from, attachment.valid_to, contract.valid_from,
-                  contract.valid_to):
-        raise ValidationError(
-            _("Период прикрепления выходит за срок действия договора %(c)s "
-              "(с %(start)s по %(end)s)", c=contract.number,
-              start=fmt_date(contract.valid_from), end=fmt_date(contract.valid_to)),
-            field="valid_from")
-    clash = (_overlapping(session, attachment, patient_id, programme.id) if others is None
-             else _overlapping_among(attachment, others))
-    if clash is not None:
-        raise ValidationError(
-            _("Пациент уже прикреплён к программе «%(p)s» с %(start)s по %(end)s: "
-              "периоды пересекаются", p=programme.name, start=fmt_date(clash.valid_from),
-              end=fmt_date(clash.valid_to)), field="valid_from")
+    if others is None:
+        others = [clash] if (clash := _overlapping(session, attachment, patient_id,
+                                                    programme.id)) else []
+    check_period(attachment.id, attachment.valid_from, attachment.valid_to,
+                 ProgrammeTerms.of(programme, contract),
+                 moved=changed(attachment, "programme", "programme_id"), others=others)
     serving = {contract.branch_id, *(u.id for u in contract.branches)}
     for unit in attachment.branches:
         if unit.id not in serving:
             raise ValidationError(
                 _("Филиал «%(u)s» не обслуживает договор %(c)s", u=unit.name, c=contract.number),
                 field="branches")
+
+
+class ProgrammeTerms(NamedTuple):
+    """What the attachment rule reads of a programme and its contract (plain values: an
+    import loads them once for the whole file)."""
+
+    name: str
+    active: bool
+    contract_number: str
+    contract_from: object
+    contract_to: object
+
+    @classmethod
+    def of(cls, programme: Programme, contract: Contract) -> ProgrammeTerms:
+        """Return the terms of a loaded programme and its contract."""
+        return cls(programme.name, programme.active, contract.number, contract.valid_from,
+                   contract.valid_to)
+
+
+def check_period(own_id, valid_from, valid_to, terms: ProgrammeTerms, *, moved: bool,
+                 others) -> None:
+    """The attachment rule on plain values (the card and the import share it): the end
+    not before the start, an active programme for a new or moved attachment, the period
+    within the contract's, no overlap with `others` (objects or named tuples with id,
+    valid_from, valid_to; `own_id` is skipped).
+
+    Raises ValidationError.
+    """
+    if valid_to is not None and valid_to < valid_from:
+        raise ValidationError(_("Дата окончания раньше даты начала"), field="valid_to")
+    # An attachment made while the programme was active stays editable after it closes.
+    if not terms.active and moved:
+        raise ValidationError(_("Программа «%(p)s» не действует", p=terms.name),
+                              field="programme")
+    if not within(valid_from, valid_to, terms.contract_from, terms.contract_to):
+        raise ValidationError(
+            _("Период прикрепления выходит за срок действия договора %(c)s "
+              "(с %(start)s по %(end)s)", c=terms.contract_number,
+              start=fmt_date(terms.contract_from), end=fmt_date(terms.contract_to)),
+            field="valid_from")
+    for other in others:
+        if own_id is not None and other.id == own_id:
+            continue
+        if valid_to is not None and other.valid_from > valid_to:
+            continue
+        if other.valid_to is None or other.valid_to >= valid_from:
+            raise ValidationError(
+                _("Пациент уже прикреплён к программе «%(p)s» с %(start)s по %(end)s: "
+                  "периоды пересекаются", p=terms.name, start=fmt_date(other.valid_from),
+                  end=fmt_date(other.valid_to)), field="valid_from")
 
 
 def _overlapping(session, attachment: Attachment, patient_id: int, programme_id: int):
@@ -85,18 +121,6 @@ def _overlapping(session, attachment: Attachment, patient_id: int, programme_id:
                         | (Attachment.valid_to >= attachment.valid_from))
     with session.no_autoflush:
         return session.scalars(query.limit(1)).first()
-
-
-def _overlapping_among(attachment: Attachment, others):
-    """Return the first of `others` (not the attachment itself) whose period meets its one."""
-    for other in others:
-        if attachment.id is not None and other.id == attachment.id:
-            continue
-        if attachment.valid_to is not None and other.valid_from > attachment.valid_to:
-            continue
-        if other.valid_to is None or other.valid_to >= attachment.valid_from:
-            return other
-    return None
 
 
 def _keys_before(patient: Patient) -> tuple[str, object] | None:

@@ -10,6 +10,7 @@ from services.imports.patient_specs import AttachmentImport
 from services.imports.payment_specs import InvoicePaymentImport
 from services.imports.price_spec import PriceImport, PriceListImport
 from services.imports.pricelist_specs import CompositeImport, ServiceSetImport
+from services.imports.voucher_spec import VoucherImport
 
 register(PriceImport())
 register(PriceListImport())
@@ -21,3 +22,4 @@ register(ProgrammeTermsImport())
 register(AttachmentImport())
 register(InvoiceImport())
 register(InvoicePaymentImport())
+register(VoucherImport())

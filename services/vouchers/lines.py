@@ -97,10 +97,19 @@ def _check_new_line(session, line: VoucherLine, voucher: Voucher, rights) -> Non
         department_branch = session.scalar(
             select(Department.branch_id).join(Service, Service.department_id == Department.id)
             .where(Service.id == fk_value(line, "service_id")))
-        if department_branch is not None and department_branch != fk_value(voucher,
-                                                                           "branch_id"):
-            raise ValidationError(_("Услуга оказывается в другом филиале: в талон добавляются "
-                                    "только услуги филиала талона"), field="service")
+        check_service_branch(department_branch, fk_value(voucher, "branch_id"), rights)
+
+
+def check_service_branch(department_branch: int | None, branch_id: int, rights) -> None:
+    """With «Контролировать филиалы при добавлении услуг» refuse a service whose
+    department is in another branch than the voucher's (plain values: the import's too).
+
+    Raises ValidationError.
+    """
+    if rights.value("voucher.control_branches") == "yes" and department_branch is not None \
+            and department_branch != branch_id:
+        raise ValidationError(_("Услуга оказывается в другом филиале: в талон добавляются "
+                                "только услуги филиала талона"), field="service")
 
 
 def _check_service(session, line: VoucherLine, voucher: Voucher, rights) -> None:
@@ -272,25 +281,43 @@ def _price(session, line: VoucherLine, voucher: Voucher, rights) -> None:
     typed = line.price
     if typed is None or (not _changed(line, "price") and _reprice(line)):
         line.price = listed
-    elif typed != listed and _changed(line, "price"):
-        right = "voucher.change_price_deposit" if voucher.kind == "deposit" \
-            else "voucher.change_price"
-        if not rights.flag(right):
-            raise ValidationError(_("Цену услуги меняет только пользователь с правом «%(r)s»",
-                                    r=_("Разрешить изменение цены услуги/товара в депозитном "
-                                        "талоне") if voucher.kind == "deposit"
-                                    else _("Разрешить изменение цены услуги/товара")),
-                                  field="price")
-    discount = line.discount or Decimal(0)
-    if discount and _changed(line, "discount") and not rights.flag("voucher.apply_discount"):
+    elif _changed(line, "price"):
+        check_typed_price(typed, listed, voucher.kind, rights)
+    line.discount = line.discount or Decimal(0)
+    check_discount(line.discount, rights, changed=_changed(line, "discount"))
+    line.amount = line_amount(line.price, line.quantity, line.discount)
+
+
+def check_typed_price(typed: Decimal, listed: Decimal | None, kind: str, rights) -> None:
+    """Refuse a price other than the list's without «Разрешить изменение цены
+    услуги/товара» (its deposit variant in a deposit voucher).
+
+    Raises ValidationError.
+    """
+    if typed == listed:
+        return
+    right = "voucher.change_price_deposit" if kind == "deposit" else "voucher.change_price"
+    if not rights.flag(right):
+        raise ValidationError(_("Цену услуги меняет только пользователь с правом «%(r)s»",
+                                r=_("Разрешить изменение цены услуги/товара в депозитном "
+                                    "талоне") if kind == "deposit"
+                                else _("Разрешить изменение цены услуги/товара")),
+                              field="price")
+
+
+def check_discount(discount: Decimal, rights, changed: bool) -> None:
+    """Refuse a discount or markup without «Разрешить применение скидки/надбавки», and
+    one of 100 % or more (a markup of 1000 % or more).
+
+    Raises ValidationError.
+    """
+    if discount and changed and not rights.flag("voucher.apply_discount"):
         raise ValidationError(_("Скидку или надбавку даёт только пользователь с правом "
                                 "«Разрешить применение скидки/надбавки»"), field="discount")
     if not Decimal(-1000) < discount < Decimal(100):
         raise ValidationError(
             _("Скидка — меньше 100 процентов, надбавка — меньше 1000 процентов"),
             field="discount")
-    line.discount = discount
-    line.amount = line_amount(line.price, line.quantity, discount)
 
 
 def _reprice(line: VoucherLine) -> bool:

@@ -75,20 +75,42 @@ def check_dates(session, voucher: Voucher, rights, today: dt.date,
     stored_date = stored_value(voucher, "service_date")
     check_open(session, fk_value(voucher, "branch_id"), voucher.service_date, stored_date,
                rights=rights)
-    if voucher.service_date > today:
-        rights.require("voucher.future_date", field="service_date",
-                       refusal=_l("Дата талона в будущем: нужно право «%(right)s»"))
-    days = _number(rights, "voucher.edit_days")
-    earliest = min(d for d in (voucher.service_date, stored_date) if d is not None)
-    if days and (today - earliest).days > days:
-        raise ValidationError(
-            _("Талоны создаются и меняются не позже %(n)s дн. после даты оказания услуги",
-              n=days), field="service_date")
+    check_day(voucher.service_date, stored_date, rights, today)
     hours = _number(rights, "voucher.edit_hours")
     if hours and state.persistent and voucher.created_on is not None \
             and now - voucher.created_on > dt.timedelta(hours=hours):
         raise ValidationError(
             _("Талон меняется не позже %(n)s ч. после создания", n=hours))
+
+
+def check_day(service_date: dt.date, stored_date: dt.date | None, rights,
+              today: dt.date) -> None:
+    """Refuse a voucher date in the future without the right, or beyond the days allowed
+    after the service date (the closed period is `check_open`'s). Plain values: the
+    voucher screen and the voucher import share it.
+
+    Raises ValidationError.
+    """
+    if service_date > today:
+        rights.require("voucher.future_date", field="service_date",
+                       refusal=_l("Дата талона в будущем: нужно право «%(right)s»"))
+    days = _number(rights, "voucher.edit_days")
+    earliest = min(d for d in (service_date, stored_date) if d is not None)
+    if days and (today - earliest).days > days:
+        raise ValidationError(
+            _("Талоны создаются и меняются не позже %(n)s дн. после даты оказания услуги",
+              n=days), field="service_date")
+
+
+def header_policies(checks: Policies, nurse_id, diagnosis_id) -> None:
+    """Apply the policies on an empty medical staff or diagnosis (allow / warn / forbid).
+
+    Raises PolicyRefused for a forbidding one."""
+    checks.policy("voucher.without_staff", nurse_id is None,
+                  _("Не указан медперсонал"), field="nurse")
+    checks.policy("voucher.without_diagnosis", diagnosis_id is None,
+                  _("Не указан диагноз МКБ-10"), field="diagnosis")
+    checks.stop_if_refused()
 
 
 def check_ownership(session, voucher: Voucher, rights, user_id: int | None) -> None:
@@ -182,11 +204,7 @@ def check_header(session, voucher: Voucher, rights, user_id: int | None, *,
     if state.persistent:
         _follow_lines(voucher)
     checks = checks if checks is not None else Policies(rights=rights, name_rights=False)
-    checks.policy("voucher.without_staff", fk_value(voucher, "nurse_id") is None,
-                  _("Не указан медперсонал"), field="nurse")
-    checks.policy("voucher.without_diagnosis", fk_value(voucher, "diagnosis_id") is None,
-                  _("Не указан диагноз МКБ-10"), field="diagnosis")
-    checks.stop_if_refused()
+    header_policies(checks, fk_value(voucher, "nurse_id"), fk_value(voucher, "diagnosis_id"))
     return checks.warnings
 
 

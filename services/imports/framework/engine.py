@@ -48,7 +48,8 @@ def require(spec: ImportSpec, rights) -> None:
 
 def run(session, spec: ImportSpec, filename: str, data: bytes, rights, *,
         dry_run: bool, progress: Progress | None = None, options: dict | None = None,
-        max_bytes: int = reader.MAX_BYTES, job_id: str | None = None) -> Report:
+        max_bytes: int = reader.MAX_BYTES, max_rows: int = reader.MAX_ROWS,
+        job_id: str | None = None) -> Report:
     """Import the file (or, with `dry_run`, find out what importing it would do) and
     return the report. Nothing is written unless every row is valid and `dry_run` is
     False; then everything is, with one `import_log` row, in one transaction.
@@ -67,7 +68,7 @@ def run(session, spec: ImportSpec, filename: str, data: bytes, rights, *,
             if options:
                 ctx.update(options)
             rows = reader.read(filename, data, spec.columns, max_bytes=max_bytes,
-                               nothing=spec.nothing)
+                               max_rows=max_rows, nothing=spec.nothing)
             execute = getattr(spec, "execute", None)
             if execute is not None:
                 execute(session, ctx, rows, report, dry_run=dry_run)

@@ -4,6 +4,7 @@ ISO, Excel dates and serials), amounts with a comma or spaces between thousands.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -87,7 +88,15 @@ def text(value) -> str:
 
 
 def date(value) -> dt.date | None:
-    """Return the date of a cell, else None (see `_date`)."""
+    """Return the date of a cell, else None (see `_date`). A file repeats few dates: a
+    text is parsed once (the cache is bounded)."""
+    if isinstance(value, str):
+        return _date_text(value)
+    return _date(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _date_text(value: str) -> dt.date | None:
     return _date(value)
 
 
