@@ -11,6 +11,7 @@ from sqlalchemy import false
 from sqlalchemy.orm import joinedload, selectinload
 
 from services.dates import parse_date, parse_local_datetime
+from views.guards import as_boolean
 
 
 def _decimal(value):
@@ -60,7 +61,10 @@ DATE_FILTERS = [_typed_filter(f, parse_date) for f in (
     fab.FilterEqual, fab.FilterGreater, fab.FilterSmaller, fab.FilterNotEqual)]
 DATETIME_FILTERS = [_typed_filter(f, parse_local_datetime) for f in (
     fab.FilterEqual, fab.FilterGreater, fab.FilterSmaller, fab.FilterNotEqual)]
-_OURS = {"is_numeric": DECIMAL_FILTERS, "is_date": DATE_FILTERS,
+# FAB turns only "y" into True and hands anything else ("n", "abc") to the
+# database, which PostgreSQL refuses to compare with a boolean.
+BOOLEAN_FILTERS = [_typed_filter(f, as_boolean) for f in (fab.FilterEqual, fab.FilterNotEqual)]
+_OURS = {"is_boolean": BOOLEAN_FILTERS, "is_numeric": DECIMAL_FILTERS, "is_date": DATE_FILTERS,
          "is_datetime": DATETIME_FILTERS}
 
 
