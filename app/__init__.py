@@ -56,11 +56,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         event.listen(Engine, "begin", _sqlite_begin)
 
     import models  # noqa: F401  - registers every table on the metadata
-    from services.admin import journal, orgtree
+    from services.admin import journal, orgtree, security_log
     from services.contracts import patients
     from services.vouchers import totals as voucher_totals
 
     journal.install()
+    security_log.install_hooks()
     orgtree.install()
     patients.install()
     voucher_totals.install()
@@ -104,6 +105,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from services.admin import sessions as session_ends
 
     session_ends.install(app)
+    security_log.install(app)
     # Rights are resolved once per request; never carry them into the next one.
     app.before_request(effective.forget)
     register_error_handlers(app)

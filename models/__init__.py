@@ -56,6 +56,7 @@ from models.refbooks import (
 )
 from models.referrals import Referral
 from models.rights import RoleProfile, RoleRight
+from models.security_log import PatientAccess, SecurityEvent
 from models.staff import Diagnosis, Employee
 from models.user import AppUser, manager_client, user_extra_unit
 from models.vouchers import Voucher, VoucherLine
@@ -92,6 +93,7 @@ __all__ = [
     "Organisation",
     "OrganisationGroup",
     "Patient",
+    "PatientAccess",
     "PatientCategory",
     "PaymentGuarantee",
     "PaymentMethod",
@@ -110,6 +112,7 @@ __all__ = [
     "RiskType",
     "RoleProfile",
     "RoleRight",
+    "SecurityEvent",
     "Seminar",
     "SeminarRegistration",
     "Service",

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from flask import has_request_context, request
 from flask_appbuilder.models.sqla import filters as fab
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import false
 from sqlalchemy.orm import joinedload, selectinload
 
+from security.access_log import note_rows
 from services.dates import parse_date, parse_local_datetime
 from views.guards import as_boolean
 
@@ -77,6 +79,26 @@ class UchetFilterConverter(fab.SQLAFilterConverter):
         for name, filters in fab.SQLAFilterConverter.conversion_table)
 
 
+def _channel() -> tuple[str, str] | None:
+    """Return (channel, screen) of the request reading rows: a card, a list, an
+    export or the API, and the view's name; None outside a request."""
+    if not has_request_context() or not request.endpoint:
+        return None
+    screen, _dot, method = request.endpoint.rpartition(".")
+    if request.path.startswith("/api/"):
+        return "api", screen
+    if method.startswith("export"):
+        return "export", screen
+    return ("show" if method in ("show", "edit") else "list"), screen
+
+
+def note_patients(model: type, rows) -> None:
+    """Journal that this request shows the patients of `rows` (security.access_log)."""
+    where = _channel()
+    if where is not None and rows:
+        note_rows(model, rows, *where)
+
+
 class UchetInterface(SQLAInterface):
     """SQLAInterface that loads the named relationships with the rows (joined
     many-to-one links, one selectin query per collection) instead of one query per
@@ -116,9 +138,18 @@ class UchetInterface(SQLAInterface):
         whole = not page and (page_size is None or len(rows) < page_size)
         count = len(rows) if whole else self.query_count(base, filters, select_columns)
         name = self.obj.__name__
-        if rows and not hasattr(rows[0], name):
-            return count, rows
-        return count, [getattr(row, name) for row in rows]
+        if rows and hasattr(rows[0], name):
+            rows = [getattr(row, name) for row in rows]
+        note_patients(self.obj, rows)
+        return count, rows
+
+    def get(self, id, filters=None, select_columns=None, outer_default_load=False):
+        """Return FAB's row by key, journaling the read of its patient's data."""
+        item = super().get(id, filters, select_columns=select_columns,
+                           outer_default_load=outer_default_load)
+        if item is not None:
+            note_patients(self.obj, [item])
+        return item
 
     def is_nullable(self, col_name: str) -> bool:
         """Return whether a form may leave the column empty.
