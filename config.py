@@ -167,6 +167,10 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         # and per account (an account under attack is slowed whatever the address).
         "AUTH_RATE_LIMIT": "100 per minute",
         "AUTH_ACCOUNT_RATE_LIMIT": "5 per 5 minute",
+        # The password policy (security.passwords): FAB calls its validator on every
+        # form that sets a password.
+        "FAB_PASSWORD_COMPLEXITY_ENABLED": True,
+        "UCHET_PASSWORD_MIN_LENGTH": int(env.get("UCHET_PASSWORD_MIN_LENGTH", "10")),
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_ENABLED": mode != "testing",
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL", "").strip() or "memory://",

@@ -66,6 +66,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     patients.install()
     voucher_totals.install()
 
+    from security.passwords import check_password
+
+    app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", check_password)
     db.init_app(app)
     csrf.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
