@@ -171,6 +171,8 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         # form that sets a password.
         "FAB_PASSWORD_COMPLEXITY_ENABLED": True,
         "UCHET_PASSWORD_MIN_LENGTH": int(env.get("UCHET_PASSWORD_MIN_LENGTH", "10")),
+        # Users with administration rights give a TOTP code after the password.
+        "UCHET_TOTP_FOR_ADMINS": env.get("UCHET_TOTP_FOR_ADMINS", "0") == "1",
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_ENABLED": mode != "testing",
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL", "").strip() or "memory://",

@@ -109,6 +109,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     session_ends.install(app)
     security_log.install(app)
+    from views.admin import totp
+
+    totp.install(app)
     # Rights are resolved once per request; never carry them into the next one.
     app.before_request(effective.forget)
     register_error_handlers(app)

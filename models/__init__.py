@@ -56,7 +56,7 @@ from models.refbooks import (
 )
 from models.referrals import Referral
 from models.rights import RoleProfile, RoleRight
-from models.security_log import PatientAccess, SecurityEvent
+from models.security_log import PatientAccess, SecurityEvent, UserTotp
 from models.staff import Diagnosis, Employee
 from models.user import AppUser, manager_client, user_extra_unit
 from models.vouchers import Voucher, VoucherLine
@@ -124,6 +124,7 @@ __all__ = [
     "Unit",
     "UnitClosure",
     "UnitKind",
+    "UserTotp",
     "Voucher",
     "VoucherLine",
     "attachment_branch",

@@ -10,7 +10,7 @@ import datetime as dt
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import DateTime, Index, Integer, String, func
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 EVENT_KINDS = {
@@ -93,3 +93,16 @@ class PatientAccess(Model):
     def channel_label(self) -> str:
         """Return the Russian name of the channel (card, list, export...)."""
         return str(CHANNELS.get(self.channel, self.channel))
+
+
+class UserTotp(Model):
+    """A user's enrolled second factor: the TOTP secret his authenticator app holds."""
+
+    __tablename__ = "user_totp"
+    __label__ = _l("Второй фактор пользователей")
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64), nullable=False)
+    enrolled_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False,
+                                                     server_default=func.now())

@@ -1,5 +1,5 @@
 """The security journals: security events (sign-ins, passwords, rights) and reads
-of patients' data.
+of patients' data; users' TOTP second factor.
 
 Revision ID: 0015_security_journals
 Revises: 0010
@@ -50,9 +50,19 @@ def upgrade():
     )
     op.create_index('ix_patient_access_patient', 'patient_access', ['patient_id', 'at'])
     op.create_index('ix_patient_access_user', 'patient_access', ['user_id', 'at'])
+    op.create_table(
+        'user_totp',
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('secret', sa.String(length=64), nullable=False),
+        sa.Column('enrolled_at', sa.DateTime(timezone=True), server_default=sa.func.now(),
+                  nullable=False),
+        sa.ForeignKeyConstraint(['user_id'], ['ab_user.id'], ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('user_id'),
+    )
 
 
 def downgrade():
+    op.drop_table('user_totp')
     op.drop_index('ix_patient_access_user', table_name='patient_access')
     op.drop_index('ix_patient_access_patient', table_name='patient_access')
     op.drop_table('patient_access')
