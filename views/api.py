@@ -24,6 +24,7 @@ from views.guards import (
     plain_database_errors,
     typed_filters,
 )
+from views.openapi import correct_components, correct_paths
 
 
 def loosen_schema(schema) -> None:
@@ -110,6 +111,8 @@ class UchetModelRestApi(ScopedMixin, FieldScopeApiMixin, ModelRestApi):
             super().add_api_spec(api_spec)
         finally:
             self.exclude_route_methods = declared
+        correct_paths(api_spec._paths, f"/api/v1/{self.resource_name}/")
+        correct_components(api_spec.components)
 
     def __init__(self):
         self._apply_scope_declarations()
