@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app run
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test install setup lint i18n translations bench clean
+.PHONY: run test install setup lint i18n translations bench bench-10m load screens clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -45,12 +45,31 @@ i18n: install
 translations: install
 	$(BIN)/pybabel -q compile -d translations
 
-## Benchmarks (print figures against a baseline measured in the same run; assert nothing).
-bench: install
+## Benchmarks (print figures and ratios against the best hand-written SQL measured in
+## the same rounds; assert nothing). The voucher data set is built once in the
+## PostgreSQL database uchet_perf (LINES=10000000: uchet_perf_10m) and reused.
+LINES ?= 1000000
+bench: install translations
 	$(BIN)/python -m bench.orgtree
 	$(BIN)/python -m bench.price_import --rows 100000
-	$(BIN)/python -m bench.vouchers --lines 1000000
-	$(BIN)/python -m bench.cabinet --lines 1000000
+	$(BIN)/python -m bench.data --lines $(LINES)
+	$(BIN)/python -m bench.vouchers --lines $(LINES)
+	$(BIN)/python -m bench.cabinet --lines $(LINES)
+
+bench-10m:
+	$(MAKE) bench LINES=10000000
+
+## 16 users (registrar, accountant, client head, manager, admin) against gunicorn +
+## PostgreSQL + Redis on the bench data set: p50 / p95 / errors per request.
+USERS ?= 16
+TIME ?= 60s
+load: install translations
+	$(BIN)/python -m bench.load.run --lines $(LINES) --users $(USERS) --time $(TIME)
+
+## Refresh the screenshots of each role's home and of the documents (docs/screens/*.png),
+## by the browser scenarios of tests/browser/test_workplaces.py (needs Chromium).
+screens: install translations
+	UCHET_SCREENS=docs/screens $(BIN)/python -m pytest -q tests/browser/test_workplaces.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -113,12 +113,26 @@ def _timezone(env: Mapping[str, str]) -> str:
     return name
 
 
-def _engine_options(database_url: str) -> dict[str, Any]:
+#: No statement runs longer (milliseconds): below gunicorn's 30 s worker timeout, so a
+#: runaway query ends with an error page instead of a killed worker.
+DEFAULT_STATEMENT_TIMEOUT_MS = 25_000
+
+
+def _engine_options(database_url: str, env: Mapping[str, str] | None = None
+                    ) -> dict[str, Any]:
     """Return the engine options; PostgreSQL sessions run in UTC, so that now()
-    stamps naive time columns in UTC as SQLite does, whatever the server's zone."""
+    stamps naive time columns in UTC as SQLite does, whatever the server's zone, and
+    with `statement_timeout` (STATEMENT_TIMEOUT_MS, 0: none).
+
+    Raises ConfigError for a timeout that is not a whole number."""
     options: dict[str, Any] = {"pool_pre_ping": True}
     if database_url.startswith("postgresql"):
-        options["connect_args"] = {"options": "-c timezone=UTC"}
+        raw = (env or {}).get("STATEMENT_TIMEOUT_MS", "").strip()
+        if raw and not raw.isdigit():
+            raise ConfigError(f"STATEMENT_TIMEOUT_MS must be milliseconds, not {raw!r}")
+        timeout = int(raw) if raw else DEFAULT_STATEMENT_TIMEOUT_MS
+        options["connect_args"] = {
+            "options": f"-c timezone=UTC -c statement_timeout={timeout}"}
     return options
 
 
@@ -143,8 +157,11 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SECRET_KEY": _secret_key(env, mode, instance_dir),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
-        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url, env),
         "REDIS_URL": env.get("REDIS_URL", "").strip() or None,
+        # The fiscal register driver: "emulator" (its fiscal memory in the database)
+        # or "package.module:DriverClass" of a real device's driver.
+        "UCHET_FISCAL_DRIVER": env.get("UCHET_FISCAL_DRIVER", "").strip() or "emulator",
         # --- Flask-AppBuilder -------------------------------------------------
         "APP_NAME": "Учёт",
         "APP_THEME": "",

@@ -56,6 +56,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         event.listen(Engine, "begin", _sqlite_begin)
 
     import models  # noqa: F401  - registers every table on the metadata
+    from services import rollups
     from services.admin import journal, orgtree, security_log
     from services.contracts import patients
     from services.vouchers import totals as voucher_totals
@@ -65,6 +66,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     orgtree.install()
     patients.install()
     voucher_totals.install()
+    rollups.install()  # after the totals: the rollups read them
 
     from security.passwords import check_password
 
@@ -97,14 +99,18 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         appbuilder = AppBuilder(indexview=HomeView, base_template="uchet/baselayout.html")
         appbuilder.init_app(app, db.session)
         install(appbuilder)
+    from views.workplaces import looks
+
+    looks.install(app)
 
     from app import startup
     from app.cli import register_cli
     from app.errors import register_error_handlers
-    from security import effective, sessions
+    from security import effective, rights_cache, sessions
 
     startup.install(app)
     sessions.install(app)
+    rights_cache.install()
     from services.admin import sessions as session_ends
 
     session_ends.install(app)
@@ -112,7 +118,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from views.admin import totp
 
     totp.install(app)
-    # Rights are resolved once per request; never carry them into the next one.
+    # Rights are looked up once per request (resolved once per change of them, by
+    # security.rights_cache); never carry the request's copy into the next one.
     app.before_request(effective.forget)
     register_error_handlers(app)
     register_cli(app)

@@ -51,6 +51,22 @@ def setup_command(demo: bool) -> None:
         _load_demo(if_empty=True)
 
 
+@uchet_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Run the queued jobs, then exit.")
+def worker_command(burst: bool) -> None:
+    """Run import jobs from Redis (REDIS_URL); start as many as you like, anywhere."""
+    import redis
+    from rq import Worker
+
+    from services.imports.framework.jobs import QUEUE
+
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        raise click.ClickException("REDIS_URL is not set: without it imports run in the "
+                                   "web process and need no worker")
+    Worker([QUEUE], connection=redis.Redis.from_url(url)).work(burst=burst)
+
+
 @uchet_cli.command("check")
 def check_command() -> None:
     """Exit non-zero, naming them, when stored rights do not fit the catalogue."""
@@ -62,6 +78,35 @@ def check_command() -> None:
     if problems:
         sys.exit(1)
     click.echo("stored rights fit the catalogue")
+
+
+@uchet_cli.command("verify-money")
+def verify_money_command() -> None:
+    """Check the chain of posted money documents of every branch; exit non-zero
+    naming the first break of each broken chain."""
+    from services.money.chain import verify
+
+    breaks = verify(db.session)
+    for b in breaks:
+        click.echo(f"break: branch {b.branch_id}, link {b.seq}, {b.doc_type} {b.doc_id}: "
+                   f"{b.reason}", err=True)
+    if breaks:
+        sys.exit(1)
+    click.echo("money chains hold")
+
+
+@uchet_cli.command("money-recover")
+def money_recover_command() -> None:
+    """Settle the pending receipts of every register by their keys (after a crash)."""
+    from sqlalchemy import select
+
+    from models.money import Register
+    from services.money.desk import recover
+
+    for register in db.session.scalars(select(Register)).all():
+        counts = recover(db.session, register, all_ages=True)
+        click.echo(f"{register.serial}: confirmed {counts['confirmed']}, "
+                   f"failed {counts['failed']}")
 
 
 @uchet_cli.command("create-admin")
@@ -115,8 +160,26 @@ def _load_demo(if_empty: bool) -> None:
     click.echo("demo data loaded: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
 
 
+rollups_cli = AppGroup("rollups", help="Сводные таблицы статистики.")
+uchet_cli.add_command(rollups_cli)
+
+
+@rollups_cli.command("rebuild")
+def rollups_rebuild_command() -> None:
+    """Rebuild the statistics rollups from the vouchers (idempotent): after vouchers
+    were changed by bulk SQL outside the application."""
+    from services.rollups import rebuild
+
+    rebuild(db.session)
+    db.session.commit()
+    click.echo("statistics rollups rebuilt from the vouchers")
+
+
 def register_cli(app: Flask) -> None:
     """Attach Uchet's command groups to the app."""
+    from app.roles_cli import roles_cli
+
+    uchet_cli.add_command(roles_cli)
     app.cli.add_command(uchet_cli)
     app.cli.add_command(demo_cli)
     from security.cli import rights_cli

@@ -1,104 +1,85 @@
-"""The client cabinet's statistics at millions of voucher lines, against the raw SQL
-aggregate for the same user and period.
+"""The client cabinet's yearly statistics at millions of voucher lines, against the
+best hand-written aggregate over the detail rows, measured in the same rounds.
 
-    .venv/bin/python -m bench.cabinet [--lines 1000000] [--repeat 30]
+    .venv/bin/python -m bench.cabinet [--lines 1000000] [--rounds 20] [--statements]
 
-On a PostgreSQL database it creates and drops, the script migrates the schema,
-loads the demo data and generates vouchers as `bench.vouchers` does (three in five
-sent by a corporate client's office). As the demo head-office director
-(«Директор ГП»: his head office and its branches, with costs) it times a year's
-statistics grouped by month, in the same run:
-
-* the statistics page and its JSON over HTTP (test client: routing, rights, the
-  scope, the aggregates, the template), and the database time of their queries;
-* the raw SQL aggregate: the same three GROUP BY queries (by office, by month,
-  total) with the user's offices written in as literal ids.
-
-Figures are printed (median of --repeat runs, milliseconds), never asserted.
+The data set is `bench.data`'s (reused). As the demo head-office director («Директор
+ГП»: CL1-HQ and its three branches, with costs) it times a year's statistics grouped
+by month, page and JSON, each a fresh HTTP request; the baseline is one pass over
+the vouchers those offices referred in the year: GROUPING SETS (office, month, all)
+with `count(*)`, `count(DISTINCT patient_id)`, the lines and the cost, the offices
+written in as literal ids. Medians, ratios and the load average are printed;
+nothing is asserted.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import statistics
 
 from sqlalchemy import text
 
-from bench.vouchers import SECURITY_TABLES, Recorder, _login, _median_ms, loaded_app
+from bench.data import load_average, request_app
+from bench.rounds import Pair, measure, table
+from bench.vouchers import fetch, login
 
-MEASURES = """count(v.id), count(DISTINCT v.patient_id), coalesce(sum(v.line_count), 0),
-       coalesce(sum(v.total), 0)"""
-WHERE = """v.service_date >= :start AND v.service_date <= :end
-  AND v.referring_unit_id = ANY(:offices)"""
-RAW = [
-    f"""SELECT v.referring_unit_id, u.name, {MEASURES} FROM vch_voucher v
-        JOIN org_unit u ON u.id = v.referring_unit_id WHERE {WHERE}
-        GROUP BY v.referring_unit_id, u.name ORDER BY u.name""",
-    f"""SELECT date_trunc('month', v.service_date)::date AS m, {MEASURES} FROM vch_voucher v
-        WHERE {WHERE} GROUP BY m ORDER BY m""",
-    f"SELECT {MEASURES} FROM vch_voucher v WHERE {WHERE}",
-]
+RAW = """
+SELECT v.referring_unit_id, date_trunc('month', v.service_date)::date AS m, count(*),
+       count(DISTINCT v.patient_id), sum(v.line_count), sum(v.total)
+FROM vch_voucher v
+WHERE v.referring_unit_id IN ({offices}) AND v.service_date BETWEEN :start AND :end
+GROUP BY GROUPING SETS ((v.referring_unit_id), (m), ())
+"""
 
 
-def run(lines: int, repeat: int) -> None:
-    """Build the data set and print the figures."""
-    with loaded_app(lines) as app:
+def run(lines: int, rounds: int, show_statements: bool = False) -> None:
+    """Print the figures for the data set of `lines` lines."""
+    with request_app(lines) as app:
         if app is None:
             return
         from app.extensions import db
 
-        session = db.session
-        head = session.scalar(text("SELECT id FROM org_unit WHERE code = 'CL1-HQ'"))
-        offices = list(session.scalars(text(
-            "SELECT descendant_id FROM org_unit_closure WHERE ancestor_id = :id"),
-            {"id": head}))
+        with app.app_context():
+            engine = db.engine
+            with engine.connect() as conn:
+                offices = list(conn.scalars(text(
+                    "SELECT c.descendant_id FROM org_unit_closure c JOIN org_unit u "
+                    "ON u.id = c.ancestor_id WHERE u.code = 'CL1-HQ' ORDER BY 1")))
+                total_lines = conn.scalar(text("SELECT count(*) FROM vch_line"))
         end = dt.date.today()
         start = end - dt.timedelta(days=364)
-        params = {"start": start, "end": end, "offices": offices}
-        visits = session.scalar(text(f"SELECT count(*) FROM vch_voucher v WHERE {WHERE}"),
-                                params)
-        session.remove()
-        engine = db.engine
-        client = app.test_client()
-        _login(client, "client_head")
-        query = f"?start={start.isoformat()}&end={end.isoformat()}&grouping=month"
-        urls = {"page": f"/cabinet/statistics/{query}",
-                "JSON": f"/cabinet/statistics/data{query}"}
-        for url_ in urls.values():
-            assert client.get(url_).status_code == 200, url_
+        raw_sql = RAW.format(offices=", ".join(str(int(o)) for o in offices))
+        with engine.connect() as conn:
+            visits = sum(r[2] for r in conn.execute(text(raw_sql), {"start": start, "end": end})
+                         if r[0] is None and r[1] is None)
 
-        def raw():
+        def baseline():
             with engine.connect() as conn:
-                return [conn.execute(text(sql), params).all() for sql in RAW]
+                return conn.execute(text(raw_sql), {"start": start, "end": end}).all()
 
-        raw_ms = _median_ms(raw, repeat)
-        print(f"client_head (CL1-HQ and its {len(offices) - 1} branches), "
-              f"{start:%d.%m.%Y}–{end:%d.%m.%Y} by month: {visits:,} visits")
-        print(f"{'request':<10}{'HTTP ms':>10}{'its SQL ms':>12}{'raw SQL ms':>12}"
-              f"{'SQL/raw':>9}{'HTTP/raw':>10}{'queries':>9}{'security':>10}")
-        for name, url_ in urls.items():
-            page_ms = _median_ms(lambda u=url_: client.get(u), repeat)
-            runs = []
-            for _ in range(repeat):
-                with Recorder(engine) as recorder:
-                    client.get(url_)
-                runs.append(recorder)
-            db_ms = statistics.median(r.db_ms for r in runs)
-            security = max(sum(any(t in s for t in SECURITY_TABLES) for s in r.statements)
-                           for r in runs)
-            queries = max(len(r.statements) for r in runs)
-            print(f"{name:<10}{page_ms:>10.2f}{db_ms:>12.2f}{raw_ms:>12.2f}"
-                  f"{db_ms / raw_ms:>9.2f}{page_ms / raw_ms:>10.2f}{queries:>9}"
-                  f"{security:>10}")
+        client = app.test_client()
+        login(client, "client_head")
+        query = f"?start={start.isoformat()}&end={end.isoformat()}&grouping=month"
+        pairs = [Pair("statistics page", fetch(client, f"/cabinet/statistics/{query}"),
+                      baseline),
+                 Pair("statistics JSON", fetch(client, f"/cabinet/statistics/data{query}"),
+                      baseline)]
+        before = load_average()
+        measure(engine, pairs, rounds)
+        print(f"cabinet: {total_lines:,} lines; client_head (CL1-HQ and its "
+              f"{len(offices) - 1} branches), {start:%d.%m.%Y}–{end:%d.%m.%Y} by month: "
+              f"{visits:,} visits; {rounds} rounds")
+        print(f"  before: {before}; after: {load_average()}")
+        table(pairs, show_statements)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--statements", action="store_true")
     args = parser.parse_args()
-    run(args.lines, args.repeat)
+    run(args.lines, args.rounds, args.statements)
 
 
 if __name__ == "__main__":

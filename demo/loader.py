@@ -12,7 +12,11 @@ from werkzeug.security import generate_password_hash
 
 from demo.cabinet import load_cabinet
 from demo.contracts import load_contracts
+from demo.invoices import load_invoices
+from demo.money import load_money
 from demo.refbooks import load_refbooks
+from demo.requests import load_requests
+from demo.rights import load_rights
 from demo.staff import load_staff
 from demo.vouchers import load_referrals, load_vouchers
 from models.org import Unit, UnitKind
@@ -151,6 +155,12 @@ def load_demo(session: Session) -> dict[str, int]:
     vouchers = load_vouchers(session, units)
     referrals = load_referrals(session, units)
     cabinet = load_cabinet(session, units)
+    invoices = load_invoices(session, units)
+    session.flush()
+    money = load_money(session, units)
+    rights = load_rights(session)
+    requests = load_requests(session, units)
     session.commit()
     return {"units": len(units), "users": len(users), "roles": len(roles), **refbooks,
-            **contracts, **staff, **vouchers, **referrals, **cabinet}
+            **contracts, **staff, **vouchers, **referrals, **cabinet, **invoices, **money,
+            **rights, **requests}

@@ -21,7 +21,19 @@ from models.contracts import (
     contract_branch,
     guarantee_programme,
 )
+from models.imports import ImportLog
+from models.invoices import Invoice, InvoiceCounter, InvoiceLine
 from models.journal import JournalEntry
+from models.money import (
+    Account,
+    ChainHead,
+    ChainLink,
+    EmulatorMemory,
+    Receipt,
+    Register,
+    Shift,
+    Transaction,
+)
 from models.org import Unit, UnitClosure, UnitKind
 from models.params import ModuleParameters
 from models.parties import Address, Individual, Insurer, Organisation, OrganisationGroup
@@ -55,19 +67,24 @@ from models.refbooks import (
     Tax,
 )
 from models.referrals import Referral
-from models.rights import RoleProfile, RoleRight
+from models.rights import RoleChange, RoleProfile, RoleRight
+from models.rollups import BranchDay, OfficeDay, OfficePatientDay
 from models.security_log import PatientAccess, SecurityEvent, UserTotp
 from models.staff import Diagnosis, Employee
 from models.user import AppUser, manager_client, user_extra_unit
 from models.vouchers import Voucher, VoucherLine
 
 __all__ = [
+    "Account",
     "AddonOrder",
     "AddonOrderLine",
     "Address",
     "AppUser",
     "Attachment",
     "BaseDepartment",
+    "BranchDay",
+    "ChainHead",
+    "ChainLink",
     "Colour",
     "Consumable",
     "ConsumableOrder",
@@ -81,15 +98,22 @@ __all__ = [
     "Diagnosis",
     "Discount",
     "Employee",
+    "EmulatorMemory",
     "ExchangeRate",
     "ExportCode",
+    "ImportLog",
     "Individual",
     "InstalmentLine",
     "InsuranceTerms",
     "Insurer",
+    "Invoice",
+    "InvoiceCounter",
+    "InvoiceLine",
     "JournalEntry",
     "MedicalInstitution",
     "ModuleParameters",
+    "OfficeDay",
+    "OfficePatientDay",
     "Organisation",
     "OrganisationGroup",
     "Patient",
@@ -108,8 +132,11 @@ __all__ = [
     "ProgrammeService",
     "Question",
     "RateType",
+    "Receipt",
     "Referral",
+    "Register",
     "RiskType",
+    "RoleChange",
     "RoleProfile",
     "RoleRight",
     "SecurityEvent",
@@ -120,7 +147,9 @@ __all__ = [
     "ServiceGroup",
     "ServiceSet",
     "ServiceSetItem",
+    "Shift",
     "Tax",
+    "Transaction",
     "Unit",
     "UnitClosure",
     "UnitKind",

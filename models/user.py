@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Column, ForeignKey, Integer, String, Table
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.org import Unit
@@ -53,6 +55,12 @@ class AppUser(User):
     # is refused (security.sessions), in every worker at once.
     session_epoch: Mapped[int] = mapped_column(Integer, nullable=False, default=0,
                                                server_default="0")
+    # Replaced (a random token) in the same transaction as any change of the user's
+    # rights: the rights cached for the old token are never read again
+    # (security.rights_cache).
+    rights_epoch: Mapped[int] = mapped_column(BigInteger, nullable=False,
+                                              default=lambda: secrets.randbits(62) or 1,
+                                              server_default="0")
 
     home_unit: Mapped[Unit | None] = relationship(Unit, foreign_keys=[home_unit_id])
     extra_units: Mapped[list[Unit]] = relationship(

@@ -1,5 +1,6 @@
 """Effective rights: everything the security layer needs about a user, resolved
-once per request with exactly two SQL queries and kept on `flask.g`.
+with exactly two SQL queries, kept on `flask.g` for the request and across
+requests by security.rights_cache until the user's rights token changes.
 
 Query 1 reads the FAB permissions of the user's roles; query 2 reads, as one
 UNION ALL, the role names, the rights catalogue values of those roles, the role
@@ -28,6 +29,7 @@ from sqlalchemy import String, cast, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from core.errors import Forbidden
+from models.org import UnitClosure
 from models.rights import RoleProfile, RoleRight
 from models.user import AppUser, manager_client, user_extra_unit
 from security.catalogue import Catalogue, load_catalogue
@@ -150,6 +152,10 @@ def _facts_query(user_id: int):
     ur = assoc_user_role
     text = String(100)
     manager_of_user = select(AppUser.manager_id).where(AppUser.id == user_id).scalar_subquery()
+    home = select(AppUser.home_unit_id.label("unit_id")).where(AppUser.id == user_id)
+    clients = select(manager_client.c.unit_id).where(
+        or_(manager_client.c.user_id == user_id, manager_client.c.user_id == manager_of_user))
+    extra = select(user_extra_unit.c.unit_id).where(user_extra_unit.c.user_id == user_id)
     parts = [
         select(literal("role"), Role.name, cast(Role.id, text))
         .join(ur, ur.c.role_id == Role.id)
@@ -167,13 +173,25 @@ def _facts_query(user_id: int):
         select(literal("client"), cast(manager_client.c.unit_id, text), literal(""))
         .where(or_(manager_client.c.user_id == user_id,
                    manager_client.c.user_id == manager_of_user)),
+        # The closure rows of the anchors, so that the scope's unit ids are known
+        # as values for the whole request (security.scope.Scope.units/shared):
+        # below the home unit and the served clients, above every anchor.
+        select(literal("down"), cast(UnitClosure.ancestor_id, text),
+               cast(UnitClosure.descendant_id, text))
+        .where(UnitClosure.ancestor_id.in_(home.union(clients))),
+        select(literal("up"), cast(UnitClosure.descendant_id, text),
+               cast(UnitClosure.ancestor_id, text))
+        .where(UnitClosure.descendant_id.in_(home.union(clients, extra))),
     ]
     return union_all(*parts)
 
 
 def _scope_from(choices: Iterable[str], home: int | None, extra: set[int],
-                clients: set[int]) -> Scope:
-    """Translate the chosen data-scope values into unit anchors (deny by default)."""
+                clients: set[int], down: Mapping[int, set[int]] | None = None,
+                up: Mapping[int, set[int]] | None = None) -> Scope:
+    """Translate the chosen data-scope values into unit anchors (deny by default),
+    with the ids in scope resolved when the closure rows `down` (anchor: its
+    subtree) and `up` (anchor: its ancestors) are given."""
     choices = set(choices)
     if "all" in choices:
         return Scope.everything()
@@ -188,7 +206,18 @@ def _scope_from(choices: Iterable[str], home: int | None, extra: set[int],
         exact |= extra
     if "manager_clients" in choices:
         subtree |= clients
-    return Scope(all=False, exact=frozenset(exact), subtree=frozenset(subtree))
+    if down is None or up is None:
+        return Scope(all=False, exact=frozenset(exact), subtree=frozenset(subtree))
+    units = set(exact)
+    for anchor in subtree:
+        units |= down.get(anchor, set())
+    # What is shared above a unit is read by it: the anchors' ancestors (a unit
+    # inside a subtree has the anchor's ancestors and its own, all in `units`).
+    shared = set(units)
+    for anchor in exact | subtree:
+        shared |= up.get(anchor, set())
+    return Scope(all=False, exact=frozenset(exact), subtree=frozenset(subtree),
+                 units=frozenset(units), shared=frozenset(shared))
 
 
 def resolve(session: Session, user: Any, catalogue: Catalogue | None = None) -> EffectiveRights:
@@ -207,6 +236,8 @@ def resolve(session: Session, user: Any, catalogue: Catalogue | None = None) -> 
     home: int | None = None
     extra: set[int] = set()
     clients: set[int] = set()
+    down: dict[int, set[int]] = defaultdict(set)
+    up: dict[int, set[int]] = defaultdict(set)
     for kind, key, value in session.execute(_facts_query(uid)):
         if kind == "role":
             roles[key] = int(value)
@@ -221,6 +252,10 @@ def resolve(session: Session, user: Any, catalogue: Catalogue | None = None) -> 
             extra.add(int(key))
         elif kind == "client":
             clients.add(int(key))
+        elif kind == "down":
+            down[int(key)].add(int(value))
+        elif kind == "up":
+            up[int(key)].add(int(value))
     values: dict[str, Any] = {}
     for code, right in catalogue.rights.items():
         stored = by_role_values.get(code, [])
@@ -232,7 +267,8 @@ def resolve(session: Session, user: Any, catalogue: Catalogue | None = None) -> 
     scope_value = values.get(SCOPE_RIGHT, frozenset())
     scope_choices = scope_value if isinstance(scope_value, frozenset) else {scope_value}
     # No role, no data: the catalogue default must not open a scope by itself.
-    scope = _scope_from(scope_choices, home, extra, clients) if roles else Scope.nothing()
+    scope = (_scope_from(scope_choices, home, extra, clients, down, up) if roles
+             else Scope.nothing())
     return EffectiveRights(
         user_id=uid,
         username=user.username,
@@ -271,7 +307,12 @@ def current() -> EffectiveRights:
     if user is None or not getattr(user, "is_active", False):
         rights = ANONYMOUS
     else:
-        rights = resolve(current_app.appbuilder.session, user)
+        # Resolved once per change of the user's rights, not once per request
+        # (security.rights_cache: keyed by the token his row carries).
+        from security.rights_cache import cached
+
+        rights = cached(current_app, user,
+                        lambda: resolve(current_app.appbuilder.session, user))
     g._uchet_rights = rights
     return rights
 

@@ -31,11 +31,21 @@ BACK_OFFICE, CABINET = "back_office", "cabinet"
 
 @dataclass(frozen=True)
 class Scope:
-    """Units in scope: `exact` units, whole subtrees under `subtree`, or all."""
+    """Units in scope: `exact` units, whole subtrees under `subtree`, or all.
+
+    `units` (the ids of every unit in scope) and `shared` (those and their
+    ancestors) are resolved once, from the closure table, when the user's rights
+    are (`security.effective.resolve`): the filters then send the ids as values,
+    which the planner matches against an index (`branch_id IN (5)` is
+    `branch_id = 5`), where a closure sub-select hides the branch from it. A scope
+    built from anchors alone (None there) filters by sub-selects instead.
+    """
 
     all: bool
     exact: frozenset[int]
     subtree: frozenset[int]
+    units: frozenset[int] | None = None
+    shared: frozenset[int] | None = None
 
     @classmethod
     def everything(cls) -> Scope:
@@ -53,9 +63,12 @@ class Scope:
         return not self.all and not self.exact and not self.subtree
 
     def unit_ids(self):
-        """Return a SELECT of the unit ids in scope (None when the scope is all)."""
+        """Return the unit ids in scope: a sorted list when resolved, else a SELECT
+        over the closure table (None when the scope is all or empty)."""
         if self.all:
             return None
+        if self.units is not None:
+            return sorted(self.units) or None
         parts = []
         if self.exact:
             parts.append(select(Unit.id).where(Unit.id.in_(sorted(self.exact))))
@@ -80,6 +93,8 @@ class Scope:
         below it (an insurer registered for the network, say), not the reverse."""
         if self.all:
             return true()
+        if self.shared is not None:
+            return column.in_(sorted(self.shared)) if self.shared else false()
         ids = self.unit_ids()
         if ids is None:
             return false()

@@ -271,7 +271,8 @@ def ensure_preset_roles(session: Session, admin_role_name: str) -> dict[str, Rol
             session.add(role)
             session.flush()
         if profile is None and session.get(RoleProfile, role.id) is None:
-            session.add(RoleProfile(role_id=role.id, preset=code, side=preset.side,
+            session.add(RoleProfile(role_id=role.id, preset=code, origin_preset=code,
+                                    side=preset.side,
                                     description=preset.description.get("ru")))
         session.flush()
         # A new role takes the preset; an existing one keeps its own values and

@@ -60,6 +60,11 @@ def transaction(session=None) -> Iterator[Any]:
         _depth.reset(token)
 
 
+def in_transaction() -> bool:
+    """Return True inside `transaction` (a unit of work that would join, not commit)."""
+    return _depth.get() > 0
+
+
 def command(fn: Callable[..., T]) -> Callable[..., T]:
     """Decorate a business operation whose first argument is the session: it runs
     inside `transaction(session)`. Returns what the operation returns."""

@@ -123,7 +123,7 @@ def test_the_statistics_xlsx_sheet_is_named(login):
     head = login("client_head")
     answer = head.get("/cabinet/statistics/export?start=01.01.2026&end=31.01.2026")
     assert answer.status_code == 200
-    assert load_workbook(io.BytesIO(answer.data)).sheetnames == ["Статистика"]
+    assert load_workbook(io.BytesIO(answer.data)).sheetnames == ["По подразделениям", "По дням"]
 
 
 def test_hand_written_forms_take_russian_dates(login):

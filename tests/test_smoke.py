@@ -16,7 +16,8 @@ def test_each_demo_user_logs_in_and_sees_home(login, username):
     c = login(username)
     page = c.get("/")
     assert page.status_code == 200
-    assert "Добро пожаловать" in page.get_data(as_text=True)
+    # The workplace (issue 17): the user's name and the way to every section.
+    assert "Все разделы" in page.get_data(as_text=True)
 
 
 def test_wrong_password_is_refused(client):

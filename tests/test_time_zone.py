@@ -90,6 +90,7 @@ def test_postgresql_sessions_stamp_in_utc(tmp_path):
     env = {"UCHET_INSTANCE_DIR": str(tmp_path), "UCHET_ENV": "testing",
            "DATABASE_URL": "postgresql://uchet@db.example:5432/uchet"}
     options = load_config(env)["SQLALCHEMY_ENGINE_OPTIONS"]
-    assert options["connect_args"] == {"options": "-c timezone=UTC"}
+    assert options["connect_args"] == {
+        "options": "-c timezone=UTC -c statement_timeout=25000"}
     sqlite = load_config({**env, "DATABASE_URL": ""})["SQLALCHEMY_ENGINE_OPTIONS"]
     assert "connect_args" not in sqlite

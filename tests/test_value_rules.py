@@ -331,7 +331,7 @@ def test_explain_tells_a_read_only_row_from_a_writable_one(session, admin, usern
     assert _verdict(shown) and "вне области данных" not in shown and READ_ONLY not in shown
     edited = _explain(admin, username, view, "can_edit", row.id)
     assert not _verdict(edited)
-    assert "Разрешение can_edit" in edited and READ_ONLY in edited
+    assert "Действие «изменение»" in edited and READ_ONLY in edited
     mine = _explain(admin, username, view, "can_edit", own.id)
     assert _verdict(mine) and READ_ONLY not in mine
 

@@ -96,6 +96,21 @@ def screen_command(command, session=None, *, done, again, flash_refusal: bool = 
     return done(result)
 
 
+def screen_steps(operation, *, done, again, flash_refusal: bool = True):
+    """Run `operation()`, a service that runs its own units of work one after another
+    (a fiscal operation: reserve, print, confirm — `services.money.desk`), for a
+    hand-written page: no transaction around it, since its first step must be stored
+    before a device prints. Returns `done(result)`, or on a refusal flashes it and
+    returns `again(refusal)`."""
+    try:
+        result = operation()
+    except UchetError as exc:
+        if flash_refusal:
+            flash(str(exc), "danger")
+        return again(exc)
+    return done(result)
+
+
 class ScopedMixin:
     """Row scope and domain-error handling shared by screens and APIs."""
 

@@ -187,14 +187,31 @@ def _xlsx_cell(sheet, value):
 
 def _xlsx(header: list[str], rows: list[list], title: str = "") -> bytes:
     """Return an XLSX workbook of one sheet named `title` (not openpyxl's «Sheet»)."""
+    return xlsx_book([(title, header, rows)])
+
+
+def xlsx_book(sheets: list[tuple[object, list[str], list[list]]]) -> bytes:
+    """Return an XLSX workbook with one sheet per (title, header, rows): the header in
+    bold on the first row, kept in view when the rows scroll."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
 
     book = Workbook(write_only=True)
-    name = _NOT_IN_SHEET_TITLE.sub(" ", str(title or _l("Данные"))).strip()[:31]
-    sheet = book.create_sheet(title=name or str(_l("Данные")))
-    sheet.append([_xlsx_cell(sheet, value) for value in header])
-    for row in rows:
-        sheet.append([_xlsx_cell(sheet, value) for value in row])
+    for title, header, rows in sheets:
+        name = _NOT_IN_SHEET_TITLE.sub(" ", str(title or _l("Данные"))).strip()[:31]
+        sheet = book.create_sheet(title=name or str(_l("Данные")))
+        sheet.freeze_panes = "A2"
+        head = []
+        for value in header:
+            cell = WriteOnlyCell(sheet, str(value))
+            cell.font = Font(bold=True)
+            if formula_like(value):
+                cell.data_type = "s"
+            head.append(cell)
+        sheet.append(head)
+        for row in rows:
+            sheet.append([_xlsx_cell(sheet, value) for value in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

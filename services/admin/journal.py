@@ -19,8 +19,9 @@ from sqlalchemy.orm.attributes import NO_VALUE
 from core.actor import current_actor
 from models.journal import JournalEntry
 
-# Derived data (closure), the journal itself and FAB's permission bookkeeping,
-# which `flask uchet sync` rewrites wholesale from the views.
+# Derived data (closure, the money chain's head), the journal itself, FAB's permission
+# bookkeeping, which `flask uchet sync` rewrites wholesale from the views, and the
+# register emulator's memory (a device's, not the application's data).
 EXCLUDED_TABLES = frozenset(
     {
         "change_journal",
@@ -29,11 +30,19 @@ EXCLUDED_TABLES = frozenset(
         "ab_view_menu",
         "ab_permission_view",
         "ab_register_user",
+        "money_chain_head",
+        "money_emulator",
+        # The statistics rollups: sums of the vouchers, which are journaled.
+        "stat_office_day",
+        "stat_office_patient_day",
+        "stat_branch_day",
     }
 )
-# Columns whose churn is not a change anyone decided (login counters) or whose
+# Columns whose churn is not a change anyone decided (login counters, the rights
+# cache's token: security.rights_cache) or whose
 # value must never be copied anywhere (password hashes).
-IGNORED_COLUMNS = frozenset({"last_login", "login_count", "fail_login_count", "changed_on"})
+IGNORED_COLUMNS = frozenset({"last_login", "login_count", "fail_login_count", "changed_on",
+                             "rights_epoch"})
 MASKED_COLUMNS = frozenset({"password"})
 # Derived collections: a role's FAB permissions are recomputed from its rights,
 # whose own rows are journaled; listing hundreds of permission ids adds noise.

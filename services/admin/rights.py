@@ -14,9 +14,10 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.actor import current_actor
 from core.errors import NotFound, ValidationError
 from models.journal import JournalEntry
-from models.rights import RoleProfile, RoleRight
+from models.rights import RoleChange, RoleProfile, RoleRight
 from security.catalogue import RightValueError, load_catalogue
 from security.presets import load_presets
 from security.sync import (
@@ -52,6 +53,44 @@ def _editable(role: Role) -> None:
 def _resync(session: Session, role: Role) -> None:
     appbuilder = current_app.appbuilder
     sync_role_permissions(session, role, governed_views(appbuilder), _admin_name())
+
+
+def full_values(session: Session, role: Role) -> dict[str, str]:
+    """Return every catalogue right's value for the role: stored, else the default."""
+    catalogue = load_catalogue()
+    stored = role_values(session, role)
+    return {code: stored.get(code, right.default) for code, right in catalogue.rights.items()}
+
+
+def record_change(session: Session, role: Role, kind: str, before: Mapping[str, str],
+                  after: Mapping[str, str]) -> RoleChange | None:
+    """Add the history record of one change of the role's rights (None when nothing
+    changed): who, and the role's whole values before and after (for rollback)."""
+    if dict(before) == dict(after):
+        return None
+    user_id, username = current_actor()
+    change = RoleChange(role_id=role.id, user_id=user_id, username=username, kind=kind,
+                        before=dict(before), after=dict(after))
+    session.add(change)
+    session.flush()
+    return change
+
+
+def apply_values(session: Session, role: Role, clean: Mapping[str, str], kind: str) -> int:
+    """Write validated values, record the change in the role's history and re-derive
+    its FAB permissions (no commit); returns rows changed."""
+    before = full_values(session, role)
+    changed = _write(session, role, clean)
+    session.flush()
+    record_change(session, role, kind, before, full_values(session, role))
+    _resync(session, role)
+    return changed
+
+
+def role_side(session: Session, role: Role) -> str:
+    """Return the role's side: back_office (the default) or cabinet."""
+    profile = session.get(RoleProfile, role.id)
+    return profile.side if profile else "back_office"
 
 
 def validate_values(stored: Mapping[str, str], changes: Mapping[str, str],
@@ -109,8 +148,7 @@ def save_matrix(session: Session, changes: Mapping[int, Mapping[str, str]]) -> i
         role = _role(session, role_id)
         try:
             _editable(role)
-            profile = session.get(RoleProfile, role.id)
-            side = profile.side if profile else "back_office"
+            side = role_side(session, role)
             plans.append((role, validate_values(role_values(session, role), values, side)))
         except ValidationError as exc:
             problems.append(f"{role.name}: {exc}")
@@ -118,9 +156,7 @@ def save_matrix(session: Session, changes: Mapping[int, Mapping[str, str]]) -> i
         raise ValidationError(" | ".join(problems))
     changed = 0
     for role, clean in plans:
-        changed += _write(session, role, clean)
-        session.flush()
-        _resync(session, role)
+        changed += apply_values(session, role, clean, "save")
     return changed
 
 
@@ -152,8 +188,10 @@ def _new_role(session: Session, name: str, side: str, preset: str | None) -> Rol
     session.add(role)
     session.flush()
     values = presets[preset].values if preset else None
+    # Only the preset role itself carries `preset` (the sync finds it by it); a role
+    # made from one remembers it as its origin, for the drift page.
     session.add(RoleProfile(role_id=role.id, side=presets[preset].side if preset else side,
-                            preset=None))
+                            preset=None, origin_preset=preset))
     ensure_rights_rows(session, role, load_catalogue(), values)
     session.flush()
     _resync(session, role)
@@ -167,6 +205,8 @@ def copy_role(session: Session, role_id: int, new_name: str) -> Role:
     stored = role_values(session, source)
     profile = session.get(RoleProfile, source.id)
     role = _new_role(session, new_name, profile.side if profile else "back_office", None)
+    if profile is not None:
+        session.get(RoleProfile, role.id).origin_preset = profile.origin_preset
     _write(session, role, stored)
     session.flush()
     _resync(session, role)
@@ -182,15 +222,15 @@ def reset_role(session: Session, role_id: int, preset_code: str) -> int:
     if preset_code not in presets:
         raise ValidationError(_("Неизвестный шаблон роли: %(preset)s", preset=preset_code))
     preset = presets[preset_code]
-    changed = _write(session, role, dict(preset.values))
     profile = session.get(RoleProfile, role.id)
     if profile is None:
-        session.add(RoleProfile(role_id=role.id, side=preset.side, preset=preset_code))
+        session.add(RoleProfile(role_id=role.id, side=preset.side, preset=preset_code,
+                                origin_preset=preset_code))
     else:
         profile.side = preset.side
+        profile.origin_preset = preset_code
     session.flush()
-    _resync(session, role)
-    return changed
+    return apply_values(session, role, dict(preset.values), "reset")
 
 
 @command

@@ -36,6 +36,28 @@ def client_contracts(session, rights) -> list[Contract]:
                                        rights, side=CABINET)))
 
 
+#: The invoices a client sees: confirmed ones, paid or not, and reversed ones.
+CLIENT_INVOICE_STATES = ("confirmed", "partly_paid", "paid", "reversed")
+
+
+def client_invoices(session, rights) -> list:
+    """Return the confirmed invoices of the contracts the user's client pays (the
+    invoice's cabinet scope path), newest first; none without «Просмотр информации
+    о стоимости» (an invoice is all sums)."""
+    from models.invoices import Invoice
+
+    if not rights.allows(COST_RIGHT):
+        return []
+    return list(session.scalars(scoped(
+        select(Invoice).where(Invoice.state.in_(CLIENT_INVOICE_STATES))
+        .order_by(Invoice.invoice_date.desc(), Invoice.id.desc()), rights, side=CABINET)))
+
+
+def client_invoice(session, rights, pk: int):
+    """Return one of `client_invoices`, or None."""
+    return next((i for i in client_invoices(session, rights) if i.id == pk), None)
+
+
 @dataclass(frozen=True)
 class Act:
     """A month's services for the user's offices."""
@@ -53,17 +75,19 @@ def _month_key(session):
 
 
 def acts(session, rights, today: dt.date | None = None) -> list[Act]:
-    """Return the months (newest first, the last ACT_MONTHS) with visits of the user's
-    offices. Raises ValidationError without «Просмотр информации о стоимости»."""
+    """Return the finished months (newest first, the last ACT_MONTHS before this one)
+    with visits of the user's offices: a month is acted once it is over. Raises
+    ValidationError without «Просмотр информации о стоимости»."""
     rights.require(COST_RIGHT, refusal=_l("Акты с суммами видит пользователь с правом "
                                           "«%(right)s»"))
     today = today or dt.date.today()
-    start = (today.replace(day=1) - dt.timedelta(days=31 * (ACT_MONTHS - 1))).replace(day=1)
+    last_day = today.replace(day=1) - dt.timedelta(days=1)  # of the last finished month
+    start = (today.replace(day=1) - dt.timedelta(days=31 * ACT_MONTHS)).replace(day=1)
     month = _month_key(session).label("month")
     rows = session.execute(scoped(
         select(month, func.count(Voucher.id), func.coalesce(func.sum(Voucher.line_count), 0),
                func.coalesce(func.sum(Voucher.total), 0))
-        .where(Voucher.service_date >= start, Voucher.service_date <= today,
+        .where(Voucher.service_date >= start, Voucher.service_date <= last_day,
                Voucher.referring_unit_id.is_not(None))
         .group_by(month).order_by(month.desc()), rights, model=Voucher, side=CABINET)).all()
     return [Act(_as_date(row[0]), int(row[1]), int(row[2]), Decimal(row[3])) for row in rows]

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from core.errors import ValidationError
 from models.org import Unit, UnitClosure
+from models.rollups import OfficeDay
 from models.user import AppUser, manager_client
 from models.vouchers import Voucher
 from security.scope import scoped
@@ -66,14 +67,14 @@ def client_overview(session, client: Unit, with_cost: bool,
                               .order_by(Unit.name)).all()
     users = session.scalars(select(AppUser).where(AppUser.home_unit_id.in_(subtree))
                             .order_by(AppUser.last_name, AppUser.first_name)).all()
-    measures = [func.count(Voucher.id)]
+    # From the office-day rollup (services.rollups): a month's rows, not its vouchers.
+    measures = [func.coalesce(func.sum(OfficeDay.visits), 0)]
     if with_cost:  # the sum is not read at all without the right
-        measures.append(func.coalesce(func.sum(Voucher.total), 0))
+        measures.append(func.coalesce(func.sum(OfficeDay.cost), 0))
     month = session.execute(
         select(*measures)
-        .where(Voucher.referring_unit_id.in_(subtree),
-               Voucher.service_date >= today.replace(day=1),
-               Voucher.service_date <= today)).one()
+        .where(OfficeDay.office_id.in_(subtree),
+               OfficeDay.day >= today.replace(day=1), OfficeDay.day <= today)).one()
     latest = session.scalars(select(Voucher).where(Voucher.referring_unit_id.in_(subtree))
                              .order_by(Voucher.service_date.desc(), Voucher.id.desc())
                              .limit(10)).all()

@@ -30,9 +30,12 @@ def check_patient(_session, patient: Patient) -> None:
         raise ValidationError(_("Укажите пол пациента"), field="sex")
 
 
-def check_attachment(session, attachment: Attachment) -> None:
+def check_attachment(session, attachment: Attachment, *, others=None) -> None:
     """Refuse an attachment outside its contract's validity, overlapping another of the
     same patient to the same programme, or naming branches that do not serve the contract.
+    `others`, when given, are the patient's attachments to the programme to compare with
+    (objects with id, valid_from, valid_to; an import reads them in bulk), else they are
+    queried.
 
     Raises ValidationError.
     """
@@ -55,7 +58,8 @@ def check_attachment(session, attachment: Attachment) -> None:
               "(с %(start)s по %(end)s)", c=contract.number,
               start=fmt_date(contract.valid_from), end=fmt_date(contract.valid_to)),
             field="valid_from")
-    clash = _overlapping(session, attachment, patient_id, programme.id)
+    clash = (_overlapping(session, attachment, patient_id, programme.id) if others is None
+             else _overlapping_among(attachment, others))
     if clash is not None:
         raise ValidationError(
             _("Пациент уже прикреплён к программе «%(p)s» с %(start)s по %(end)s: "
@@ -81,6 +85,18 @@ def _overlapping(session, attachment: Attachment, patient_id: int, programme_id:
                         | (Attachment.valid_to >= attachment.valid_from))
     with session.no_autoflush:
         return session.scalars(query.limit(1)).first()
+
+
+def _overlapping_among(attachment: Attachment, others):
+    """Return the first of `others` (not the attachment itself) whose period meets its one."""
+    for other in others:
+        if attachment.id is not None and other.id == attachment.id:
+            continue
+        if attachment.valid_to is not None and other.valid_from > attachment.valid_to:
+            continue
+        if other.valid_to is None or other.valid_to >= attachment.valid_from:
+            return other
+    return None
 
 
 def _keys_before(patient: Patient) -> tuple[str, object] | None:

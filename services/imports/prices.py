@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import ARRAY, Integer, String, any_, insert, literal, select, text
+from sqlalchemy import ARRAY, Integer, String, any_, insert, literal, select, text, true
 from sqlalchemy.exc import IntegrityError
 
 from core.actor import current_actor
@@ -29,6 +29,7 @@ from models.refbooks import Currency, PriceCategory, Tax
 from security.branches import category_clause
 from security.effective import right_label
 from services.boundary import transaction
+from services.imports.framework.spec import RowError
 from services.imports.price_file import (
     CENT,
     COLUMNS,
@@ -61,15 +62,6 @@ PRICE_FIELDS = ("service_id", "category_id", "valid_from", "valid_to", "amount",
 # alternating empty «Действует по» / «Налог» cells made that one INSERT per row.
 PRICE_INSERT = insert(Price.__table__)
 COPY_PRICES = f"COPY {Price.__tablename__} ({', '.join(PRICE_FIELDS)}) FROM STDIN"
-
-
-@dataclass(frozen=True, slots=True)
-class RowError:
-    """A rule a row breaks: its line in the file, the column header and a Russian message."""
-
-    line: int
-    column: str
-    message: str
 
 
 @dataclass(slots=True)
@@ -194,13 +186,13 @@ def _existing(session, pairs: set[tuple[int, int]]) -> dict[tuple[int, int], lis
 class _Checker:
     """Per-row checks against the reference books resolved up front."""
 
-    def __init__(self, session, rows: list[RawRow], rights) -> None:
+    def __init__(self, session, rows: list[RawRow], rights, right: str = RIGHT) -> None:
         self.services = _ids_by_code(session, Service, {r.service for r in rows if r.service})
         codes = {r.category for r in rows if r.category}
         self.categories = _ids_by_code(session, PriceCategory, codes)
         self.allowed = set(session.scalars(
             select(PriceCategory.id).where(PriceCategory.id.in_(list(self.categories.values())),
-                                           category_clause(rights, RIGHT, PriceCategory.id))))
+                                           _reachable(rights, right))))
         self.currencies = _ids_by_code(
             session, Currency, {r.currency or DEFAULT_CURRENCY for r in rows})
         self.taxes = _ids_by_code(session, Tax, {r.tax for r in rows if r.tax})
@@ -389,21 +381,32 @@ def _overlap_message(other: tuple) -> str:
              "%(period)s", period=_period(start, end))
 
 
-def _require_right(rights) -> None:
-    if not rights.is_admin and rights.value(RIGHT) == "none":
+def _reachable(rights, right: str):
+    """Return the clause of the price categories the import may write: the branch scope
+    of «Импорт прейскуранта услуг», or any under the flag «Импорт прейскурантов»."""
+    if right == RIGHT:
+        return category_clause(rights, RIGHT, PriceCategory.id)
+    return true()
+
+
+def _require_right(rights, right: str = RIGHT) -> None:
+    if right == RIGHT and not rights.is_admin and rights.value(RIGHT) == "none":
+        raise ImportRefused(_("Импорт прейскуранта вам запрещён"))
+    if right != RIGHT and not rights.allows(right):
         raise ImportRefused(_("Импорт прейскуранта вам запрещён"))
 
 
 def validate(session, rows: list[RawRow], rights, *, filename: str = "",
-             preview: int = PREVIEW_ROWS, close_open: bool = False) -> Plan:
+             preview: int = PREVIEW_ROWS, close_open: bool = False,
+             right: str = RIGHT) -> Plan:
     """Return the plan of importing `rows` for a user with `rights`: the new prices,
     the number of unchanged ones and every row's errors; with `close_open` the stored
     open prices that the new ones follow, ended the day before (`_closures`). Reads only.
 
     Raises ImportRefused when the user may not import at all.
     """
-    _require_right(rights)
-    checker = _Checker(session, rows, rights)
+    _require_right(rights, right)
+    checker = _Checker(session, rows, rights, right)
     errors: list[RowError] = []
     candidates = [c for c in (checker.check(row, errors) for row in rows) if c is not None]
     kept = _without_duplicates(candidates, errors)

@@ -1,2 +1,1 @@
-"""Money (empty yet): payments, cash desks, invoices and settlements with payers go
-here, on top of `services.vouchers` and `services.contracts`."""
+"""Money: personal accounts, payments, the cash desk and its fiscal register."""

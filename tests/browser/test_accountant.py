@@ -23,10 +23,17 @@ def saved(page, what: str) -> None:
 
 
 def open_tab_add(page, tab: str, add_path: str) -> None:
-    """On a card, open the tab of related rows and press its «+»."""
+    """On a card with tabs of related rows, open the tab and press its «+»."""
     page.locator("a[data-toggle=tab]", has_text=tab).first.click()
     with page.expect_navigation():
         page.locator(f".tab-pane.active a[href*='{add_path}']").first.click()
+
+
+def press(page, label: str) -> None:
+    """Press an action of a document's card by its label."""
+    with page.expect_navigation():
+        page.locator(".uchet-doc-actions a, .uchet-doc-actions button", has_text=label
+                     ).first.click()
 
 
 def open_row(page, text: str, show_path: str) -> None:
@@ -57,7 +64,8 @@ def test_accountant_makes_a_dms_contract(page):
         open_row(page, number, "/contractview/show/")
     contract = page.url
 
-    open_tab_add(page, "Медицинские программы", "/programmeview/add")
+    expect(page.locator("h2")).to_contain_text(f"Договор № {number} от 10.01.{year}")
+    press(page, "Добавить медпрограмму")
     page.locator("#name").fill("Поликлиника и диагностика")
     page.locator("#code").fill(f"{number}-1")
     choose(page, "price_type", "ДМС", typed="ДМС")
@@ -66,8 +74,10 @@ def test_accountant_makes_a_dms_contract(page):
     save(page)
     saved(page, "the programme")
     page.goto(contract)
-    page.locator("a[data-toggle=tab]", has_text="Медицинские программы").first.click()
-    open_row(page, "Поликлиника и диагностика", "/programmeview/show/")
+    programme = page.locator("#contract-programmes tbody tr", has_text="Поликлиника")
+    expect(programme).to_contain_text("50 000,00")
+    with page.expect_navigation():
+        programme.locator("a[href*='/programmeview/show/']").first.click()
     expect(page.locator("body")).to_contain_text("50 000,00")
 
     open_tab_add(page, "Услуги медицинских программ", "/programmeserviceview/add")
@@ -77,7 +87,7 @@ def test_accountant_makes_a_dms_contract(page):
     saved(page, "the programme's service")
 
     page.goto(contract)
-    open_tab_add(page, "Гарантии оплат", "/paymentguaranteeview/add")
+    press(page, "Добавить гарантийное письмо")
     page.locator("#number").fill(f"ГП-{number}")
     type_date(page, "#issued_on", dt.date(year, 1, 15))
     type_date(page, "#valid_from", dt.date(year, 1, 15))
@@ -88,8 +98,7 @@ def test_accountant_makes_a_dms_contract(page):
     saved(page, "the guarantee letter")
 
     page.goto(contract)
-    page.locator("a[data-toggle=tab]", has_text="Гарантии оплат").first.click()
-    letter = page.locator(".tab-pane.active tbody tr", has_text=f"ГП-{number}")
+    letter = page.locator("#contract-guarantees tbody tr", has_text=f"ГП-{number}")
     expect(letter).to_contain_text("20 000,00")
     expect(letter).to_contain_text(f"15.01.{year}")
     page.screenshot(path=str(ARTIFACTS / "accountant-contract-card.png"), full_page=True)

@@ -29,8 +29,8 @@ def matrix_cell(page, role: str, right: str):
         "table.rights-matrix thead th").all_inner_texts()]
     column = headers.index(role)
     row = page.locator("table.rights-matrix tbody tr", has=page.locator(
-        "td strong", has_text=right))
-    return row.locator("td").nth(column).locator("select")
+        "th strong", has_text=right))
+    return row.locator("th, td").nth(column).locator("select")
 
 
 def explain(page, username: str, pk: str) -> tuple[str, list[str]]:
@@ -41,12 +41,16 @@ def explain(page, username: str, pk: str) -> tuple[str, list[str]]:
         page.locator("a", has_text="Проверка доступа").first.click()
     page.locator("select[name=user]").select_option(username)
     page.locator("select[name=view]").select_option("VoucherView")
-    page.locator("select[name=permission]").select_option("can_show")
-    page.locator("input[name=pk]").fill(pk)
+    page.locator("select[name=permission]").select_option(label="просмотр")
+    page.locator("input[name=record_q]").fill(pk)
+    with page.expect_navigation():
+        page.locator("button", has_text="Проверить").click()
+    page.locator("#explain-pk").select_option(pk)
     with page.expect_navigation():
         page.locator("button", has_text="Проверить").click()
     verdict = page.locator(".alert strong").first.inner_text().strip()
-    return verdict, [" ".join(t.split()) for t in page.locator("ol li").all_inner_texts()]
+    lines = [" ".join(t.split()) for t in page.locator("ol li").all_text_contents()]
+    return verdict, [*lines, page.locator(".explain-sentence").inner_text()]
 
 
 def first_voucher_id(page, branch: str) -> str:
@@ -70,13 +74,19 @@ def test_admin_makes_a_role_and_a_user_who_sees_it(page):
 
     with page.expect_navigation():
         page.locator("a", has_text="Матрица прав").first.click()
+    boxes = page.locator(".matrix-roles input[type=checkbox]")
+    for i in range(boxes.count()):
+        boxes.nth(i).set_checked(boxes.nth(i).locator("xpath=..").inner_text().strip() == role)
+    with page.expect_navigation():
+        page.locator(".matrix-filter button[type=submit]").click()
     with page.expect_navigation():
         page.locator(".nav-pills a", has_text="Документы / Талоны").click()
     expect(matrix_cell(page, role, OTHER_VOUCHERS)).to_have_value("create")
     matrix_cell(page, role, OTHER_VOUCHERS).select_option(label="просмотр")
     matrix_cell(page, role, FROM_PATIENT).select_option(label="нет")
+    page.locator("#matrix-review").click()
     with page.expect_navigation():
-        page.locator("form button[type=submit]", has_text="Сохранить").click()
+        page.locator("#matrix-save").click()
     assert "Сохранено изменений: 2" in flashes(page, "success"), flashes(page)
 
     open_menu(page, "Администрирование", "Пользователи")

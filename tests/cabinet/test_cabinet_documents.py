@@ -44,14 +44,18 @@ def test_a_client_downloads_his_clients_contracts_only(session, login):
 
 
 def test_the_months_act_sums_the_offices_visits(session, login):
+    """The act of a finished month (issue 17: none for the month still running)."""
     offices = list(session.scalars(select(UnitClosure.descendant_id).where(
         UnitClosure.ancestor_id == unit(session, "CL1-HQ").id)))
+    last_day = TODAY.replace(day=1) - dt.timedelta(days=1)
     visits = session.scalars(select(Voucher).where(
         Voucher.referring_unit_id.in_(offices),
-        Voucher.service_date >= TODAY.replace(day=1), Voucher.service_date <= TODAY)).all()
-    assert visits, "the demo must have visits this month"
+        Voucher.service_date >= last_day.replace(day=1), Voucher.service_date <= last_day)).all()
+    assert visits, "the demo must have visits last month"
     client = login("client_head")
-    text = pdf_text(client.get(f"/cabinet/documents/act/{TODAY.year}-{TODAY.month}.pdf"))
+    assert client.get(f"/cabinet/documents/act/{TODAY.year}-{TODAY.month}.pdf"
+                      ).status_code == 404
+    text = pdf_text(client.get(f"/cabinet/documents/act/{last_day.year}-{last_day.month}.pdf"))
     assert f"Визитов: {len(visits)}" in text
     total = sum((v.total for v in visits), Decimal(0))
     assert f"Сумма: {' '.join(money(total).split())} руб." in text

@@ -19,6 +19,8 @@ PUBLIC = {
     "SecurityApi.login": "API login with a username and password",
     "SecurityApi.refresh": "needs a valid refresh token, checked by FAB",
     "HomeView.index": "sends anonymous visitors to the login page",
+    "HomeView.sections": "the home's list of sections the user's rights open (none without "
+                         "rights); sends anonymous visitors to the login page",
     "UtilView.back": "a redirect to the previous page",
 }
 # endpoint -> why a signed-in user without any right may reach it

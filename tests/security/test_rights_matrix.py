@@ -136,6 +136,8 @@ COVERED_ELSEWHERE = {
     "PriceView": "tests/refbooks/test_prices.py (view and edit scopes by branch)",
     "PriceApi": "tests/refbooks/test_prices.py",
     "PriceImportView": "tests/imports/test_price_import.py",
+    # The same import on the import framework: own / all by category, refused without.
+    "ImportServicePricesView": "tests/imports/test_catalogue_imports.py",
     # Read under «Договоры», written under a yes/no right of their own.
     "AttachmentView": "tests/contracts/test_attachments.py",
     "AttachmentApi": "tests/contracts/test_attachments.py",
@@ -149,6 +151,22 @@ COVERED_ELSEWHERE = {
     "VoucherApi": "tests/vouchers/test_vouchers.py",
     "VoucherLineView": "tests/vouchers/test_vouchers.py",
     "VoucherLineApi": "tests/vouchers/test_vouchers.py",
+    # Invoices: an access level per kind plus the yes/no rights of «Документы / Счета»;
+    # made and changed only by commands.
+    "PatientInvoiceView": "tests/invoices/test_invoice_patients.py",
+    "PatientInvoiceApi": "tests/invoices/test_invoice_patients.py",
+    "OrganisationInvoiceView": "tests/invoices/test_invoice_contracts.py",
+    "OrganisationInvoiceApi": "tests/invoices/test_invoice_contracts.py",
+    "IndividualInvoiceView": "tests/invoices/test_invoice_contracts.py",
+    "IndividualInvoiceApi": "tests/invoices/test_invoice_contracts.py",
+    "PatientServicesView": "tests/invoices/test_service_info.py",
+    # Money: hand-written screens and APIs with an access level per kind of account
+    # plus the yes/no rights of «Документы / Оплата» and «Касса», checked by commands.
+    "PatientAccountsView": "tests/money/test_money_rights.py",
+    "OrganisationAccountsView": "tests/money/test_money_rights.py",
+    "PatientAccountApi": "tests/money/test_money_api.py",
+    "CashDeskView": "tests/money/test_money_rights.py, tests/money/test_cash_desk.py",
+    "CashApi": "tests/money/test_money_api.py",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
@@ -9,6 +10,7 @@ from sqlalchemy import false
 
 from models.journal import JournalEntry
 from security.effective import current
+from views.admin.journal_read import full_name, read_entry
 from views.base import UchetModelView
 from views.registry import register
 
@@ -51,6 +53,17 @@ class JournalView(UchetModelView):
     order_columns = ["at", "username", "table_name"]
     base_order = ("id", "desc")
     page_size = 50
+    show_template = "uchet/journal_show.html"
+    formatters_columns = {
+        "username": lambda login: full_name(current_app.appbuilder.session, login)}
+
+    def render_template(self, template, **kwargs):
+        """The entry reads as labels, names and before → after (journal_read.py)."""
+        if template == self.show_template and "pk" in kwargs:
+            entry = self.datamodel.get(kwargs["pk"], self._base_filters)
+            if entry is not None:
+                kwargs.update(entry=entry, read=read_entry(self._session(), entry))
+        return super().render_template(template, **kwargs)
 
 
 register(JournalView, name="Journal", label=_l("Журнал изменений"), category="admin",

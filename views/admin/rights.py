@@ -12,12 +12,19 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from models.rights import RoleProfile, RoleRight
+from models.rights import RoleProfile
 from models.user import AppUser
 from security.catalogue import load_catalogue
+from security.effective import right_label
 from security.explain import explain
 from security.presets import load_presets
+from services.admin import history
 from services.admin import rights as rights_service
+from services.admin.access import find_records, sentence
+from services.admin.drift import drift_counts
+from views.admin import matrix as matrix_page
+from views.admin.rights_tools import user_label
+from views.admin.screens import ACTIONS, action_words, screens
 from views.base import screen_command
 from views.registry import register
 
@@ -59,45 +66,39 @@ class RightsView(BaseView):
             "uchet/rights_roles.html",
             roles=self._roles(), counts=counts, profiles=profiles, side_labels=SIDE_LABELS,
             presets=load_presets(), admin_role=self.appbuilder.sm.auth_role_admin,
+            drift=drift_counts(self._db()),
         )
 
     @expose("/matrix", methods=["GET", "POST"])
     @has_access
     def matrix(self):
-        """Roles x rights of one catalogue section; POST saves the changed cells."""
+        """The chosen roles' rights of one catalogue section (or those whose name
+        matches the search); POST saves the changed cells of any role."""
         catalogue = load_catalogue()
         section = request.values.get("section") or next(iter(catalogue.sections))
         if section not in catalogue.sections:
             flash(_("Неизвестный раздел каталога"), "danger")
             return redirect(url_for(".matrix"))
-        roles = self._roles()
-        stored: dict[int, dict[str, str]] = {r.id: {} for r in roles}
-        for role_id, code, value in self._db().execute(
-            select(RoleRight.role_id, RoleRight.code, RoleRight.value)
-        ):
-            stored.setdefault(role_id, {})[code] = value
+        query = (request.values.get("q") or "").strip()
+        all_roles = self._roles()
+        admin_role = self.appbuilder.sm.auth_role_admin
+        roles = matrix_page.chosen_roles(all_roles, admin_role)
+        back = url_for(".matrix", section=section, q=query or None,
+                       roles=[r.id for r in roles])
         if request.method == "POST":
-            changes = self._changed_cells(roles, stored, catalogue.section_rights(section))
+            stored = matrix_page.stored_values(self._db(), all_roles)
+            changes = matrix_page.changed_cells(request.form, all_roles, stored, catalogue)
             return self._run(lambda: rights_service.save_matrix(self._db(), changes),
-                             lambda n: _("Сохранено изменений: %(n)s", n=n),
-                             redirect(url_for(".matrix", section=section)))
+                             lambda n: _("Сохранено изменений: %(n)s", n=n), redirect(back))
+        stored = matrix_page.stored_values(self._db(), roles)
         return self.render_template(
             "uchet/rights_matrix.html",
-            catalogue=catalogue, section=section, rights=catalogue.section_rights(section),
-            roles=roles, stored=stored, admin_role=self.appbuilder.sm.auth_role_admin,
+            catalogue=catalogue, section=section, query=query,
+            rights=matrix_page.shown_rights(catalogue, section, query),
+            roles=roles, all_roles=all_roles, stored=stored, admin_role=admin_role,
+            deps=matrix_page.dependency_data(catalogue, roles, stored), label=right_label,
+            profiles={p.role_id: p for p in self._db().scalars(select(RoleProfile))},
         )
-
-    def _changed_cells(self, roles, stored, rights) -> dict[int, dict[str, str]]:
-        changes: dict[int, dict[str, str]] = {}
-        for role in roles:
-            for right in rights:
-                key = f"v:{role.id}:{right.code}"
-                if key not in request.form:
-                    continue
-                value = request.form[key].strip()
-                if value != stored.get(role.id, {}).get(right.code, right.default):
-                    changes.setdefault(role.id, {})[right.code] = value
-        return changes
 
     @expose("/role/new", methods=["POST"])
     @has_access
@@ -144,30 +145,49 @@ class RightsView(BaseView):
                                         message=_("Роль не найдена")), 404
         return self.render_template(
             "uchet/rights_history.html", role=role, catalogue=load_catalogue(),
+            changes=history.changes(self._db(), role_id), lines=history.lines,
+            kind_label=history.kind_label, editable=role.name != self.appbuilder.sm.auth_role_admin,
             history=rights_service.role_history(self._db(), role_id),
         )
 
     @expose("/explain")
     @has_access
     def explain(self):
-        """Explain a user's access to a screen (and optionally a row)."""
-        views = sorted({v.class_permission_name for v in self.appbuilder.baseviews
-                        if getattr(v, "datamodel", None) is not None
-                        or getattr(v, "governing_right", None)})
-        users = list(self._db().scalars(select(AppUser.username).order_by(AppUser.username)))
+        """The access check in people's terms: a user by name, a screen by its label,
+        an action by its word, a record found by searching; the answer is a sentence."""
+        session = self._db()
+        all_screens = screens(self.appbuilder)
+        by_name = {screen.name: screen for screen in all_screens}
+        users = list(session.scalars(select(AppUser).order_by(AppUser.last_name,
+                                                              AppUser.first_name)))
         args = request.args
-        result, error = None, None
-        if args.get("user") and args.get("view"):
+        view_name = args.get("view") or ""
+        action = args.get("permission") or "view"
+        screen = by_name.get(view_name)
+        label = screen.label if screen else None
+        pk = args.get("pk") or None
+        found = []
+        if screen is not None and args.get("record_q") and not pk:
+            view = next((v for v in self.appbuilder.baseviews
+                         if v.class_permission_name == view_name), None)
+            found = find_records(session, screen.model, args["record_q"],
+                                 list(getattr(view, "search_columns", None) or []))
+        if action in ACTIONS:
+            permission = ACTIONS[action][0 if pk else 1]
+        else:  # a permission name (the command line's and older links' form)
+            permission = action
+            action = next((a for a, perms in ACTIONS.items() if permission in perms), "view")
+        result, error, answer = None, None, None
+        if args.get("user") and view_name and not found:
             try:
-                result = explain(self._db(), args["user"], args["view"],
-                                 args.get("permission") or "can_list", args.get("pk") or None)
+                result = explain(session, args["user"], view_name, permission, pk, label=label)
+                answer = sentence(result, label or view_name, action)
             except LookupError as exc:
                 error = str(exc)
         return self.render_template(
-            "uchet/rights_explain.html", views=views, users=users, args=args,
-            result=result, error=error,
-            permissions=["can_list", "can_show", "can_add", "can_edit", "can_delete", "can_get",
-                         "can_post", "can_put"],
+            "uchet/rights_explain.html", users=users, screens=all_screens, args=args,
+            action=action, actions=action_words(), found=found, result=result, error=error,
+            answer=answer, user_label=user_label,
         )
 
 

@@ -67,7 +67,8 @@ class UserView(UchetModelView, UserDBModelView):
     """
 
     is_user_view = True
-    permission_levels = {"resetpasswords": "edit"}
+    permission_levels = {"resetpasswords": "edit", "can_sees": "view"}
+    show_template = "uchet/user_show.html"
     self_actions = frozenset({"resetmypassword", "userinfoedit"})
     governing_right = "admin.users"
     datamodel = None  # set by make_datamodel() in the security manager
@@ -143,6 +144,21 @@ class UserView(UchetModelView, UserDBModelView):
         item.changed_on = datetime.datetime.now()
         item.changed_by_fk = g.user.id
         super().pre_update(item)
+
+    @expose("/sees/<int:pk>")
+    @has_access
+    def sees(self, pk: int):
+        """What the user can see: units, clients and sections (a user outside the
+        administrator's scope answers 404, like his card)."""
+        from services.admin.visibility import summary
+        from views.admin.screens import screens
+
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            abort(404)
+        return self.render_template(
+            "uchet/user_sees.html", user=item, pk=pk,
+            summary=summary(self._session(), item, screens(self.appbuilder)))
 
     @expose("/userinfo/")
     @has_access

@@ -1,4 +1,4 @@
-"""Личный кабинет / Документы: the client's contracts and monthly acts, as PDFs.
+"""Личный кабинет / Документы: the client's contracts, monthly acts and invoices, as PDFs.
 Rules and figures: services.cabinet.documents.
 """
 
@@ -10,11 +10,13 @@ from flask import Response, abort
 from flask_appbuilder import BaseView, expose, has_access, permission_name
 from flask_babel import lazy_gettext as _l
 
+from models.invoices import INVOICE_STATES, PAYMENT_STATES
 from security.effective import current
 from services.cabinet import documents as docs
 from services.cabinet import requests as cabinet_requests
 from services.cabinet.stats import COST_RIGHT
 from services.contracts.rules import money
+from services.invoices.printing import invoice_pdf
 from views.base import screen_command
 from views.registry import register
 
@@ -25,7 +27,7 @@ def _pdf(body: bytes, name: str) -> Response:
 
 
 class DocumentsView(BaseView):
-    """Contracts, acts (with the cost right) and, later, invoices."""
+    """Contracts, and with the cost right acts and invoices."""
 
     route_base = "/cabinet/documents"
     default_view = "show"
@@ -41,7 +43,20 @@ class DocumentsView(BaseView):
         return self.render_template(
             "uchet/cabinet_documents.html", contracts=docs.client_contracts(session, rights),
             acts=docs.acts(session, rights) if with_cost else None, money=money,
+            invoices=docs.client_invoices(session, rights) if with_cost else None,
+            invoice_states=INVOICE_STATES, payment_states=PAYMENT_STATES,
             today=dt.date.today())
+
+    @expose("/invoice/<int:pk>.pdf", methods=["GET"])
+    @has_access
+    @permission_name("show")
+    def invoice(self, pk: int):
+        """An invoice to the user's client, as printed; 404 for any other."""
+        session = self.appbuilder.session
+        found = docs.client_invoice(session, current(), pk)
+        if found is None:
+            abort(404)
+        return _pdf(invoice_pdf(session, found), f"invoice_{pk}.pdf")
 
     @expose("/contract/<int:pk>.pdf", methods=["GET"])
     @has_access

@@ -18,6 +18,7 @@ from services.cabinet import manager as rules
 from services.cabinet.requests import is_lab
 from services.cabinet.stats import COST_RIGHT
 from services.contracts.rules import money
+from services.workplaces.queue import queue
 from views.base import screen_command
 from views.registry import register
 
@@ -66,8 +67,13 @@ class ManagerCabinetView(BaseView):
         rights = current()
         me = session.get(AppUser, rights.user_id)
         with_cost = rights.allows(COST_RIGHT)
-        overviews = [rules.client_overview(session, client, with_cost)
-                     for client in rules.served_clients(session, rights)]
+        # His work queue: the client with the oldest open request first.
+        queues = {q.client.id: q for q in queue(session, rights)}
+        order = list(queues)
+        clients = sorted(rules.served_clients(session, rights),
+                         key=lambda c: order.index(c.id) if c.id in order else len(order))
+        overviews = [{**rules.client_overview(session, client, with_cost),
+                      "queue": queues.get(client.id)} for client in clients]
         owner = me.manager or me
         return self.render_template(
             "uchet/cabinet_clients.html", overviews=overviews, money=money,

@@ -19,6 +19,7 @@ from security.effective import current
 from security.scope import scoped
 from services.boundary import run_command
 from services.cabinet import requests as rules
+from services.cabinet.timeline import timelines
 from services.dates import parse_date
 from views.base import screen_command
 from views.registry import register
@@ -78,9 +79,11 @@ class CabinetPage(BaseView):
     def _page(self, status: int = 200, **extra):
         rights = current()
         session = self.appbuilder.session
+        rows = self._rows()
         return self.render_template(
-            self.template, rows=self._rows(), offices=rules.offices(session, rights),
-            lab=rules.is_lab(rights), form=request.form, **extra), status
+            self.template, rows=rows, offices=rules.offices(session, rights),
+            lab=rules.is_lab(rights), form=request.form,
+            timelines=timelines(session, list(rows)), **extra), status
 
     def _save(self, write, done: str):
         """Run `write` in one transaction; on a refusal show the form again with what

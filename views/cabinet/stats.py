@@ -20,15 +20,15 @@ from models.org import Unit
 from security.access_log import note_reads
 from security.effective import current
 from security.scope import scoped
+from services.cabinet.dashboard import month_against_last
 from services.cabinet.stats import GROUPINGS, patient_visits, patients, statistics
 from services.contracts.rules import money
 from services.dates import parse_date
 from views.base import screen_command
-from views.refbook import XLSX_MIME, _xlsx
+from views.cabinet.chart import chart
+from views.refbook import XLSX_MIME, xlsx_book
 from views.registry import register
 
-#: The chart's height in pixels: the busiest period's bar fills it.
-CHART_HEIGHT = 160
 #: Units that send patients: the corporate client, its head office and branches.
 OFFICE_KINDS = ("client", "head_unit", "client_branch")
 
@@ -61,13 +61,6 @@ def _query() -> dict:
             "unit_id": int(unit) if unit else None}
 
 
-def _bars(rows) -> list[dict]:
-    """Return the chart's bars: each period's visits scaled to the chart's height."""
-    top = max((row.visits for row in rows), default=0) or 1
-    return [{"label": row.label, "visits": row.visits,
-             "height": round(CHART_HEIGHT * row.visits / top)} for row in rows]
-
-
 class CabinetStatisticsView(BaseView):
     """The statistics page, its export, its JSON and the patients of one office."""
 
@@ -90,13 +83,22 @@ class CabinetStatisticsView(BaseView):
     @expose("/", methods=["GET"])
     @has_access
     def show(self):
-        """The page: filters, chart and tables."""
+        """The page: this month against the last, filters, chart and tables."""
+        session = self.appbuilder.session
+        query = {}
+
+        def read():
+            query.update(_query())
+            return statistics(session, current(), **query)
+
         return screen_command(
-            lambda: statistics(self.appbuilder.session, current(), **_query()),
+            read,
             done=lambda stats: self.render_template(
                 "uchet/cabinet_statistics.html", stats=stats, error=None,
                 offices=self._offices(), args=request.args, groupings=GROUPINGS,
-                bars=_bars(stats.by_period), chart_height=CHART_HEIGHT, money=money),
+                chart=chart(stats.by_period, stats.start, stats.end, stats.grouping),
+                month=month_against_last(session, current(), unit_id=query["unit_id"]),
+                money=money),
             again=self._refused, flash_refusal=False)
 
     @expose("/export", methods=["GET"])
@@ -115,10 +117,15 @@ class CabinetStatisticsView(BaseView):
                   str(_l("Пациенты")), str(_l("Тесты"))]
         if stats.with_cost:
             header.append(str(_l("Стоимость, руб.")))
-        rows = [_cells(row, stats.with_cost) for row in
-                [*stats.by_unit, stats.total, *stats.by_period]]
+        # One sheet per table of the page, each with its own header.
+        units = [_cells(row, stats.with_cost) for row in [*stats.by_unit, stats.total]]
+        periods = [_cells(row, stats.with_cost) for row in stats.by_period]
+        by_period = [str(_l("Период")), *header[1:]]
         name = f"statistics_{stats.start:%Y%m%d}_{stats.end:%Y%m%d}.xlsx"
-        return Response(_xlsx(header, rows, _("Статистика")), mimetype=XLSX_MIME,
+        body = xlsx_book([(_("По подразделениям"), header, units),
+                          (_("По дням") if stats.grouping == "day" else _("По месяцам"),
+                           by_period, periods)])
+        return Response(body, mimetype=XLSX_MIME,
                         headers={"Content-Disposition": f"attachment; filename={name}"})
 
     @expose("/data", methods=["GET"])

@@ -38,6 +38,7 @@ from services.contracts.rules import (
     check_scheme_step,
 )
 from views.base import deleted_together
+from views.contracts.card import ContractScreen
 from views.contracts.patients import ATTACHMENT_CLASSES
 from views.formatters import choice_label
 from views.refbook import RefBook, build, register_refbook
@@ -141,11 +142,12 @@ CONTRACT_BOOK = RefBook(
     order=("signed_on", "desc"), icon="fa-handshake-o",
     formatters={"kind": choice_label(CONTRACT_KINDS),
                 "payment_scheme": choice_label(PAYMENT_SCHEMES)},
-    validate=_with_rights(check_contract),
+    validate=_with_rights(check_contract), view_base=ContractScreen,
     extra={**_selects(kind=(_l("Вид договора"), CONTRACT_KINDS),
                       payment_scheme=(_l("Способ оплаты"), PAYMENT_SCHEMES)),
            "related_views": [PROGRAMMES[0], GUARANTEES[0], INSTALMENTS[0]],
-           "show_template": "uchet/contract_show.html"})
+           "show_template": "uchet/contract_show.html",
+           "add_title": _l("Новый договор"), "edit_title": _l("Изменение договора")})
 
 register_refbook(CONTRACT_BOOK)
 register_refbook(PROGRAMME_BOOK, PROGRAMMES)

@@ -184,5 +184,7 @@ def _close_open() -> bool:
     return request.form.get("close_open") == "1"
 
 
+# The framework's screen of the same import (with progress, views.imports.screens) is
+# listed on the «Импорт» page; the menu keeps this page, where people know it.
 register(PriceImportView, name="PriceImport", label=_l("Импорт прейскуранта"),
          category="pricelist", icon="fa-upload")

@@ -9,7 +9,9 @@ exceeded…) are shown and the save waits for «Подтверждаю».
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+import datetime as dt
+
+from flask import flash, g, redirect, request, url_for
 from flask_appbuilder import expose, has_access, permission_name
 from flask_appbuilder.actions import action as fab_action
 from flask_babel import gettext as _
@@ -40,6 +42,7 @@ from views.contracts.patients import PATIENT_CLASSES, PATIENT_LOOKUP, FilterPati
 from views.formatters import choice_label
 from views.lookup import LookupMixin, RemoteSelectField
 from views.refbook import RefBook, RefBookApi, RefBookView, register_refbook
+from views.vouchers.card import card_context
 from views.vouchers.common import (
     CONFIRM,
     COUNT_CAP,
@@ -81,6 +84,18 @@ class VoucherScreen(AutoBranch, LookupMixin, RefBookView):
     change of doctor work on the rows ticked in the list."""
 
     lookups = {"patient": PATIENT_LOOKUP, "diagnosis": DIAGNOSIS_LOOKUP}
+    show_template = "uchet/voucher_show.html"
+
+    def render_template(self, template, **kwargs):
+        """The card reads as a document (views/vouchers/card.py): its title names
+        the voucher's number and date."""
+        if template == self.show_template and "pk" in kwargs:
+            card = card_context(self._session(), kwargs["pk"])
+            kwargs.update(card)
+            if card:
+                kwargs["title"] = _("Талон № %(n)s от %(d)s", n=card["voucher"].id,
+                                    d=card["voucher"].service_date.strftime("%d.%m.%Y"))
+        return super().render_template(template, **kwargs)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -95,6 +110,17 @@ class VoucherScreen(AutoBranch, LookupMixin, RefBookView):
         # The version guards concurrent edits; it is not something a person reads.
         self.show_columns = [c for c in self.show_columns if c != "version"]
 
+    def post_add(self, item) -> None:
+        """Remember the new voucher: the next page is its card, where its services go."""
+        super().post_add(item)
+        g.uchet_new_voucher = item.id
+
+    def post_add_redirect(self):
+        """Return to the new voucher's card (FAB would go back to the list)."""
+        if g.get("uchet_new_voucher") is not None:
+            return redirect(url_for(f"{type(self).__name__}.show", pk=g.uchet_new_voucher))
+        return super().post_add_redirect()
+
     def _get_add_widget(self, form, exclude_cols=None, widgets=None):
         """Open the add form with the patient of the card it came from (?patient=id),
         if the user may see that patient."""
@@ -102,6 +128,8 @@ class VoucherScreen(AutoBranch, LookupMixin, RefBookView):
         if wanted is not None and abs(wanted) < 2**31:
             form.patient.data = self._session().scalar(scoped(
                 select(Patient).where(Patient.id == wanted), current()))
+        if request.method == "GET" and form.service_date.data is None:
+            form.service_date.data = dt.date.today()  # a visit is recorded on its day
         return super()._get_add_widget(form, exclude_cols=exclude_cols, widgets=widgets)
 
     def _get_edit_widget(self, form, exclude_cols=None, widgets=None):
@@ -114,7 +142,10 @@ class VoucherScreen(AutoBranch, LookupMixin, RefBookView):
                 single=False)
     def recalculate(self, items):
         """Re-price the chosen vouchers in one transaction and say what changed."""
-        back = redirect(url_for(f"{type(self).__name__}.list"))
+        # From the card (one voucher, back=card) the user returns to the card.
+        card = request.form.get("back") == "card" and len(items) == 1
+        back = redirect(url_for(f"{type(self).__name__}.show", pk=items[0].id) if card
+                        else url_for(f"{type(self).__name__}.list"))
 
         def done(result):
             flash(_("Пересчитано: изменено строк %(c)s, без изменений %(u)s; оплаченные, "
@@ -127,6 +158,11 @@ class VoucherScreen(AutoBranch, LookupMixin, RefBookView):
         return screen_command(lambda: recalculate(self._session(), items, current(),
                                                   current().user_id),
                               self._session(), done=done, again=lambda _exc: back)
+
+    @fab_action("pay", _l("Оплатить"), "", "fa-money", multiple=False)
+    def pay(self, item):
+        """Open the cash desk on the voucher's patient («Касса»)."""
+        return redirect(url_for("CashDeskView.desk", patient=item.patient_id))
 
     @fab_action("change_doctor", _l("Изменить врача"), "", "fa-user-md", single=False)
     def change_doctor_action(self, items):
@@ -197,8 +233,12 @@ VOUCHER_BOOK = RefBook(
     validate=check_voucher, delete_rule=check_voucher_removal, view_base=VoucherScreen,
     api_base=VoucherApi, form_only=("confirm",),
     # The yes/no rights of the seed decide, in the service; «изменение» opens the actions.
-    permission_levels={"recalculate": "edit", "change_doctor": "edit"},
+    permission_levels={"recalculate": "edit", "change_doctor": "edit", "pay": "view"},
+    # «Оплатить» opens the cash desk: offered to those who may reach it.
+    permission_rights={"pay": "payment.patient_accounts"},
     extra={"related_views": [LINES[0]],
+           # A document's titles name one document (the card's names its number and date).
+           "add_title": _l("Новый талон"), "edit_title": _l("Изменение талона"),
            # The number first, the state last: what a registrar looks a voucher up by.
            "list_columns": ["id", *VOUCHER_COLUMNS, "state"],
            "order_columns": ["id", *(c for c in VOUCHER_COLUMNS

@@ -106,4 +106,20 @@
       });
     });
   });
+
+  // A form that came back with warnings asks for «Подтверждаю»: one button ticks it
+  // and saves, so confirming what was read is one click, not two.
+  $(function () {
+    var box = $("#model_form input[type=checkbox][name=confirm]");
+    if (!box.length || !T.confirmSave) { return; }
+    var button = $('<button type="button" class="btn btn-warning btn-sm uchet-confirm-save">')
+      .text(T.confirmSave);
+    button.on("click", function () {
+      box.prop("checked", true);
+      var form = box.closest("form");
+      var submit = form.find("button[type=submit], input[type=submit]").first();
+      if (submit.length) { submit.trigger("click"); } else { form.trigger("submit"); }
+    });
+    box.closest(".form-group, .checkbox, td, div").first().append(" ").append(button);
+  });
 })();

@@ -1,8 +1,8 @@
 """The security journals: security events (sign-ins, passwords, rights) and reads
 of patients' data; users' TOTP second factor.
 
-Revision ID: 0015_security_journals
-Revises: 0010
+Revision ID: 0017_security_journals
+Revises: 0016_rollups
 Create Date: 2026-12-07 02:15:00.000000
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0015_security_journals'
-down_revision = '0010'
+revision = '0017_security_journals'
+down_revision = '0016_rollups'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""The load test: a locust scenario and the runner behind `make load`."""

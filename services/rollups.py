@@ -1,0 +1,159 @@
+"""The statistics rollups (models.rollups) follow the vouchers in the same transaction.
+
+After every flush that touched vouchers or their lines, the (office, day) and
+(branch, day) keys the changed vouchers had before and have after it are recomputed
+from `vch_voucher` — deleted and inserted again from the detail aggregate, after the
+voucher totals (services.vouchers.totals) have been refreshed — so a rollup row is
+always exactly what the detail adds up to, whatever the change (create, edit, a
+line cancelled, a voucher moved to another day or office, deleted). A change made
+with bulk SQL outside the ORM is repaired by `flask uchet rollups rebuild`, which
+runs the same statements over every key (idempotent).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, distinct, event, func, insert, select, tuple_
+from sqlalchemy.orm import Session
+
+from models.rollups import BranchDay, OfficeDay, OfficePatientDay
+from models.vouchers import Voucher, VoucherLine
+
+V = Voucher.__table__.c
+_PENDING = "rollup_keys"
+_FIGURES = ("visits", "patients", "tests", "cost")
+
+
+def _figures():
+    return [func.count(), func.count(distinct(V.patient_id)),
+            func.coalesce(func.sum(V.line_count), 0), func.coalesce(func.sum(V.total), 0)]
+
+
+def _office_day(where: list):
+    return (select(V.referring_unit_id, V.service_date, *_figures())
+            .where(V.referring_unit_id.is_not(None), *where)
+            .group_by(V.referring_unit_id, V.service_date))
+
+
+def _office_patient_day(where: list):
+    return (select(V.referring_unit_id, V.service_date, V.patient_id, func.count())
+            .where(V.referring_unit_id.is_not(None), *where)
+            .group_by(V.referring_unit_id, V.service_date, V.patient_id))
+
+
+def _branch_day(where: list):
+    return (select(V.branch_id, V.service_date, *_figures()).where(*where)
+            .group_by(V.branch_id, V.service_date))
+
+
+def _statements(office_days: list | None, branch_days: list | None) -> list:
+    """Return the DELETE and INSERT ... SELECT statements recomputing the given keys
+    (None: every key; an empty list: none)."""
+    result = []
+    if office_days is None or office_days:
+        keys = office_days
+        for model, source, columns in (
+                (OfficeDay, _office_day, ["office_id", "day", *_FIGURES]),
+                (OfficePatientDay, _office_patient_day,
+                 ["office_id", "day", "patient_id", "visits"])):
+            table = model.__table__
+            if keys is None:
+                result.append(delete(table))
+                where = []
+            else:
+                result.append(delete(table).where(
+                    tuple_(table.c.office_id, table.c.day).in_(keys)))
+                where = [tuple_(V.referring_unit_id, V.service_date).in_(keys)]
+            result.append(insert(table).from_select(columns, source(where)))
+    if branch_days is None or branch_days:
+        table = BranchDay.__table__
+        if branch_days is None:
+            result.append(delete(table))
+            where = []
+        else:
+            result.append(delete(table).where(
+                tuple_(table.c.branch_id, table.c.day).in_(branch_days)))
+            where = [tuple_(V.branch_id, V.service_date).in_(branch_days)]
+        result.append(insert(table).from_select(["branch_id", "day", *_FIGURES],
+                                                _branch_day(where)))
+    return result
+
+
+def rebuild_statements() -> list:
+    """Return the statements rebuilding every rollup from the vouchers (the migration
+    and `flask uchet rollups rebuild` run them)."""
+    return _statements(None, None)
+
+
+def rebuild(session: Session) -> None:
+    """Rebuild every rollup from the vouchers (idempotent; the caller commits)."""
+    for statement in rebuild_statements():
+        session.execute(statement)
+
+
+def recompute(session: Session, office_days, branch_days) -> None:
+    """Recompute the rollup rows of the given (office, day) and (branch, day) keys."""
+    for statement in _statements(sorted(office_days), sorted(branch_days)):
+        session.execute(statement)
+
+
+def _stored_keys(session: Session, ids: set, pending: dict) -> None:
+    """Add the keys the vouchers `ids` have in the database before the flush writes
+    (read on the connection: no autoflush; the objects' old values may never have
+    been loaded)."""
+    rows = session.connection().execute(
+        select(V.referring_unit_id, V.service_date, V.branch_id).where(V.id.in_(sorted(ids))))
+    for office, day, branch in rows:
+        if office is not None:
+            pending["office"].add((office, day))
+        pending["branch"].add((branch, day))
+
+
+def _before_flush(session: Session, _context, _instances) -> None:
+    pending = session.info.setdefault(_PENDING, {"office": set(), "branch": set(),
+                                                 "ids": set(), "objects": []})
+    moved = set()
+    for obj in (*session.dirty, *session.deleted):
+        if isinstance(obj, Voucher) and obj.id is not None:
+            moved.add(obj.id)
+            pending["ids"].add(obj.id)
+        elif isinstance(obj, VoucherLine) and obj.voucher_id is not None:
+            pending["ids"].add(obj.voucher_id)
+    if moved:
+        _stored_keys(session, moved, pending)
+    # New vouchers and lines learn their ids in the flush.
+    pending["objects"].extend(o for o in session.new if isinstance(o, (Voucher, VoucherLine)))
+
+
+def _after_flush_postexec(session: Session, _context) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    ids = set(pending["ids"])
+    for obj in pending["objects"]:
+        ids.add(obj.id if isinstance(obj, Voucher) else obj.voucher_id)
+    ids.discard(None)
+    office, branch = pending["office"], pending["branch"]
+    if ids:
+        # Where the vouchers are now (the flush may have moved them).
+        for ref, day, br in session.execute(
+                select(V.referring_unit_id, V.service_date, V.branch_id)
+                .where(V.id.in_(sorted(ids)))):
+            if ref is not None:
+                office.add((ref, day))
+            branch.add((br, day))
+    if office or branch:
+        recompute(session, office, branch)
+
+
+def _after_rollback(session: Session, _previous_transaction) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def install() -> None:
+    """Register the hooks on every session (idempotent). Install after the voucher
+    totals' hooks: the rollups read the totals they refresh."""
+    for name, fn in (("before_flush", _before_flush),
+                     ("after_flush_postexec", _after_flush_postexec),
+                     ("after_soft_rollback", _after_rollback)):
+        if not event.contains(Session, name, fn):
+            event.listen(Session, name, fn)

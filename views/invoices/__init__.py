@@ -1,0 +1,2 @@
+"""Документы / Счета: invoice lists and cards by kind, the forms that make invoices,
+printing, and «Информация об оказанных пациенту услугах»."""

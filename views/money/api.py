@@ -1,0 +1,79 @@
+"""The money REST API: patients' accounts and the transactions over all accounts
+read through the scope (`views.api` base), and the cash desk's payment of voucher
+lines for a front desk program, with its idempotency key in the body: a client that
+sends the same request again after a timeout gets the same receipt, not a second
+payment. Refusals answer through `app.errors` (400 / 403 / 404)."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_appbuilder.api import BaseApi, expose, protect
+from flask_appbuilder.models.sqla.filters import FilterEqual
+
+from models.money import Account, Transaction
+from security.effective import current
+from services.money import payments
+from views.api import UchetModelRestApi
+from views.datamodel import UchetInterface
+from views.guards import csrf_for_cookie_sessions
+from views.money.common import cashier
+
+ACCOUNT_COLUMNS = ["id", "branch_id", "patient_id", "balance", "advance", "no_cash_desk",
+                   "allow_negative"]
+TRANSACTION_COLUMNS = ["id", "account_id", "kind", "amount", "delta", "discount_amount",
+                       "voucher_line_id", "section_id", "receipt_id", "reversed", "posted_on"]
+
+
+class PatientAccountApi(UchetModelRestApi):
+    """Patients' accounts: balance and advance (read)."""
+
+    resource_name = "money_patient_account"
+    datamodel = UchetInterface(Account)
+    governing_right = "payment.patient_accounts"
+    base_permissions = ["can_get"]
+    base_filters = [["kind", FilterEqual, "patient"]]
+    list_columns = show_columns = ACCOUNT_COLUMNS
+    search_columns = ["patient_id", "branch_id"]
+
+
+class TransactionApi(UchetModelRestApi):
+    """Transactions over all accounts (read), with «Разрешить доступ к списку
+    транзакций по всем лицевым счетам»."""
+
+    resource_name = "money_transaction"
+    datamodel = UchetInterface(Transaction)
+    governing_right = "payment.all_transactions"
+    base_permissions = ["can_get"]
+    list_columns = show_columns = TRANSACTION_COLUMNS
+    search_columns = ["account_id", "kind", "posted_on"]
+
+
+class CashApi(BaseApi):
+    """POST /api/v1/money_cash/pay: take a patient's payment for voucher lines."""
+
+    resource_name = "money_cash"
+    allow_browser_login = True
+    governing_right = "payment.patient_accounts"
+    base_permissions = ["can_post"]
+    permission_levels = {"can_post": "edit"}
+
+    def create_blueprint(self, appbuilder, *args, **kwargs):
+        blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
+        blueprint.before_request(csrf_for_cookie_sessions)
+        return blueprint
+
+    @expose("/pay", methods=["POST"])
+    @protect()
+    def post(self):
+        """Body: {"key", "register", "patient", "lines": [{"line", "amount"?,
+        "section"?}], "discount"?, "from_balance"?}. Answers 200 with the receipt's
+        numbers (the same for a repeated key)."""
+        order = payments.order_from(request.get_json(silent=True) or {})
+        receipt = payments.take_payment(self.appbuilder.session, current(), cashier=cashier(),
+                                        **order)
+        key = order["key"]
+        if receipt is None:
+            return self.response(200, key=key, receipt=None)
+        return self.response(200, key=key, receipt={
+            "id": receipt.id, "state": receipt.state, "total": str(receipt.total),
+            "fiscal_number": receipt.fiscal_number, "shift_receipt": receipt.shift_receipt})
