@@ -6,6 +6,11 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from flask import has_request_context, request
+from flask_appbuilder.exceptions import (
+    InvalidColumnFilterFABException,
+    InvalidOperationFilterFABException,
+)
+from flask_appbuilder.models.filters import Filters
 from flask_appbuilder.models.sqla import filters as fab
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import false
@@ -79,6 +84,39 @@ class UchetFilterConverter(fab.SQLAFilterConverter):
         for name, filters in fab.SQLAFilterConverter.conversion_table)
 
 
+class UchetFilters(Filters):
+    """FAB's filters with the REST API's `opr` read from the column's own filters.
+
+    FAB looks an `opr` ("eq") up in a process-wide map that every filter object
+    writes its class into when built (flask_appbuilder.models.filters.map_args_filter):
+    the last one built wins. FAB's own classes are shared by every column type, so
+    that does not matter to FAB; ours are typed (a date's «eq» reads ДД.ММ.ГГГГ, a
+    boolean's «eq» reads «да»/«нет», a decimal's reads a number), so after a screen
+    had built a boolean column's filters a date filter of the API compared the
+    date with a boolean reading and found nothing (`WHERE 0 = 1`)."""
+
+    def rest_add_filters(self, data) -> None:
+        """Add the API's filters ({col, opr, value}) with the class the column
+        offers for `opr`; raise InvalidColumnFilterFABException for a column not
+        searchable, InvalidOperationFilterFABException for an `opr` it lacks (FAB
+        answers both with a 400)."""
+        for item in data:
+            try:
+                opr, col, value = item["opr"], item["col"], item["value"]
+            except (KeyError, TypeError):
+                return  # FAB's own answer to a malformed filter: ignore the rest
+            offered = self._search_filters.get(col)
+            if not offered:
+                raise InvalidColumnFilterFABException(f"Filter column: {col} not allowed to filter")
+            for flt in offered:
+                if flt.arg_name == opr:
+                    self.add_filter(col, flt if isinstance(flt, type) else type(flt), value)
+                    break
+            else:
+                raise InvalidOperationFilterFABException(
+                    f"Filter operation: {opr} not allowed on column: {col}")
+
+
 def _channel() -> tuple[str, str] | None:
     """Return (channel, screen) of the request reading rows: a card, a list, an
     export or the API, and the view's name; None outside a request."""
@@ -112,6 +150,11 @@ class UchetInterface(SQLAInterface):
         self.eager = tuple(eager)
         self.optional = frozenset(optional)
         self.count_cap = count_cap
+
+    def get_filters(self, search_columns=None, search_filters=None) -> UchetFilters:
+        """Return FAB's filters of the view, the API's `opr` read per column (UchetFilters)."""
+        return UchetFilters(self.filter_converter_class, self, search_columns=search_columns or [],
+                            search_filters=search_filters)
 
     def query_count(self, query, filters=None, select_columns=None) -> int:
         """Return the number of matching rows, counting at most `count_cap` + 1 of them:
