@@ -4,6 +4,8 @@ generated client would fail. Each correction says what FAB really returns."""
 
 from __future__ import annotations
 
+import re
+
 ANY = {}  # a JSON value of any type
 INTEGER = {"type": "integer"}
 
@@ -13,12 +15,24 @@ def _schema(operation: dict, status: str) -> dict | None:
     return content.get("application/json", {}).get("schema")
 
 
+def _declare_path_parameters(path: str, operation: dict) -> None:
+    """Declare each `{name}` of `path` the operation leaves undeclared (FAB
+    documents only the parameters a docstring names: the invoice actions'
+    `/{pk}/cancel` had none). Every path parameter of Uchet is an `<int:...>`."""
+    declared = {p.get("name") for p in operation.get("parameters", [])}
+    for name in re.findall(r"{(\w+)}", path):
+        if name not in declared:
+            operation.setdefault("parameters", []).append(
+                {"in": "path", "name": name, "required": True, "schema": INTEGER})
+
+
 def correct_paths(paths: dict, prefix: str) -> None:
     """Correct, in place, the operations of `paths` under `prefix` (one API)."""
     for path, operations in paths.items():
         if not path.startswith(prefix):
             continue
         for method, operation in operations.items():
+            _declare_path_parameters(path, operation)
             props = (_schema(operation, "200" if method != "post" else "201") or {}).get(
                 "properties", {})
             if path.endswith("/_info"):

@@ -162,8 +162,9 @@ def test_a_nul_character_in_a_saved_text_is_refused(app, login):
                 answers.append((api.resource_name, name, admin.put(
                     f"/api/v1/{api.resource_name}/1", json={name: "a\x00b"}).status_code))
                 break
-    assert len(answers) > 20
-    assert {code for *_, code in answers} == {400}, _failures(answers)
+    # 405: a read-only API has no PUT at all.
+    assert len([a for a in answers if a[-1] == 400]) > 20
+    assert {code for *_, code in answers} <= {400, 405}, _failures(answers)
 
 
 def test_the_openapi_document_names_every_path_parameter(login):

@@ -5,6 +5,7 @@ patient's card, services, list, export or API row in «Журнал доступ
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from models.patients import Patient
@@ -13,11 +14,21 @@ from models.user import AppUser
 from models.vouchers import Voucher
 
 NEW = "Nov-pass-2026!xyz"
+_before = {"event": 0, "read": 0}
+
+
+@pytest.fixture(autouse=True)
+def _journals_from_here(session):
+    """Count only this test's rows: tests outside the rolled-back transaction
+    (`no_db_isolation`, e.g. two workers signing in) leave committed events behind."""
+    _before["event"] = session.scalar(select(func.max(SecurityEvent.id))) or 0
+    _before["read"] = session.scalar(select(func.max(PatientAccess.id))) or 0
 
 
 def _events(session, kind, target=None):
     session.expire_all()
-    stmt = select(SecurityEvent).where(SecurityEvent.kind == kind)
+    stmt = select(SecurityEvent).where(SecurityEvent.kind == kind,
+                                       SecurityEvent.id > _before["event"])
     if target is not None:
         stmt = stmt.where(SecurityEvent.target == target)
     return session.scalars(stmt.order_by(SecurityEvent.id)).all()
@@ -25,7 +36,7 @@ def _events(session, kind, target=None):
 
 def _reads(session, **where):
     session.expire_all()
-    stmt = select(PatientAccess).filter_by(**where)
+    stmt = select(PatientAccess).filter_by(**where).where(PatientAccess.id > _before["read"])
     return session.scalars(stmt.order_by(PatientAccess.id)).all()
 
 
