@@ -68,6 +68,34 @@ class SecurityEvent(Model):
         """Return the Russian name of the event."""
         return str(EVENT_KINDS.get(self.kind, self.kind))
 
+    @property
+    def detail_label(self) -> str | None:
+        """Return the details in words: a rights change names the rights and values
+        by the catalogue's labels («Прайс-лист» = «Нет доступа»), not by their codes."""
+        if self.kind != "rights_changed" or not self.detail or ": " not in self.detail:
+            return self.detail
+        role, _sep, changes = self.detail.partition(": ")
+        return f"{role}: " + "; ".join(_right_change(part) for part in changes.split(", "))
+
+
+def _right_change(part: str) -> str:
+    """Return one stored change ("code = value" set, "code - value" removed) in
+    words; a code or value the catalogue no longer knows is shown as stored."""
+    from security.effective import right_label
+
+    if part.startswith("…+"):
+        return str(_l("и ещё %(n)s", n=part[2:]))
+    code, sign, value = part.partition(" = ") if " = " in part else part.partition(" - ")
+    try:
+        right = right_label(code)
+        shown = right_label(code, value)
+    except (KeyError, ValueError):
+        return part
+    if sign == " - ":
+        return str(_l("«%(right)s»: своё значение снято (было «%(value)s»)", right=right,
+                      value=shown))
+    return f"«{right}» = «{shown}»"
+
 
 class PatientAccess(Model):
     """One read of one patient's data by one user through one channel."""

@@ -140,6 +140,19 @@ def _before_flush(session: Session, _ctx, _instances) -> None:
         pending.append(("rights_changed", None, (role_id, changes)))
 
 
+def _rights_detail(role, changes: list[str]) -> str:
+    """Return "role: code = value, ..." within the column's 500 characters, whole
+    changes only (a cut code could not be named in words), then "…+N" for the rest."""
+    head, kept = f"{role}: ", []
+    for number, change in enumerate(changes):
+        rest = len(changes) - number
+        tail = f", …+{rest - 1}" if rest > 1 else ""
+        if len(head) + len(", ".join([*kept, change])) + len(tail) > 500 and kept:
+            return head + ", ".join(kept) + f", …+{rest}"
+        kept.append(change)
+    return head + ", ".join(kept)
+
+
 def _after_flush(session: Session, _ctx) -> None:
     pending = session.info.pop(PENDING, [])
     if not pending:
@@ -152,7 +165,7 @@ def _after_flush(session: Session, _ctx) -> None:
             role_id, changes = detail
             with session.no_autoflush:
                 role = session.get(Role, role_id) if role_id else None
-            detail = f"{role.name if role is not None else role_id}: {', '.join(changes)}"
+            detail = _rights_detail(role.name if role is not None else role_id, changes)
         rows.append({"at": now, "kind": kind, "user_id": actor_id, "username": actor_name,
                      "target_user_id": user.id if user is not None else None,
                      "target": user.username if user is not None else None,

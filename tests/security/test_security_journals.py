@@ -89,6 +89,20 @@ def test_a_role_change_and_a_rights_change_are_journaled(session, login):
     assert roles and "+ Проверка журнала" in roles[-1].detail
 
 
+def test_a_rights_change_reads_in_russian_on_the_journal(session, login):
+    from tests.support import make_role
+    from tests.test_translations import _unknown, english_leaks
+
+    make_role(session, "Проверка журнала", {"admin.journal": "yes"})
+    session.commit()
+    page = login("admin").get("/securityeventview/list/?_flt_0_kind=rights_changed")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "«Журнал изменений» = «да»" in html
+    assert "admin.journal" not in html
+    assert not _unknown(english_leaks(html))
+
+
 def test_the_security_journal_is_an_admin_screen(session, client, login):
     client.post("/login/", data={"username": "registrar", "password": "wrong"})
     page = login("admin").get("/securityeventview/list/?_flt_0_kind=login_failed")

@@ -32,8 +32,9 @@ class SecurityEventView(UchetModelView):
         "target": _l("Чья учётная запись"),
         "address": _l("Адрес"),
         "detail": _l("Подробности"),
+        "detail_label": _l("Подробности"),
     }
-    list_columns = ["at", "username", "kind_label", "target", "address", "detail"]
+    list_columns = ["at", "username", "kind_label", "target", "address", "detail_label"]
     show_columns = list_columns
     search_columns = ["at", "username", "kind", "target"]
     order_columns = ["at", "username"]
