@@ -10,7 +10,7 @@ import datetime as dt
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, func
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 EVENT_KINDS = {
@@ -30,6 +30,7 @@ EVENT_KINDS = {
     "rights_changed": _l("Изменение прав роли"),
     "totp_enrolled": _l("Подключение второго фактора"),
     "totp_failed": _l("Неверный код второго фактора"),
+    "totp_recovery_used": _l("Вход по коду восстановления"),
 }
 
 CHANNELS = {
@@ -124,13 +125,17 @@ class PatientAccess(Model):
 
 
 class UserTotp(Model):
-    """A user's enrolled second factor: the TOTP secret his authenticator app holds."""
+    """A user's enrolled second factor: the TOTP secret his authenticator app
+    holds (encrypted) and his unused recovery codes (hashed)."""
 
     __tablename__ = "user_totp"
     __label__ = _l("Второй фактор пользователей")
 
     user_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id", ondelete="CASCADE"),
                                          primary_key=True)
-    secret: Mapped[str] = mapped_column(String(64), nullable=False)
+    # Encrypted under a key derived from SECRET_KEY (security.totp.seal).
+    secret: Mapped[str] = mapped_column(String(255), nullable=False)
+    # The unused recovery codes' keyed hashes, space-separated (security.totp.recovery_hash).
+    recovery: Mapped[str | None] = mapped_column(Text)
     enrolled_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False,
                                                      server_default=func.now())

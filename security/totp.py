@@ -8,14 +8,24 @@ session epoch: a logout or a password change asks for the code again."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import secrets
+
 import pyotp
 import segno
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app, session
 
 from security.catalogue import load_catalogue
 
 ISSUER = "Uchet"
 MARK = "uchet_totp"
+#: Recovery codes given at enrolment, each good for one sign-in without the phone.
+RECOVERY_CODES = 10
 
 
 def required() -> bool:
@@ -58,3 +68,50 @@ def mark_verified(user) -> None:
 def is_verified(user) -> bool:
     """Return True when this session's user gave his code since his last sign-in."""
     return session.get(MARK) == f"{user.id}:{user.session_epoch or 0}"
+
+
+def _key(purpose: bytes) -> bytes:
+    """Return 32 bytes derived from SECRET_KEY for `purpose` (HKDF-SHA256): the
+    database alone (a dump, a backup) then reveals neither secrets nor codes."""
+    secret_key = str(current_app.config["SECRET_KEY"]).encode()
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"uchet-totp",
+                info=purpose).derive(secret_key)
+
+
+def _fernet() -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(_key(b"totp secret")))
+
+
+def seal(secret: str) -> str:
+    """Return `secret` encrypted (and authenticated) for storage (Fernet, AES-128-CBC
+    with HMAC-SHA256, under a key derived from SECRET_KEY)."""
+    return _fernet().encrypt(secret.encode()).decode()
+
+
+def unseal(stored: str) -> str | None:
+    """Return the secret `stored` by `seal`, or None when it does not open with
+    this SECRET_KEY (changed key, tampered row): the user enrols again."""
+    try:
+        return _fernet().decrypt(stored.encode()).decode()
+    except (InvalidToken, ValueError):
+        return None
+
+
+def new_recovery_codes() -> list[str]:
+    """Return RECOVERY_CODES new codes like "3f9a1-c07b2" (40 random bits each)."""
+    return [f"{token[:5]}-{token[5:]}"
+            for token in (secrets.token_hex(5) for _ in range(RECOVERY_CODES))]
+
+
+def recovery_hash(code: str) -> str:
+    """Return the stored form of a recovery code: HMAC-SHA256 under a key derived
+    from SECRET_KEY of the code without spaces, dashes or case. The codes are
+    random, so a keyed hash suffices (no slow password hash is needed)."""
+    plain = "".join(ch for ch in (code or "").lower() if ch.isalnum())
+    return hmac.new(_key(b"totp recovery"), plain.encode(), hashlib.sha256).hexdigest()
+
+
+def looks_like_recovery(code: str) -> bool:
+    """Return True when `code` has the shape of a recovery code (not six digits)."""
+    plain = "".join(ch for ch in (code or "").lower() if ch.isalnum())
+    return len(plain) == 10 and all(ch in "0123456789abcdef" for ch in plain)

@@ -53,7 +53,8 @@ def upgrade():
     op.create_table(
         'user_totp',
         sa.Column('user_id', sa.Integer(), nullable=False),
-        sa.Column('secret', sa.String(length=64), nullable=False),
+        sa.Column('secret', sa.String(length=255), nullable=False),
+        sa.Column('recovery', sa.Text(), nullable=True),
         sa.Column('enrolled_at', sa.DateTime(timezone=True), server_default=sa.func.now(),
                   nullable=False),
         sa.ForeignKeyConstraint(['user_id'], ['ab_user.id'], ondelete='CASCADE'),

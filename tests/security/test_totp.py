@@ -31,12 +31,20 @@ def _secret(page: str) -> str:
     return re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)
 
 
-def _enrol(client) -> str:
+def _enrol_with_codes(client) -> tuple[str, list[str]]:
+    """Enrol the signed-in user; return the secret and the recovery codes shown once."""
     page = client.get("/totp/enrol").get_data(as_text=True)
     secret = _secret(page)
     response = client.post("/totp/enrol", data={"code": pyotp.TOTP(secret).now()})
-    assert response.status_code == 302
-    return secret
+    assert response.status_code == 200
+    shown = response.get_data(as_text=True)
+    codes = re.findall(r"<li>([0-9a-f]{5}-[0-9a-f]{5})</li>", shown)
+    assert len(codes) == 10 and "Коды восстановления" in shown
+    return secret, codes
+
+
+def _enrol(client) -> str:
+    return _enrol_with_codes(client)[0]
 
 
 def test_an_admin_without_totp_is_sent_to_enrolment_everywhere(totp_on, login):
@@ -90,3 +98,45 @@ def test_a_user_without_admin_rights_is_not_asked(totp_on, login):
 
 def test_the_parameter_off_asks_nobody(login):
     assert login("admin").get("/users/list/").status_code == 200
+
+
+def test_the_secret_and_the_recovery_codes_are_not_stored_in_clear(totp_on, session, login):
+    from security.totp import unseal
+
+    secret, codes = _enrol_with_codes(login("admin"))
+    session.expire_all()
+    stored = session.get(UserTotp, _user(session, "admin").id)
+    assert secret not in stored.secret
+    assert unseal(stored.secret) == secret
+    assert len(stored.recovery.split()) == 10
+    assert not any(code.replace("-", "") in stored.recovery or code in stored.recovery
+                   for code in codes)
+
+
+def test_a_recovery_code_admits_once(totp_on, session, login):
+    codes = _enrol_with_codes(login("admin"))[1]
+    again = login("admin")
+    assert again.post("/totp/verify", data={"code": codes[3].upper()}).status_code == 302
+    assert again.get("/users/list/").status_code == 200
+    third = login("admin")
+    reused = third.post("/totp/verify", data={"code": codes[3]})
+    assert reused.status_code == 200 and "Неверный код" in reused.get_data(as_text=True)
+    assert third.get("/users/list/").status_code == 302
+    session.expire_all()
+    assert len(session.get(UserTotp, _user(session, "admin").id).recovery.split()) == 9
+    assert session.scalar(select(SecurityEvent.kind).where(
+        SecurityEvent.kind == "totp_recovery_used", SecurityEvent.target == "admin"))
+
+
+def test_a_secret_sealed_under_another_key_does_not_open(app, totp_on):
+    from security.totp import seal, unseal
+
+    with app.app_context():
+        sealed = seal("JBSWY3DPEHPK3PXP")
+        assert unseal(sealed) == "JBSWY3DPEHPK3PXP"
+        key = app.config["SECRET_KEY"]
+        app.config["SECRET_KEY"] = key + "-changed"
+        try:
+            assert unseal(sealed) is None
+        finally:
+            app.config["SECRET_KEY"] = key

@@ -45,13 +45,14 @@ class TotpView(BaseView):
                 "uchet/totp_enrol.html", error=refusal and str(refusal), secret=secret,
                 qr=Markup(totp.provisioning_svg(secret, user.username)))
 
-        def done(enrolled: bool):
-            if not enrolled:
+        def done(codes: list[str] | None):
+            if not codes:
                 return page(_("Неверный код: проверьте время на телефоне и введите новый код"))
             session.pop(PENDING, None)
             totp.mark_verified(user)
             flash(_("Второй фактор подключён"), "success")
-            return redirect(url_for("HomeView.index"))
+            # Shown once: only their hashes are stored.
+            return self.render_template("uchet/totp_recovery.html", codes=codes)
 
         if request.method != "POST":
             return page()
@@ -88,7 +89,7 @@ def gate():
         return None
     if not totp.holds_admin_rights(current()):
         return None
-    enrolled = totp_service.secret_of(current_user.id) is not None
+    enrolled = totp_service.is_enrolled(current_user.id)
     if request.path.startswith("/api/"):
         response = jsonify(message=_("Нужен код второго фактора"))
         response.status_code = 403
