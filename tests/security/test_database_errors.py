@@ -119,7 +119,7 @@ def test_a_nul_character_in_a_screen_filter_is_refused(login):
     assert admin.get("/patientview/list/?_flt_0_last_name=a%00b").status_code == 400
 
 
-@pytest.mark.parametrize("value", ["x", BIG, {"id": "x"}, [1], True])
+@pytest.mark.parametrize("value", ["x", BIG, {"id": "x"}, [1], True, {"other": 1}, {}])
 def test_a_link_that_is_not_a_key_is_refused_on_every_api(app, login, value):
     admin = login("admin")
     answers = []
