@@ -13,9 +13,9 @@ import os
 
 import pytest
 
-# Not yet in the CI pass: it still finds 500s on POST of individuals, insurers and
-# organisations (an SAWarning "fully NULL primary key identity" raised as an error
-# in schema.load), see docs/security.md.
+# Opt-in (about a minute per user on PostgreSQL): both users pass on SQLite and
+# PostgreSQL since links given as {"other": n} are refused (views/api.py); whether
+# it joins the CI pass is the lead's call, see docs/security.md.
 RUN = os.environ.get("UCHET_RUN_FUZZ") == "1"
 pytestmark = pytest.mark.skipif(not RUN, reason="fuzzing runs with UCHET_RUN_FUZZ=1")
 
