@@ -111,6 +111,14 @@ def test_the_secret_and_the_recovery_codes_are_not_stored_in_clear(totp_on, sess
     assert len(stored.recovery.split()) == 10
     assert not any(code.replace("-", "") in stored.recovery or code in stored.recovery
                    for code in codes)
+    # Nor copied into the change journal.
+    from models.journal import JournalEntry
+
+    entries = session.scalars(select(JournalEntry).where(
+        JournalEntry.table_name == "user_totp")).all()
+    assert entries
+    assert all(stored.secret not in str(e.after) and stored.recovery not in str(e.after)
+               for e in entries)
 
 
 def test_a_recovery_code_admits_once(totp_on, session, login):
