@@ -184,6 +184,12 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         # and per account (an account under attack is slowed whatever the address).
         "AUTH_RATE_LIMIT": "100 per minute",
         "AUTH_ACCOUNT_RATE_LIMIT": "5 per 5 minute",
+        # The password policy (security.passwords): FAB calls its validator on every
+        # form that sets a password.
+        "FAB_PASSWORD_COMPLEXITY_ENABLED": True,
+        "UCHET_PASSWORD_MIN_LENGTH": int(env.get("UCHET_PASSWORD_MIN_LENGTH", "10")),
+        # Users with administration rights give a TOTP code after the password.
+        "UCHET_TOTP_FOR_ADMINS": env.get("UCHET_TOTP_FOR_ADMINS", "0") == "1",
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_ENABLED": mode != "testing",
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL", "").strip() or "memory://",

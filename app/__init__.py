@@ -58,16 +58,20 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     import models  # noqa: F401  - registers every table on the metadata
     from services import rollups
-    from services.admin import journal, orgtree
+    from services.admin import journal, orgtree, security_log
     from services.contracts import patients
     from services.vouchers import totals as voucher_totals
 
     journal.install()
+    security_log.install_hooks()
     orgtree.install()
     patients.install()
     voucher_totals.install()
     rollups.install()  # after the totals: the rollups read them
 
+    from security.passwords import check_password
+
+    app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", check_password)
     db.init_app(app)
     csrf.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
@@ -115,6 +119,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from services.admin import sessions as session_ends
 
     session_ends.install(app)
+    security_log.install(app)
+    from views.admin import totp
+
+    totp.install(app)
     # Rights are looked up once per request (resolved once per change of them, by
     # security.rights_cache); never carry the request's copy into the next one.
     app.before_request(effective.forget)

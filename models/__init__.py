@@ -70,6 +70,7 @@ from models.refbooks import (
 from models.referrals import Referral
 from models.rights import RoleChange, RoleProfile, RoleRight
 from models.rollups import BranchDay, OfficeDay, OfficePatientDay
+from models.security_log import PatientAccess, SecurityEvent, UserTotp
 from models.staff import Diagnosis, Employee
 from models.user import AppUser, manager_client, user_extra_unit
 from models.vouchers import Voucher, VoucherLine
@@ -119,6 +120,7 @@ __all__ = [
     "Organisation",
     "OrganisationGroup",
     "Patient",
+    "PatientAccess",
     "PatientCategory",
     "PaymentGuarantee",
     "PaymentMethod",
@@ -140,6 +142,7 @@ __all__ = [
     "RoleChange",
     "RoleProfile",
     "RoleRight",
+    "SecurityEvent",
     "Seminar",
     "SeminarRegistration",
     "Service",
@@ -153,6 +156,7 @@ __all__ = [
     "Unit",
     "UnitClosure",
     "UnitKind",
+    "UserTotp",
     "Voucher",
     "VoucherLine",
     "attachment_branch",

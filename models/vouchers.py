@@ -183,6 +183,8 @@ class VoucherLine(Model):
     """A service (or goods) line of a voucher with its price, payer and state."""
 
     __tablename__ = "vch_line"
+    # Whose medical data a line is (security.access_log journals its reads).
+    __patient__ = "voucher.patient_id"
     __label__ = _l("Услуги талонов")
     # The voucher's branch, copied (the line list reads ix_vch_line_branch_date), and
     # the voucher's rules: a line is seen when its voucher is.

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from flask import g
 from flask_appbuilder import ModelRestApi, expose
+from flask_babel import gettext as _
+from marshmallow import ValidationError as FieldError
 from marshmallow import fields as ma_fields
 from marshmallow import validate as ma_validate
+from marshmallow_sqlalchemy.fields import Related, RelatedList
 from werkzeug.exceptions import BadRequest
 
 from core.errors import UchetError
@@ -14,11 +17,14 @@ from security.fields import FieldScopeApiMixin
 from services.boundary import refused
 from views.base import ScopedMixin, merge_filters, rel_filters
 from views.guards import (
+    MAX_KEY,
     csrf_for_cookie_sessions,
-    numeric_filters,
+    no_nul_characters,
     parseable_query,
     plain_database_errors,
+    typed_filters,
 )
+from views.openapi import correct_components, correct_paths
 
 
 def loosen_schema(schema) -> None:
@@ -31,6 +37,36 @@ def loosen_schema(schema) -> None:
                                 if not isinstance(v, ma_validate.Length)]
         if isinstance(field, ma_fields.Decimal):
             field.places = None
+
+
+def _checked_key(field: Related):
+    """Return the Related `field`'s deserializer refusing a value that is not a key
+    first: the field looks the value up in the database, and PostgreSQL answers
+    "x" or 2**31 with an error (a 500) where SQLite finds nothing. An object must
+    name the key itself ({"id": 5}): {"other": 5} would be looked up as a NULL key
+    (an SAWarning, a 500 under the tests' settings)."""
+    deserialize = field._deserialize
+
+    def checked(value, *args, **kwargs):
+        key = value
+        if isinstance(value, dict):
+            names = [prop.key for prop in field.related_keys]
+            key = value[names[0]] if len(names) == 1 and list(value) == names else None
+        if isinstance(key, str) and key.strip().isdecimal():
+            key = int(key)
+        if isinstance(key, bool) or not isinstance(key, int) or not 0 < key <= MAX_KEY:
+            raise FieldError(_("Не номер записи: %(v)s", v=value))
+        return deserialize(value, *args, **kwargs)
+
+    return checked
+
+
+def check_related_keys(schema) -> None:
+    """Make each link field of `schema` refuse a value that is not a key (400)."""
+    for field in schema.fields.values():
+        inner = field.inner if isinstance(field, RelatedList) else field
+        if isinstance(inner, Related):
+            inner._deserialize = _checked_key(inner)
 
 
 class Refused(BadRequest):
@@ -48,8 +84,9 @@ class UchetModelRestApi(ScopedMixin, FieldScopeApiMixin, ModelRestApi):
     def create_blueprint(self, appbuilder, *args, **kwargs):
         blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
         blueprint.before_request(csrf_for_cookie_sessions)
+        blueprint.before_request(no_nul_characters)
         blueprint.before_request(parseable_query)
-        blueprint.before_request(lambda: numeric_filters(self.datamodel))
+        blueprint.before_request(lambda: typed_filters(self.datamodel))
         blueprint.after_request(self.scrub_response)
         blueprint.after_request(plain_database_errors)
         # Columns a save rule fills in may be left out of a POST, as on the screen
@@ -60,6 +97,7 @@ class UchetModelRestApi(ScopedMixin, FieldScopeApiMixin, ModelRestApi):
                 self.add_model_schema.fields[name].required = False
         for schema in (self.add_model_schema, self.edit_model_schema):
             loosen_schema(schema)
+            check_related_keys(schema)
         return blueprint
 
     @expose("/<pk>", methods=["GET"])
@@ -67,6 +105,19 @@ class UchetModelRestApi(ScopedMixin, FieldScopeApiMixin, ModelRestApi):
         """Answer 404 to a GET of a key that is not an integer: FAB routes GET as
         `/<int:pk>`, so such a key would only meet the PUT/DELETE route (a 405)."""
         return self.response_404()
+
+    def add_api_spec(self, api_spec) -> None:
+        """Describe the API in the OpenAPI document without `get_no_such_key`: it
+        shares FAB's `GET /{pk}` path and, undocumented, would replace FAB's
+        operation (its `pk` parameter and answers) with an empty one."""
+        declared = self.exclude_route_methods
+        self.exclude_route_methods = {*declared, "get_no_such_key"}
+        try:
+            super().add_api_spec(api_spec)
+        finally:
+            self.exclude_route_methods = declared
+        correct_paths(api_spec._paths, f"/api/v1/{self.resource_name}/")
+        correct_components(api_spec.components)
 
     def __init__(self):
         self._apply_scope_declarations()

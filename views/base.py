@@ -48,7 +48,9 @@ from views.dates import russian_form
 from views.formatters import default_formatters
 from views.guards import (
     SCREEN_FILTER,
-    numeric_filters,
+    no_nul_characters,
+    typed_filters,
+    valid_key,
 )
 
 SCOPE_FILTER = [FilterInScope, None]
@@ -182,6 +184,8 @@ class UchetModelView(ScopedMixin, FieldScopeViewMixin, ModelView):
 
     def create_blueprint(self, appbuilder, *args, **kwargs):
         blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
+        blueprint.before_request(no_nul_characters)
+        blueprint.before_request(valid_key)
         blueprint.before_request(self._valid_list_arguments)
         return blueprint
 
@@ -200,7 +204,7 @@ class UchetModelView(ScopedMixin, FieldScopeViewMixin, ModelView):
             abort(400, description=_("По этому полю сортировать нельзя"))
         if request.args.get(f"_od_{name}", "asc") not in ("asc", "desc"):
             abort(400, description=_("Некорректное направление сортировки"))
-        numeric_filters(self.datamodel)
+        typed_filters(self.datamodel)
         for key in request.args:
             match = SCREEN_FILTER.fullmatch(key)
             known = self._filters._all_filters.get(match.group(2)) if match else None

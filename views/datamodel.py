@@ -5,12 +5,20 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from flask import has_request_context, request
+from flask_appbuilder.exceptions import (
+    InvalidColumnFilterFABException,
+    InvalidOperationFilterFABException,
+)
+from flask_appbuilder.models.filters import Filters
 from flask_appbuilder.models.sqla import filters as fab
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import false
 from sqlalchemy.orm import joinedload, selectinload
 
+from security.access_log import note_rows
 from services.dates import parse_date, parse_local_datetime
+from views.guards import as_boolean
 
 
 def _decimal(value):
@@ -60,7 +68,10 @@ DATE_FILTERS = [_typed_filter(f, parse_date) for f in (
     fab.FilterEqual, fab.FilterGreater, fab.FilterSmaller, fab.FilterNotEqual)]
 DATETIME_FILTERS = [_typed_filter(f, parse_local_datetime) for f in (
     fab.FilterEqual, fab.FilterGreater, fab.FilterSmaller, fab.FilterNotEqual)]
-_OURS = {"is_numeric": DECIMAL_FILTERS, "is_date": DATE_FILTERS,
+# FAB turns only "y" into True and hands anything else ("n", "abc") to the
+# database, which PostgreSQL refuses to compare with a boolean.
+BOOLEAN_FILTERS = [_typed_filter(f, as_boolean) for f in (fab.FilterEqual, fab.FilterNotEqual)]
+_OURS = {"is_boolean": BOOLEAN_FILTERS, "is_numeric": DECIMAL_FILTERS, "is_date": DATE_FILTERS,
          "is_datetime": DATETIME_FILTERS}
 
 
@@ -71,6 +82,59 @@ class UchetFilterConverter(fab.SQLAFilterConverter):
     conversion_table = tuple(
         (name, _OURS.get(name, filters))
         for name, filters in fab.SQLAFilterConverter.conversion_table)
+
+
+class UchetFilters(Filters):
+    """FAB's filters with the REST API's `opr` read from the column's own filters.
+
+    FAB looks an `opr` ("eq") up in a process-wide map that every filter object
+    writes its class into when built (flask_appbuilder.models.filters.map_args_filter):
+    the last one built wins. FAB's own classes are shared by every column type, so
+    that does not matter to FAB; ours are typed (a date's «eq» reads ДД.ММ.ГГГГ, a
+    boolean's «eq» reads «да»/«нет», a decimal's reads a number), so after a screen
+    had built a boolean column's filters a date filter of the API compared the
+    date with a boolean reading and found nothing (`WHERE 0 = 1`)."""
+
+    def rest_add_filters(self, data) -> None:
+        """Add the API's filters ({col, opr, value}) with the class the column
+        offers for `opr`; raise InvalidColumnFilterFABException for a column not
+        searchable, InvalidOperationFilterFABException for an `opr` it lacks (FAB
+        answers both with a 400)."""
+        for item in data:
+            try:
+                opr, col, value = item["opr"], item["col"], item["value"]
+            except (KeyError, TypeError):
+                return  # FAB's own answer to a malformed filter: ignore the rest
+            offered = self._search_filters.get(col)
+            if not offered:
+                raise InvalidColumnFilterFABException(f"Filter column: {col} not allowed to filter")
+            for flt in offered:
+                if flt.arg_name == opr:
+                    self.add_filter(col, flt if isinstance(flt, type) else type(flt), value)
+                    break
+            else:
+                raise InvalidOperationFilterFABException(
+                    f"Filter operation: {opr} not allowed on column: {col}")
+
+
+def _channel() -> tuple[str, str] | None:
+    """Return (channel, screen) of the request reading rows: a card, a list, an
+    export or the API, and the view's name; None outside a request."""
+    if not has_request_context() or not request.endpoint:
+        return None
+    screen, _dot, method = request.endpoint.rpartition(".")
+    if request.path.startswith("/api/"):
+        return "api", screen
+    if method.startswith("export"):
+        return "export", screen
+    return ("show" if method in ("show", "edit") else "list"), screen
+
+
+def note_patients(model: type, rows) -> None:
+    """Journal that this request shows the patients of `rows` (security.access_log)."""
+    where = _channel()
+    if where is not None and rows:
+        note_rows(model, rows, *where)
 
 
 class UchetInterface(SQLAInterface):
@@ -86,6 +150,11 @@ class UchetInterface(SQLAInterface):
         self.eager = tuple(eager)
         self.optional = frozenset(optional)
         self.count_cap = count_cap
+
+    def get_filters(self, search_columns=None, search_filters=None) -> UchetFilters:
+        """Return FAB's filters of the view, the API's `opr` read per column (UchetFilters)."""
+        return UchetFilters(self.filter_converter_class, self, search_columns=search_columns or [],
+                            search_filters=search_filters)
 
     def query_count(self, query, filters=None, select_columns=None) -> int:
         """Return the number of matching rows, counting at most `count_cap` + 1 of them:
@@ -112,9 +181,18 @@ class UchetInterface(SQLAInterface):
         whole = not page and (page_size is None or len(rows) < page_size)
         count = len(rows) if whole else self.query_count(base, filters, select_columns)
         name = self.obj.__name__
-        if rows and not hasattr(rows[0], name):
-            return count, rows
-        return count, [getattr(row, name) for row in rows]
+        if rows and hasattr(rows[0], name):
+            rows = [getattr(row, name) for row in rows]
+        note_patients(self.obj, rows)
+        return count, rows
+
+    def get(self, id, filters=None, select_columns=None, outer_default_load=False):
+        """Return FAB's row by key, journaling the read of its patient's data."""
+        item = super().get(id, filters, select_columns=select_columns,
+                           outer_default_load=outer_default_load)
+        if item is not None:
+            note_patients(self.obj, [item])
+        return item
 
     def is_nullable(self, col_name: str) -> bool:
         """Return whether a form may leave the column empty.

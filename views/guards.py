@@ -31,29 +31,67 @@ def csrf_for_cookie_sessions() -> None:
         abort(400, description=_("Нет или неверен CSRF-токен (заголовок X-CSRFToken)"))
 
 
-MAX_KEY = 2**63 - 1
+# Every Uchet table (and FAB's) has an INTEGER key: a bigger number names no row,
+# and PostgreSQL refuses to compare it with the column (a 500) where SQLite finds nothing.
+MAX_KEY = 2**31 - 1
+#: The last page an API list may ask for: beyond it the OFFSET overflows.
+MAX_PAGE = 100_000
 
 
-def parseable_query() -> None:
-    """Refuse a malformed `q` (rison) argument with a 400: FAB only catches the
-    parser's own error, and some inputs (e.g. "(((") make it recurse forever.
-    A key beyond the databases' integers names no row: 404 (FAB would answer 500)."""
+def _nul_in(value) -> bool:
+    """Return True when a NUL character is anywhere in `value` (text, list, dict)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_nul_in(k) or _nul_in(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_nul_in(v) for v in value)
+    return False
+
+
+def no_nul_characters() -> None:
+    """Refuse with a 400 a request whose arguments, form or JSON hold a NUL
+    character: PostgreSQL cannot store or compare text with one (a 500)."""
+    sources = [list(request.args.items(multi=True)), list(request.form.items(multi=True))]
+    if request.is_json:
+        sources.append(request.get_json(silent=True))
+    if any(_nul_in(source) for source in sources):
+        abort(400, description=_("Недопустимый символ в запросе (NUL)"))
+
+
+def valid_key() -> None:
+    """A key in the URL that is not an integer of the keys' range names no row: 404."""
     pk = (request.view_args or {}).get("pk")
     if isinstance(pk, str):
-        # Every Uchet table has an integer key: anything else names no row.
         try:
             pk = int(pk)
         except ValueError:
             abort(404)
     if isinstance(pk, int) and abs(pk) > MAX_KEY:
         abort(404)
+
+
+def parseable_query() -> None:
+    """Refuse a malformed `q` (rison) argument with a 400: FAB only catches the
+    parser's own error, and some inputs (e.g. "(((") make it recurse forever.
+    A key beyond the databases' integers names no row: 404 (FAB would answer 500).
+    A page below 0 or beyond MAX_PAGE is a 400 (FAB hands it to OFFSET)."""
+    valid_key()
     raw = request.args.get("q")
     if raw is None:
         return
     try:
-        prison.loads(raw)
+        query = prison.loads(raw)
     except Exception:
         abort(400, description=_("Некорректный параметр запроса q"))
+    if not isinstance(query, dict):
+        return
+    for name in ("page", "page_size"):
+        value = query.get(name)
+        if value is None:
+            continue
+        if not _is_int(value) or value < (1 if name == "page_size" else 0) or value > MAX_PAGE:
+            abort(400, description=_("Некорректный номер или размер страницы"))
 
 
 def plain_database_errors(response):
@@ -73,14 +111,14 @@ def plain_database_errors(response):
 SCREEN_FILTER = re.compile(r"_flt_(\d+)_(.+)")  # FAB: _flt_<filter number>_<column>
 
 
-def _filter_values() -> list[tuple[str, object]]:
-    """Return (column, value) of every filter of the request: a screen's `_flt_N_col`
-    arguments and the `filters` of an API's rison `q`."""
+def _filter_values() -> list[tuple[str, str | None, object]]:
+    """Return (column, operation, value) of every filter of the request: a screen's
+    `_flt_N_col` arguments (no operation name) and the `filters` of an API's rison `q`."""
     pairs = []
     for key, raw in request.args.items(multi=True):
         match = SCREEN_FILTER.fullmatch(key)
         if match:
-            pairs.append((match.group(2), raw))
+            pairs.append((match.group(2), None, raw))
     raw_q = request.args.get("q")
     if raw_q:
         try:
@@ -90,32 +128,92 @@ def _filter_values() -> list[tuple[str, object]]:
         filters = query.get("filters") if isinstance(query, dict) else None
         for item in filters if isinstance(filters, list) else ():
             if isinstance(item, dict) and isinstance(item.get("col"), str):
-                pairs.append((item["col"], item.get("value")))
+                pairs.append((item["col"], item.get("opr"), item.get("value")))
     return pairs
 
 
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _is_number(value) -> bool:
-    if isinstance(value, bool):
+    """Return True for a finite number a database can compare (text or JSON number)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         return False
     try:
-        return Decimal(str(value).strip().replace(",", ".")).is_finite()
+        number = Decimal(str(value).strip().replace(",", "."))
     except InvalidOperation:
         return False
+    # 1e1000000 is finite, but overflows PostgreSQL's numeric.
+    return number.is_finite() and abs(number.adjusted()) <= 100
 
 
 def _is_key(value) -> bool:
-    return (isinstance(value, int) and not isinstance(value, bool)) or (
-        isinstance(value, str) and value.strip().lstrip("-").isdecimal()
-        and abs(int(value)) <= MAX_KEY)
+    """Return True for an integer (or its text) within the keys' range."""
+    if isinstance(value, str) and value.strip().lstrip("-").isdecimal():
+        value = int(value)
+    return _is_int(value) and abs(value) <= MAX_KEY
 
 
-def numeric_filters(datamodel) -> None:
-    """Refuse with a 400 a filter whose value is not a number on a decimal column,
-    or not a key on a link: FAB passes it to the database unconverted and
-    PostgreSQL answers with an error (a 500) where SQLite quietly finds nothing."""
-    for column, value in _filter_values():
+#: FAB's filter operations that take a list of values.
+LIST_OPERATIONS = frozenset({"in", "not_in", "rel_m_m"})
+TRUE_WORDS = frozenset({"y", "yes", "true", "1", "on", "да"})
+FALSE_WORDS = frozenset({"n", "no", "false", "0", "off", "нет"})
+
+
+def as_boolean(value) -> bool | None:
+    """Return the boolean a filter's value means ("y", "true", "да", 1...), or None."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower() if isinstance(value, (str, int)) else None
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    return None
+
+
+def _refusal(datamodel, column: str, value) -> str | None:
+    """Return why `value` cannot filter `column` (a Russian message), or None.
+
+    Each type is checked as PostgreSQL would refuse it: a boolean compared with
+    text, an integer beyond INTEGER, text that is not a number, a list where one
+    value is expected."""
+    if datamodel.is_relation(column):
+        if not _is_key(value):
+            return _("Значение фильтра «%(v)s» — не номер записи", v=value)
+    elif datamodel.is_boolean(column):
+        if as_boolean(value) is None:
+            return _("Значение фильтра «%(v)s» — не «да» и не «нет»", v=value)
+    elif datamodel.is_integer(column):
+        # Text that is no integer finds nothing (FAB reads it as None); an integer
+        # beyond the column's range would reach PostgreSQL.
+        if _is_int(value) or isinstance(value, float) or (
+                isinstance(value, str) and value.strip().lstrip("-").isdecimal()):
+            if abs(float(value)) > MAX_KEY:
+                return _("Значение фильтра «%(v)s» — слишком большое число", v=value)
+        elif not isinstance(value, str):
+            return _("Значение фильтра «%(v)s» — не целое число", v=value)
+    elif datamodel.is_numeric(column) or datamodel.is_float(column):
+        if not _is_number(value):
+            return _("Значение фильтра «%(v)s» — не число", v=value)
+    elif not isinstance(value, str):
+        return _("Значение фильтра «%(v)s» — не текст", v=value)
+    return None
+
+
+def typed_filters(datamodel) -> None:
+    """Refuse with a 400 a filter whose value the column's type cannot hold (see
+    `_refusal`): FAB passes it to the database unconverted and PostgreSQL answers
+    with an error (a 500) where SQLite quietly finds nothing."""
+    for column, operation, value in _filter_values():
         values = value if isinstance(value, list) else [value]
-        if datamodel.is_numeric(column) and not all(_is_number(v) for v in values):
-            abort(400, description=_("Значение фильтра «%(v)s» — не число", v=value))
-        if datamodel.is_relation(column) and not all(_is_key(v) for v in values):
-            abort(400, description=_("Значение фильтра «%(v)s» — не номер записи", v=value))
+        if (isinstance(value, list) and operation not in LIST_OPERATIONS) or any(
+                isinstance(v, (list, dict)) for v in values):
+            abort(400, description=_("Некорректный фильтр списка"))
+        for one in values:
+            if operation is None and one == "":
+                continue  # an empty box of the search form: the filter finds nothing
+            reason = _refusal(datamodel, column, one)
+            if reason:
+                abort(400, description=reason)

@@ -41,4 +41,5 @@ MENU_ORDER = (
     "views.admin.users",
     "views.admin.rights",
     "views.admin.journal",
+    "views.admin.security_log",
 )

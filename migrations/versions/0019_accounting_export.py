@@ -2,7 +2,7 @@
 the export code of a service (price_service.export_code_id).
 
 Revision ID: 0019_accounting_export
-Revises: 0016_rollups
+Revises: 0017_security_journals
 Create Date: 2026-12-07 05:00:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0019_accounting_export'
-down_revision = '0016_rollups'
+down_revision = '0017_security_journals'
 branch_labels = None
 depends_on = None
 

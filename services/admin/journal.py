@@ -40,10 +40,11 @@ EXCLUDED_TABLES = frozenset(
 )
 # Columns whose churn is not a change anyone decided (login counters, the rights
 # cache's token: security.rights_cache) or whose
-# value must never be copied anywhere (password hashes).
+# value must never be copied anywhere (password hashes; the TOTP secret, sealed, and
+# the recovery codes' hashes: user_totp).
 IGNORED_COLUMNS = frozenset({"last_login", "login_count", "fail_login_count", "changed_on",
                              "rights_epoch"})
-MASKED_COLUMNS = frozenset({"password"})
+MASKED_COLUMNS = frozenset({"password", "secret", "recovery"})
 # Derived collections: a role's FAB permissions are recomputed from its rights,
 # whose own rows are journaled; listing hundreds of permission ids adds noise.
 IGNORED_COLLECTIONS = frozenset({("ab_role", "permissions")})

@@ -32,6 +32,8 @@ SELF_SERVICE = {
     "UchetUserInfoEditView.this_form_get": "editing one's own name",
     "UchetUserInfoEditView.this_form_post": "editing one's own name",
     "MenuApi.get_menu_data": "the menu, already filtered by permissions",
+    "TotpView.enrol": "enrolling one's own second factor",
+    "TotpView.verify": "giving one's own second-factor code",
 }
 ARG_VALUES = {"pk": "1", "name": "muldelete", "filename": "x", "version": "v1", "locale": "ru",
               "role_id": "1", "path": "x"}

@@ -8,8 +8,9 @@ from __future__ import annotations
 import os
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 
+from models.rights import RoleChange, RoleRight
 from models.user import AppUser
 from security.rights_cache import from_json, to_json
 from tests.support import REDIS_URL, redis_reachable
@@ -108,6 +109,25 @@ def test_the_shared_cache_stores_rights_as_json_and_reads_them_back(session, log
         assert from_json(to_json(rights)) == rights, username
 
 
+def _restore_rights(app, session, role_id: int, values: dict[str, str], last_change: int
+                    ) -> None:
+    """Give the role exactly its `values` (and the FAB permissions they derive) again
+    and drop the history lines after `last_change` (a test outside the rolled-back
+    transaction leaves no trace)."""
+    from security.sync import sync_all
+
+    session.execute(delete(RoleChange).where(RoleChange.id > last_change,
+                                             RoleChange.role_id == role_id))
+    for row in session.scalars(select(RoleRight).where(RoleRight.role_id == role_id)):
+        if row.code not in values:
+            session.delete(row)
+        elif row.value != values[row.code]:
+            row.value = values[row.code]
+    session.flush()
+    sync_all(session, app.appbuilder)
+    session.commit()
+
+
 @pytest.mark.no_db_isolation
 def test_two_workers_sharing_redis_see_a_revocation_at_the_next_request(database_url,
                                                                         redis_url):
@@ -134,6 +154,11 @@ def test_two_workers_sharing_redis_see_a_revocation_at_the_next_request(database
     with first.app_context():
         reg = _role_id(db.session, REGISTRAR)
         uid = db.session.scalar(select(AppUser.id).where(AppUser.username == "registrar"))
+        # Outside the rolled-back transaction: put the role back exactly as it was
+        # afterwards, or later tests see a drift from the preset and a history line.
+        rights_before = {r.code: r.value for r in db.session.scalars(
+            select(RoleRight).where(RoleRight.role_id == reg))}
+        last_change = db.session.scalar(select(func.max(RoleChange.id))) or 0
     store = redis.Redis.from_url(redis_url)
     try:
         assert registrar.get(LIST).status_code == 200
@@ -146,6 +171,8 @@ def test_two_workers_sharing_redis_see_a_revocation_at_the_next_request(database
                    data={f"v:{reg}:voucher.other_vouchers": "delete"})
         for key in store.keys(f"uchet:rights:*:{uid}:*"):
             store.delete(key)
+        with first.app_context():
+            _restore_rights(first, db.session, reg, rights_before, last_change)
         for app in (first, second):
             with app.app_context():
                 db.session.remove()

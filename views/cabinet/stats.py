@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from core.errors import UchetError, ValidationError
 from models.org import Unit
+from security.access_log import note_reads
 from security.effective import current
 from security.scope import scoped
 from services.cabinet.dashboard import month_against_last
@@ -181,6 +182,7 @@ class CabinetStatisticsView(BaseView):
         def done(visits):
             if not visits:
                 abort(404)
+            note_reads([patient_id], "cabinet", type(self).__name__)
             return self.render_template(
                 "uchet/cabinet_patient.html", patient=visits[0].patient, visits=visits,
                 with_cost=rights.allows("cabinet.see_cost"), money=money,

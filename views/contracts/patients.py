@@ -37,6 +37,8 @@ class PatientScreen(RefBookView):
         rights = current()
         kwargs["may_create_voucher"] = rights.flag("voucher.create_from_patient_menu") and \
             self.appbuilder.sm.has_access("can_add", "VoucherView")
+        kwargs["may_read_access_journal"] = self.appbuilder.sm.has_access(
+            "can_list", "PatientAccessView")
         return super().render_template(template, **kwargs)
 
     def post_add(self, item) -> None:

@@ -23,6 +23,8 @@ ACCOUNT_COLUMNS = ["id", "branch_id", "patient_id", "balance", "advance", "no_ca
 TRANSACTION_COLUMNS = ["id", "account_id", "kind", "amount", "delta", "discount_amount",
                        "voucher_line_id", "section_id", "receipt_id", "reversed", "posted_on"]
 
+READ_ONLY = frozenset({"get", "get_list", "info", "get_no_such_key"})
+
 
 class PatientAccountApi(UchetModelRestApi):
     """Patients' accounts: balance and advance (read)."""
@@ -31,6 +33,8 @@ class PatientAccountApi(UchetModelRestApi):
     datamodel = UchetInterface(Account)
     governing_right = "payment.patient_accounts"
     base_permissions = ["can_get"]
+    # Read only: no POST/PUT/DELETE route at all (a 405), not one nobody may use (a 403).
+    include_route_methods = READ_ONLY
     base_filters = [["kind", FilterEqual, "patient"]]
     list_columns = show_columns = ACCOUNT_COLUMNS
     search_columns = ["patient_id", "branch_id"]
@@ -44,6 +48,7 @@ class TransactionApi(UchetModelRestApi):
     datamodel = UchetInterface(Transaction)
     governing_right = "payment.all_transactions"
     base_permissions = ["can_get"]
+    include_route_methods = READ_ONLY
     list_columns = show_columns = TRANSACTION_COLUMNS
     search_columns = ["account_id", "kind", "posted_on"]
 

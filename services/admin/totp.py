@@ -1,0 +1,73 @@
+"""Enrolling and checking a user's second factor (security.totp): the secret is
+stored encrypted, the recovery codes as keyed hashes, each usable once."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from models.security_log import UserTotp
+from security import totp
+from services.admin.security_log import record
+from services.boundary import transaction
+
+
+def secret_of(user_id: int) -> str | None:
+    """Return the enrolled TOTP secret of user `user_id` (decrypted), or None when
+    he has none or it does not open with this SECRET_KEY."""
+    with transaction() as session:
+        stored = session.scalar(select(UserTotp.secret).where(UserTotp.user_id == user_id))
+    return totp.unseal(stored) if stored is not None else None
+
+
+def is_enrolled(user_id: int) -> bool:
+    """Return True when the user has a second factor that opens with this SECRET_KEY."""
+    return secret_of(user_id) is not None
+
+
+def enrol(user, secret: str, code: str) -> list[str] | None:
+    """Store `secret` (encrypted) as the user's second factor once he proves his
+    app holds it, with new recovery codes (replacing any earlier ones).
+
+    Returns the recovery codes in clear — the only time they are seen — or None
+    (and journals the failure) when `code` is not the secret's current code: a
+    refusal would roll the journal entry back with it."""
+    if not totp.code_is_right(secret, code):
+        record("totp_failed", target=user, detail="enrol")
+        return None
+    codes = totp.new_recovery_codes()
+    hashes = " ".join(totp.recovery_hash(one) for one in codes)
+    with transaction() as session:
+        stored = session.get(UserTotp, user.id)
+        if stored is None:
+            session.add(UserTotp(user_id=user.id, secret=totp.seal(secret), recovery=hashes))
+        else:
+            stored.secret, stored.recovery = totp.seal(secret), hashes
+    record("totp_enrolled", target=user)
+    return codes
+
+
+def _use_recovery(user, code: str) -> bool:
+    """Consume the recovery code `code` of the user; return whether it was unused."""
+    wanted = totp.recovery_hash(code)
+    with transaction() as session:
+        stored = session.get(UserTotp, user.id, with_for_update=True)
+        left = (stored.recovery or "").split() if stored is not None else []
+        if wanted not in left:
+            return False
+        left.remove(wanted)
+        stored.recovery = " ".join(left) or None
+    record("totp_recovery_used", target=user, detail=str(len(left)))
+    return True
+
+
+def verify(user, code: str) -> bool:
+    """Return True when `code` is the current code of the user's enrolled secret,
+    or one of his unused recovery codes (which is then used up); otherwise journal
+    the failure and return False."""
+    secret = secret_of(user.id)
+    if secret is not None and totp.looks_like_recovery(code) and _use_recovery(user, code):
+        return True
+    if secret is None or not totp.code_is_right(secret, code):
+        record("totp_failed", target=user)
+        return False
+    return True

@@ -1,0 +1,75 @@
+"""The security journals' screens: security events (sign-ins, passwords, roles and
+rights) and reads of patients' data. Read-only, filterable by user, kind or
+patient and period; holders of «Журнал изменений» with the whole data scope only
+(the journals name users and patients of every branch)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from models.security_log import PatientAccess, SecurityEvent
+from views.admin.journal import FilterWholeScope
+from views.base import UchetModelView
+from views.datamodel import UchetInterface
+from views.registry import register
+
+
+class SecurityEventView(UchetModelView):
+    """Who signed in, failed, was locked out, changed a password, roles or rights."""
+
+    governing_right = "admin.journal"
+    datamodel = UchetInterface(SecurityEvent)
+    base_permissions = ["can_list", "can_show"]
+    include_route_methods = {"list", "show"}
+    base_filters = [["id", FilterWholeScope, None]]
+    list_title = _l("Журнал безопасности")
+    show_title = _l("Событие безопасности")
+    label_columns = {
+        "at": _l("Когда"),
+        "username": _l("Кто"),
+        "kind": _l("Событие"),
+        "kind_label": _l("Событие"),
+        "target": _l("Чья учётная запись"),
+        "address": _l("Адрес"),
+        "detail": _l("Подробности"),
+        "detail_label": _l("Подробности"),
+    }
+    list_columns = ["at", "username", "kind_label", "target", "address", "detail_label"]
+    show_columns = list_columns
+    search_columns = ["at", "username", "kind", "target"]
+    order_columns = ["at", "username"]
+    base_order = ("id", "desc")
+    page_size = 50
+
+
+class PatientAccessView(UchetModelView):
+    """Who read which patient's card, services, exports: by patient and by user."""
+
+    governing_right = "admin.journal"
+    datamodel = UchetInterface(PatientAccess)
+    base_permissions = ["can_list", "can_show"]
+    include_route_methods = {"list", "show"}
+    base_filters = [["id", FilterWholeScope, None]]
+    list_title = _l("Журнал доступа к пациентам")
+    show_title = _l("Чтение данных пациента")
+    label_columns = {
+        "at": _l("Когда"),
+        "username": _l("Кто"),
+        "patient_id": _l("Номер пациента"),
+        "channel": _l("Как"),
+        "channel_label": _l("Как"),
+        "screen": _l("Экран"),
+        "address": _l("Адрес"),
+    }
+    list_columns = ["at", "username", "patient_id", "channel_label", "screen", "address"]
+    show_columns = list_columns
+    search_columns = ["at", "username", "patient_id", "channel"]
+    order_columns = ["at", "username", "patient_id"]
+    base_order = ("id", "desc")
+    page_size = 50
+
+
+register(SecurityEventView, name="SecurityJournal", label=_l("Журнал безопасности"),
+         category="admin", icon="fa-shield")
+register(PatientAccessView, name="PatientAccessJournal", label=_l("Журнал доступа к пациентам"),
+         category="admin", icon="fa-eye")
