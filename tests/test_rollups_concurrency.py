@@ -47,7 +47,7 @@ def test_two_transactions_of_one_branch_and_day_both_commit(pg_app):  # noqa: F8
                     # Keep the transaction open while the other one flushes.
                     threading.Event().wait(1.5)
                 db.session.commit()
-            except BaseException as exc:  # noqa: BLE001  (reported below)
+            except BaseException as exc:  # reported below
                 errors.append(exc)
                 flushed.set()
             finally:
