@@ -21,6 +21,9 @@ class PriceImport(ImportSpec):
     right = prices.RIGHT
     columns = FILE_COLUMNS
     key = ("service", "category", "valid_from")
+    # Both price imports: without closing, a new price of a category whose price is
+    # open (the usual case) is refused as overlapping it.
+    closes_open_prices = True
     nothing = _l("В файле нет строк с ценами")
     already = _l("Все цены файла уже есть в прейскуранте: загружать нечего.")
     description = _l("Цены услуг по категориям цен с датами действия; несколько категорий "

@@ -126,3 +126,13 @@ def test_without_the_box_an_open_price_still_overlaps(session, book, login):
 def test_the_upload_form_ticks_the_closing_box(login):
     page = login("admin").get(f"{SCREEN}/").get_data(as_text=True)
     assert re.search(r'name="close_open" value="1" checked', page)
+
+
+def test_the_price_lists_form_ticks_the_closing_box_too(login):
+    """«Импорт прейскурантов» loads next year's lists over open prices as well: its form
+    offers the box (it did not, and every such file was refused as overlapping); the
+    other imports' forms do not."""
+    page = login("admin").get("/imports/price_lists/").get_data(as_text=True)
+    assert re.search(r'name="close_open" value="1" checked', page)
+    page = login("admin").get("/imports/service_sets/").get_data(as_text=True)
+    assert 'name="close_open"' not in page

@@ -122,6 +122,8 @@ class ImportSpec:
     key: ClassVar[tuple[str, ...]]  # the column keys that identify a row (idempotence)
     batch_size: ClassVar[int] = 500
     nothing: ClassVar[Any] = None   # the message for a file without data rows
+    #: the form offers «Закрыть цены прежнего периода» (a new price ends the open one).
+    closes_open_prices: ClassVar[bool] = False
 
     def allowed(self, rights) -> bool:
         """Return True when `rights` allow this import."""
