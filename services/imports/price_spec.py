@@ -4,6 +4,7 @@ are checked across the whole file, so this import runs as one batch)."""
 
 from __future__ import annotations
 
+from babel.numbers import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -11,6 +12,13 @@ from services.imports import prices
 from services.imports.framework.reader import ImportRefused
 from services.imports.framework.spec import MAX_ERRORS, PREVIEW_ROWS, ImportSpec, Outcome
 from services.imports.price_file import FILE_COLUMNS, RawRow, _code
+
+
+def rubles(amount) -> str:
+    """Return an amount as the price list's screens show it: «1 550,00». The report is
+    made in the job, which may run on a worker without the user's request, and the
+    file's data are Russian (its dates are ДД.ММ.ГГГГ too)."""
+    return format_decimal(amount, format="#,##0.00", locale="ru")
 
 
 class PriceImport(ImportSpec):
@@ -53,7 +61,7 @@ class PriceImport(ImportSpec):
         # The preview names the prices it would end and their new end (the first rows).
         report.extra = {"closed": len(plan.closed), "categories": plan.categories,
                         "closures": [[c.service, c.category, f"{c.valid_from:%d.%m.%Y}",
-                                      f"{c.valid_to:%d.%m.%Y}", str(c.amount)]
+                                      f"{c.valid_to:%d.%m.%Y}", rubles(c.amount)]
                                      for c in plan.closed[:PREVIEW_ROWS]]}
         if plan.ok and plan.new and not dry_run:
             try:

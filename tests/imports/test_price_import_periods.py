@@ -80,6 +80,8 @@ def test_next_years_prices_close_this_years_open_ones(session, book, login):
     # The preview names each price it would close and its new end; nothing is written yet.
     assert "Закрываются цены прежнего периода: 2" in text
     assert "PI-S001" in text and "31.12.2026" in text
+    # …with its price as amounts read in Russian, not as the number is stored.
+    assert re.search(r"1\s000,00", text) and "1000.00" not in text, text
     assert periods(session, s[0], book["msk"]) == [(Y2026, None, "1000.00")]
 
     done = load(client, token_of(shown))
