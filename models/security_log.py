@@ -70,32 +70,21 @@ class SecurityEvent(Model):
         return str(EVENT_KINDS.get(self.kind, self.kind))
 
     @property
-    def detail_label(self) -> str | None:
+    def detail_label(self) -> str:
         """Return the details in words: a rights change names the rights and values
         by the catalogue's labels («Прайс-лист» = «Нет доступа»), not by their codes."""
         if self.kind != "rights_changed" or not self.detail or ": " not in self.detail:
-            return self.detail
+            return self.detail or ""  # a list shows a None as «None»
         role, _sep, changes = self.detail.partition(": ")
-        return f"{role}: " + "; ".join(_right_change(part) for part in changes.split(", "))
+        # Looked up at call time: the screen may have put its own reading there.
+        return f"{role}: " + "; ".join(right_change_words(part) for part in changes.split(", "))
 
 
-def _right_change(part: str) -> str:
-    """Return one stored change ("code = value" set, "code - value" removed) in
-    words; a code or value the catalogue no longer knows is shown as stored."""
-    from security.effective import right_label
-
-    if part.startswith("…+"):
-        return str(_l("и ещё %(n)s", n=part[2:]))
-    code, sign, value = part.partition(" = ") if " = " in part else part.partition(" - ")
-    try:
-        right = right_label(code)
-        shown = right_label(code, value)
-    except (KeyError, ValueError):
-        return part
-    if sign == " - ":
-        return str(_l("«%(right)s»: своё значение снято (было «%(value)s»)", right=right,
-                      value=shown))
-    return f"«{right}» = «{shown}»"
+def right_change_words(part: str) -> str:
+    """Return one stored rights change as it reads on screen. Stored text until the
+    journal's screen (views.admin.security_log), which may read the rights
+    catalogue, puts its own reading here: models do not look up to security."""
+    return part
 
 
 class PatientAccess(Model):

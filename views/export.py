@@ -118,10 +118,8 @@ class ExportScreen(BaseView):
     @has_access
     def download(self, log_id):
         """The file of a past export, streamed piece by piece."""
-        try:
-            entry = export_log.entry(db.session, current(), log_id, self.kind)
-        except NotFound:
-            abort(404)
+        # Out of scope or another kind: NotFound, answered 404 by app.errors.
+        entry = export_log.entry(db.session, current(), log_id, self.kind)
         session = db.session
         body = stream_with_context(export_run.chunks(session, entry.id))
         response = Response(body, mimetype=MIMETYPES[entry.fmt])

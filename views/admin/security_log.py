@@ -7,11 +7,34 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+import models.security_log
 from models.security_log import PatientAccess, SecurityEvent
+from security.effective import right_label
 from views.admin.journal import FilterWholeScope
 from views.base import UchetModelView
 from views.datamodel import UchetInterface
 from views.registry import register
+
+
+def _right_change(part: str) -> str:
+    """Return one stored change ("code = value" set, "code - value" removed) in
+    words; a code or value the catalogue no longer knows is shown as stored."""
+    if part.startswith("…+"):
+        return str(_l("и ещё %(n)s", n=part[2:]))
+    code, sign, value = part.partition(" = ") if " = " in part else part.partition(" - ")
+    try:
+        right = right_label(code)
+        shown = right_label(code, value)
+    except (KeyError, ValueError):
+        return part
+    if sign == " - ":
+        return str(_l("«%(right)s»: своё значение снято (было «%(value)s»)", right=right,
+                      value=shown))
+    return f"«{right}» = «{shown}»"
+
+
+# The journal reads rights changes by the catalogue's labels, not by their codes.
+models.security_log.right_change_words = _right_change
 
 
 class SecurityEventView(UchetModelView):

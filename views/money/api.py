@@ -17,6 +17,7 @@ from views.api import UchetModelRestApi
 from views.datamodel import UchetInterface
 from views.guards import csrf_for_cookie_sessions
 from views.money.common import cashier
+from views.openapi import correct_paths
 
 ACCOUNT_COLUMNS = ["id", "branch_id", "patient_id", "balance", "advance", "no_cash_desk",
                    "allow_negative"]
@@ -67,6 +68,11 @@ class CashApi(BaseApi):
         blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
         blueprint.before_request(csrf_for_cookie_sessions)
         return blueprint
+
+    def add_api_spec(self, api_spec) -> None:
+        """Describe the API with its path parameters declared (views.openapi)."""
+        super().add_api_spec(api_spec)
+        correct_paths(api_spec._paths, f"/api/v1/{self.resource_name}/")
 
     @expose("/pay", methods=["POST"])
     @protect()
