@@ -24,7 +24,7 @@ from models.patients import Patient, name_key
 from models.pricelist import Service
 from models.vouchers import Voucher, VoucherLine
 from security.scope import scoped
-from services.imports.framework.reader import Column, looks_like_formula
+from services.imports.framework.reader import Column
 from services.imports.framework.spec import (
     MAX_ERRORS,
     ImportSpec,
@@ -34,6 +34,7 @@ from services.imports.framework.spec import (
     money,
     optional_text,
     positive_int,
+    refuse_formulas,
     required_date,
     required_text,
 )
@@ -117,9 +118,7 @@ class InvoiceImport(ImportSpec):
         report.extra = {"invoices": len(groups)}
 
     def _convert(self, row: dict) -> dict:
-        for key in self.text_columns:
-            if looks_like_formula(row.get(key)):
-                raise RowProblem(key, _("Значение похоже на формулу: формулы не загружаются"))
+        refuse_formulas(row, self.text_columns)
         return {"number": required_text(row, "number", 50),
                 "invoice_date": required_date(row, "invoice_date"),
                 "contract": required_text(row, "contract", 50),

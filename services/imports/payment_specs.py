@@ -20,7 +20,7 @@ from core.errors import Conflict, Forbidden, NotFound, ValidationError
 from models.invoices import Invoice
 from models.org import Unit
 from security.scope import WRITE, scoped
-from services.imports.framework.reader import Column, looks_like_formula
+from services.imports.framework.reader import Column
 from services.imports.framework.spec import (
     ImportSpec,
     Outcome,
@@ -28,6 +28,7 @@ from services.imports.framework.spec import (
     RowProblem,
     money,
     optional_text,
+    refuse_formulas,
     required_date,
     required_text,
 )
@@ -89,9 +90,7 @@ class InvoicePaymentImport(ImportSpec):
         return outcomes
 
     def _convert(self, row: dict) -> dict:
-        for key in self.text_columns:
-            if looks_like_formula(row.get(key)):
-                raise RowProblem(key, _("Значение похоже на формулу: формулы не загружаются"))
+        refuse_formulas(row, self.text_columns)
         return {"payment": required_text(row, "payment", 60),
                 "paid_on": required_date(row, "paid_on"),
                 "invoice": required_text(row, "invoice", 50),

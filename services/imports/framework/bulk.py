@@ -28,7 +28,13 @@ from core.errors import UchetError, ValidationError
 from services.imports.framework import spec as cells
 from services.imports.framework import values as cell
 from services.imports.framework.reader import looks_like_formula
-from services.imports.framework.spec import ImportSpec, Outcome, RowError, RowProblem
+from services.imports.framework.spec import (
+    ImportSpec,
+    Outcome,
+    RowError,
+    RowProblem,
+    formula_problem,
+)
 
 # Cell readers for `parse`: a row's texts arrive trimmed, an empty cell as None (see
 # plan_batch), so a valid text or date costs a type test; anything else — an error, an
@@ -161,8 +167,7 @@ class BulkImport(ImportSpec):
             try:
                 for i in formula:
                     if looks_like_formula(values[i]):
-                        raise RowProblem(keys[i], _("Значение похоже на формулу: формулы "
-                                                    "не загружаются"))
+                        raise formula_problem(keys[i])
                 row = {k: (v.strip() or None) if type(v) is str else v
                        for k, v in zip(keys, values, strict=True)}
                 parsed.append(self.parse(ctx, row))

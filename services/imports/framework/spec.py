@@ -111,6 +111,19 @@ class RowProblem(Exception):
         self.message = message
 
 
+def refuse_formulas(row: dict, keys) -> None:
+    """Raise RowProblem at the first cell of `keys` in `row` that looks like a
+    formula: text typed as «=…» is never loaded (it would run where exported)."""
+    for key in keys:
+        if looks_like_formula(row.get(key)):
+            raise formula_problem(key)
+
+
+def formula_problem(key: str) -> RowProblem:
+    """Return the refusal of a formula in the column `key`."""
+    return RowProblem(key, _("Значение похоже на формулу: формулы не загружаются"))
+
+
 class ImportSpec:
     """One import. Subclasses declare the class attributes and implement `plan_batch`."""
 
@@ -188,10 +201,7 @@ class ModelImport(ImportSpec):
         converted: list[tuple[int, tuple, Any]] = []
         for (line, values), row in zip(batch, rows, strict=True):
             try:
-                for key in self.text_columns:
-                    if looks_like_formula(row.get(key)):
-                        raise RowProblem(key, _("Значение похоже на формулу: формулы "
-                                                "не загружаются"))
+                refuse_formulas(row, self.text_columns)
                 converted.append((line, tuple(values), self.convert(session, ctx, row)))
             except RowProblem as problem:
                 converted.append((line, tuple(values), problem))
