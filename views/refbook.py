@@ -24,6 +24,7 @@ from flask_appbuilder.urltools import get_filter_args, get_order_args
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect as sa_inspect
 
+from core.sheets import formula_like, text_cell
 from services.dates import show_date, show_datetime, to_local
 from services.refbooks.rules import check_references, check_unique, check_unique_together
 from views.api import UchetModelRestApi
@@ -130,19 +131,6 @@ def _plain(formatter, value):
     return value if isinstance(value, (int, float, str)) else str(value)
 
 
-# A text that starts with one of these is a formula to Excel and LibreOffice (= + - @, and
-# tab / CR, which some versions skip before one; the full-width forms too): a user's
-# «=HYPERLINK(...)» or «=cmd|...» in a name must not run in whoever opens the export
-# (OWASP «CSV injection»).
-_FORMULA_START = tuple("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
-
-
-def formula_like(value) -> bool:
-    """Return True for a text a spreadsheet would read as a formula; never for numbers
-    and dates, which go out as themselves."""
-    return isinstance(value, str) and value.startswith(_FORMULA_START)
-
-
 def _csv_value(value):
     # Russian Excel reads 01.12.2026 as a date; 2026-12-01 it keeps as text.
     if isinstance(value, dt.datetime):
@@ -170,10 +158,7 @@ def _xlsx_cell(sheet, value):
     from openpyxl.cell import WriteOnlyCell
 
     if formula_like(value):
-        # A string cell (t="s"), never a formula cell; the text stays as typed.
-        cell = WriteOnlyCell(sheet, value)
-        cell.data_type = "s"
-        return cell
+        return text_cell(sheet, value)
     if not isinstance(value, dt.date):
         return value
     if isinstance(value, dt.datetime):

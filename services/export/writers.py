@@ -24,8 +24,8 @@ from xml.sax.saxutils import escape
 
 from flask_babel import gettext as _
 
+from core.sheets import plain_cell as xlsx_cell
 from services.export.rows import CashRow, InvoiceRow
-from services.invoices.printing import _cell as xlsx_cell
 
 FORMAT_VERSION = "1.11"
 NAMESPACE = f"http://v8.1c.ru/edi/edi_stnd/EnterpriseData/{FORMAT_VERSION}"

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from core.sheets import plain_cell
 from models.invoices import INVOICE_STATES, Invoice, InvoiceLine
 from models.pricelist import Price
 from models.refbooks import Tax
@@ -161,23 +162,6 @@ def invoice_pdf(session, invoice: Invoice) -> bytes:
     return bytes(pdf.output())
 
 
-# The same test as views.refbook.formula_like (services do not import views): a text
-# starting with one of these is a formula to Excel and LibreOffice («CSV injection»).
-_FORMULA_START = tuple("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
-
-
-def _cell(sheet, value):
-    from openpyxl.cell import WriteOnlyCell
-
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        cell = WriteOnlyCell(sheet, value)
-        cell.data_type = "s"  # a string cell, never a formula
-        return cell
-    if hasattr(value, "strftime"):
-        cell = WriteOnlyCell(sheet, value)
-        cell.number_format = "DD.MM.YYYY"
-        return cell
-    return value
 
 
 def register_xlsx(session, invoice: Invoice) -> bytes:
@@ -198,7 +182,7 @@ def register_xlsx(session, invoice: Invoice) -> bytes:
         row = [str(patient), patient.birth_date, policy or patient.oms_policy or "",
                line.service_date, vline.service.code, vline.service.name, line.quantity,
                line.price, line.amount]
-        sheet.append([_cell(sheet, value) for value in row])
+        sheet.append([plain_cell(sheet, value) for value in row])
     sheet.append(["", "", "", "", "", _("Итого"), "", "", invoice.total])
     out = io.BytesIO()
     book.save(out)
