@@ -23,7 +23,8 @@ class UchetSecurityManager(SecurityManager):
 
     @classmethod
     def use_views(cls, *, users: type, reset_password: type, user_info_edit: type,
-                  reset_my_password: type | None = None) -> None:
+                  reset_my_password: type | None = None,
+                  security_api: type | None = None) -> None:
         """Take Uchet's own user, password and profile screens (they add scope checks
         and Russian labels) in place of FAB's: the app factory hands them over, so
         the security layer never imports the views."""
@@ -32,6 +33,9 @@ class UchetSecurityManager(SecurityManager):
         cls.userinfoeditview = user_info_edit
         if reset_my_password is not None:
             cls.resetmypasswordview = reset_my_password
+        if security_api is not None:
+            # The REST login that also asks for the second factor (views.admin.totp_api).
+            cls.security_api = security_api
 
     def __init__(self, appbuilder):
         super().__init__(appbuilder)
