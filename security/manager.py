@@ -13,7 +13,7 @@ from flask import current_app, g
 from flask_appbuilder.security.sqla.manager import SecurityManager
 
 from models.user import AppUser
-from security import effective, sessions, throttle
+from security import effective, sessions, throttle, totp
 
 
 class UchetSecurityManager(SecurityManager):
@@ -56,10 +56,13 @@ class UchetSecurityManager(SecurityManager):
 
     def load_user_jwt(self, _jwt_header, jwt_data):
         """Return the user of a JWT (access or refresh), or None (401) when its
-        epoch claim is not the user's current one."""
+        epoch claim is not the user's current one, or when it was issued without
+        the second factor's code to a user who must give one."""
         sub = str(jwt_data.get("sub", ""))
         user = self.get_user_by_id(int(sub)) if sub.isdigit() else None
         if not sessions.matches(user, jwt_data.get("epoch")):
+            return None
+        if totp.token_lacks_code(user, jwt_data):
             return None
         g.user = user
         return user

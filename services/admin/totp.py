@@ -78,15 +78,18 @@ def verify(user, code: str) -> bool:
     return True
 
 
+def code_required(user) -> bool:
+    """Return True when `user` must give the second factor's code: the parameter
+    is on and he holds administration rights."""
+    return totp.required() and totp.holds_admin_rights(
+        resolve(current_app.appbuilder.session, user))
+
+
 def api_sign_in_refusal(user, code: str | None) -> str | None:
-    """Return why `user`, whose password was right, gets no API token with the
-    second factor's `code` (Russian), or None when he may have one: the parameter
-    is off, he holds no administration rights, or `code` is his current code or an
-    unused recovery code (which is then used up). A wrong code is journaled."""
-    if not totp.required():
-        return None
-    if not totp.holds_admin_rights(resolve(current_app.appbuilder.session, user)):
-        return None
+    """Return why `user`, whose password was right and who must give the second
+    factor (`code_required`), gets no API token with `code` (Russian), or None when
+    `code` is his current code or an unused recovery code (which is then used up).
+    A wrong code is journaled."""
     if not is_enrolled(user.id):
         return _("Подключите второй фактор: войдите на сайт и отсканируйте QR-код")
     if not (code or "").strip():

@@ -106,3 +106,31 @@ def test_the_openapi_document_declares_the_code(app):
                                  headers={"Authorization": f"Bearer {token}"}).get_json()
     body = spec["paths"]["/api/v1/security/login"]["post"]["requestBody"]
     assert "totp" in body["content"]["application/json"]["schema"]["properties"]
+
+
+def test_a_token_issued_without_the_code_stops_when_the_parameter_is_switched_on(app):
+    """A token issued before the switch (parameter off) admits an administrator
+    no longer, access or refresh; a registrar's old token still works."""
+    admin = _api_login(app, "admin", refresh=True).get_json()
+    registrar = _api_login(app, "registrar").get_json()["access_token"]
+    app.config["UCHET_TOTP_FOR_ADMINS"] = True
+    try:
+        api = app.test_client()
+        assert api.get("/api/v1/user/", headers={
+            "Authorization": f"Bearer {admin['access_token']}"}).status_code == 401
+        assert api.post("/api/v1/security/refresh", headers={
+            "Authorization": f"Bearer {admin['refresh_token']}"}).status_code == 401
+        assert api.get("/api/v1/patients/", headers={
+            "Authorization": f"Bearer {registrar}"}).status_code == 200
+    finally:
+        app.config["UCHET_TOTP_FOR_ADMINS"] = False
+
+
+def test_a_refreshed_token_keeps_the_mark_of_the_code(app, totp_on, login):
+    secret, _codes = _enrol_with_codes(login("admin"))
+    refresh = _api_login(app, "admin", totp=pyotp.TOTP(secret).now(),
+                         refresh=True).get_json()["refresh_token"]
+    renewed = app.test_client().post("/api/v1/security/refresh",
+                                     headers={"Authorization": f"Bearer {refresh}"})
+    assert renewed.status_code == 200
+    assert _reads_users(app, renewed)

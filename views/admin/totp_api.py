@@ -19,10 +19,17 @@ from flask_appbuilder.security import api as fab_api
 from flask_appbuilder.security.schemas import LoginPost
 from flask_appbuilder.views import expose
 from flask_babel import gettext as _
-from flask_jwt_extended import create_access_token, create_refresh_token
+from flask_jwt_extended import (
+    create_access_token,
+    create_refresh_token,
+    get_jwt,
+    get_jwt_identity,
+    jwt_required,
+)
 from marshmallow import ValidationError, fields
 from marshmallow.validate import Length
 
+from security import totp
 from services.admin import totp as totp_service
 
 
@@ -106,11 +113,47 @@ class SecurityApi(fab_api.SecurityApi):
             user = sm.auth_user_ldap(payload["username"], payload["password"])
         if not user:
             return self.response_401()
-        refusal = totp_service.api_sign_in_refusal(user, payload.get("totp"))
-        if refusal is not None:
-            return self.response(401, message=refusal)
+        claims = {}
+        if totp_service.code_required(user):
+            refusal = totp_service.api_sign_in_refusal(user, payload.get("totp"))
+            if refusal is not None:
+                return self.response(401, message=refusal)
+            # Tokens without this claim are refused to such a user (security.manager).
+            claims[totp.CLAIM] = True
         answer = {API_SECURITY_ACCESS_TOKEN_KEY: create_access_token(
-            identity=str(user.id), fresh=True)}
+            identity=str(user.id), fresh=True, additional_claims=claims)}
         if payload.get("refresh"):
-            answer[API_SECURITY_REFRESH_TOKEN_KEY] = create_refresh_token(identity=str(user.id))
+            answer[API_SECURITY_REFRESH_TOKEN_KEY] = create_refresh_token(
+                identity=str(user.id), additional_claims=claims)
         return self.response(200, **answer)
+
+    @expose("/refresh", methods=["POST"])
+    @jwt_required(refresh=True)
+    @safe
+    def refresh(self) -> Response:
+        """A new access token for a refresh token, carrying its second-factor mark
+        ---
+        post:
+          description: >-
+            Use the refresh token to get a new JWT access token
+          responses:
+            200:
+              description: Refresh Successful
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      access_token:
+                        description: A new refreshed access token
+                        type: string
+            401:
+              $ref: '#/components/responses/401'
+            500:
+              $ref: '#/components/responses/500'
+          security:
+            - jwt_refresh: []
+        """
+        claims = {totp.CLAIM: True} if get_jwt().get(totp.CLAIM) else {}
+        return self.response(200, **{API_SECURITY_ACCESS_TOKEN_KEY: create_access_token(
+            identity=get_jwt_identity(), fresh=False, additional_claims=claims)})
