@@ -86,6 +86,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     load_all()
     from security.manager import UchetSecurityManager
+    from views.admin.totp_api import SecurityApi
     from views.admin.users import (
         ResetMyPasswordView,
         UchetResetPasswordView,
@@ -95,7 +96,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     UchetSecurityManager.use_views(users=UserView, reset_password=UchetResetPasswordView,
                                    user_info_edit=UchetUserInfoEditView,
-                                   reset_my_password=ResetMyPasswordView)
+                                   reset_my_password=ResetMyPasswordView,
+                                   security_api=SecurityApi)
     translations_fast.install()
     with app.app_context():
         appbuilder = AppBuilder(indexview=HomeView, base_template="uchet/baselayout.html")

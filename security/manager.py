@@ -13,7 +13,7 @@ from flask import current_app, g
 from flask_appbuilder.security.sqla.manager import SecurityManager
 
 from models.user import AppUser
-from security import effective, sessions, throttle
+from security import effective, sessions, throttle, totp
 
 
 class UchetSecurityManager(SecurityManager):
@@ -23,7 +23,8 @@ class UchetSecurityManager(SecurityManager):
 
     @classmethod
     def use_views(cls, *, users: type, reset_password: type, user_info_edit: type,
-                  reset_my_password: type | None = None) -> None:
+                  reset_my_password: type | None = None,
+                  security_api: type | None = None) -> None:
         """Take Uchet's own user, password and profile screens (they add scope checks
         and Russian labels) in place of FAB's: the app factory hands them over, so
         the security layer never imports the views."""
@@ -32,6 +33,9 @@ class UchetSecurityManager(SecurityManager):
         cls.userinfoeditview = user_info_edit
         if reset_my_password is not None:
             cls.resetmypasswordview = reset_my_password
+        if security_api is not None:
+            # The REST login that also asks for the second factor (views.admin.totp_api).
+            cls.security_api = security_api
 
     def __init__(self, appbuilder):
         super().__init__(appbuilder)
@@ -52,10 +56,13 @@ class UchetSecurityManager(SecurityManager):
 
     def load_user_jwt(self, _jwt_header, jwt_data):
         """Return the user of a JWT (access or refresh), or None (401) when its
-        epoch claim is not the user's current one."""
+        epoch claim is not the user's current one, or when it was issued without
+        the second factor's code to a user who must give one."""
         sub = str(jwt_data.get("sub", ""))
         user = self.get_user_by_id(int(sub)) if sub.isdigit() else None
         if not sessions.matches(user, jwt_data.get("epoch")):
+            return None
+        if totp.token_lacks_code(user, jwt_data):
             return None
         g.user = user
         return user

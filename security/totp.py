@@ -21,9 +21,12 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app, session
 
 from security.catalogue import load_catalogue
+from security.effective import resolve
 
 ISSUER = "Uchet"
 MARK = "uchet_totp"
+#: The JWT claim of a token issued after the second factor's code was given.
+CLAIM = "totp"
 #: Recovery codes given at enrolment, each good for one sign-in without the phone.
 RECOVERY_CODES = 10
 
@@ -58,6 +61,15 @@ def provisioning_svg(secret: str, username: str) -> str:
     """Return the enrolment QR code as inline SVG markup (no image request, no CDN)."""
     uri = pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=ISSUER)
     return segno.make(uri, error="m").svg_inline(scale=4)
+
+
+def token_lacks_code(user, claims: dict) -> bool:
+    """Return True when a JWT with `claims` was issued to `user` without his code
+    though he must give one (issued before the parameter was switched on, or before
+    he held administration rights): such a token admits nothing."""
+    if claims.get(CLAIM) or not required():
+        return False
+    return holds_admin_rights(resolve(current_app.appbuilder.session, user))
 
 
 def mark_verified(user) -> None:

@@ -24,7 +24,7 @@ from views.guards import (
     plain_database_errors,
     typed_filters,
 )
-from views.openapi import correct_components, correct_paths
+from views.openapi import correct_components, correct_many_links, correct_paths
 
 
 def loosen_schema(schema) -> None:
@@ -118,6 +118,12 @@ class UchetModelRestApi(ScopedMixin, FieldScopeApiMixin, ModelRestApi):
             self.exclude_route_methods = declared
         correct_paths(api_spec._paths, f"/api/v1/{self.resource_name}/")
         correct_components(api_spec.components)
+        model = self.datamodel
+        many = {column.split(".")[0] for column in (*self.list_columns, *self.show_columns)}
+        many = {name for name in many if model.is_relation_many_to_many(name)
+                or model.is_relation_one_to_many(name)}
+        correct_many_links(api_spec.components.schemas,
+                           (self.list_model_schema_name, self.show_model_schema_name), many)
 
     def __init__(self):
         self._apply_scope_declarations()

@@ -87,3 +87,15 @@ def correct_answer_schemas(schemas: dict) -> None:
         props = schema.get("properties", {})
         for key, prop in props.items():
             props[key] = _decimal_as_text(prop)
+
+
+def correct_many_links(schemas: dict, names: tuple[str, ...], many: set[str]) -> None:
+    """A link to several rows (`many`: many-to-many and one-to-many relations) is
+    answered as a list of rows (`"branches": []`); apispec documents FAB's
+    `Nested(many=True)` under a named schema as one row. Correct the answer
+    schemas `names` (an API's list and show components) in place."""
+    for name in names:
+        props = schemas.get(name, {}).get("properties", {})
+        for key in many & props.keys():
+            if props[key].get("type") != "array":
+                props[key] = {"type": "array", "items": props[key]}

@@ -3,10 +3,13 @@ stored encrypted, the recovery codes as keyed hashes, each usable once."""
 
 from __future__ import annotations
 
+from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from models.security_log import UserTotp
 from security import totp
+from security.effective import resolve
 from services.admin.security_log import record
 from services.boundary import transaction
 
@@ -56,7 +59,8 @@ def _use_recovery(user, code: str) -> bool:
             return False
         left.remove(wanted)
         stored.recovery = " ".join(left) or None
-    record("totp_recovery_used", target=user, detail=str(len(left)))
+    record("totp_recovery_used", target=user, username=user.username, user_id=user.id,
+           detail=str(len(left)))
     return True
 
 
@@ -68,6 +72,28 @@ def verify(user, code: str) -> bool:
     if secret is not None and totp.looks_like_recovery(code) and _use_recovery(user, code):
         return True
     if secret is None or not totp.code_is_right(secret, code):
-        record("totp_failed", target=user)
+        # Named explicitly: an API sign-in has no signed-in actor yet.
+        record("totp_failed", target=user, username=user.username, user_id=user.id)
         return False
     return True
+
+
+def code_required(user) -> bool:
+    """Return True when `user` must give the second factor's code: the parameter
+    is on and he holds administration rights."""
+    return totp.required() and totp.holds_admin_rights(
+        resolve(current_app.appbuilder.session, user))
+
+
+def api_sign_in_refusal(user, code: str | None) -> str | None:
+    """Return why `user`, whose password was right and who must give the second
+    factor (`code_required`), gets no API token with `code` (Russian), or None when
+    `code` is his current code or an unused recovery code (which is then used up).
+    A wrong code is journaled."""
+    if not is_enrolled(user.id):
+        return _("Подключите второй фактор: войдите на сайт и отсканируйте QR-код")
+    if not (code or "").strip():
+        return _("Нужен код второго фактора (поле totp)")
+    if not verify(user, code):
+        return _("Неверный код второго фактора")
+    return None
