@@ -44,7 +44,7 @@ class AccountsBase(BaseView):
                "no_cash_desk": rights.allows("payment.disable_cash_register")}
         return self.render_template(
             "uchet/money_account.html", account=account, view=type(self).__name__,
-            rows=statements.statement(session, account),
+            rows=statements.statement_or_404(session, rights, account.id),
             registers=statements.registers(session, rights),
             others=[a for a in statements.accounts(session, rights, account.kind, limit=200)
                     if a.id != account.id],
