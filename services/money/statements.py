@@ -8,22 +8,31 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import String, bindparam, cast, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from core.errors import NotFound
-from models.money import ACCOUNT_RIGHTS, Account, Receipt, Register, Shift, Transaction
+from models.money import (
+    ACCOUNT_RIGHTS,
+    TRANSACTION_KINDS,
+    Account,
+    Receipt,
+    Register,
+    Shift,
+    Transaction,
+)
 from models.parties import Organisation
 from models.patients import Patient
 from models.vouchers import Voucher, VoucherLine
 from security.scope import scoped, side_of
+from services.money import lean
 from services.money.accounts import line_paid, paid_state
 from services.money.refunds import refundable
 
 PAGE = 50
-CENT = Decimal("0.01")
 ACCOUNT = Account.__table__
 
 
@@ -51,49 +60,122 @@ def accounts(session, rights, kind: str, text: str = "", limit: int = PAGE) -> l
     return session.scalars(scoped(stmt, rights).limit(limit)).all()
 
 
-def statement(session, account: Account, limit: int = 200) -> list[Transaction]:
-    """Return the account's transactions, newest first (the first `limit`)."""
-    return session.scalars(select(Transaction).where(Transaction.account_id == account.id)
-                           .options(joinedload(Transaction.voucher_line)
-                                    .joinedload(VoucherLine.service),
-                                    joinedload(Transaction.receipt),
-                                    joinedload(Transaction.created_by))
-                           .order_by(Transaction.id.desc()).limit(limit)).all()
+class StatementRow(NamedTuple):
+    """A line of «Выписка по лицевому счёту»: exactly what the screen and the API show
+    (a named tuple: built five times faster than a frozen dataclass, 200 a call)."""
+
+    id: int
+    posted_on: dt.date
+    kind: str
+    reversed: bool
+    amount: Decimal
+    discount: Decimal
+    delta: Decimal
+    #: The account's balance after this operation.
+    balance: Decimal
+    note: str
+    #: The service of the voucher line paid, the number of the invoice settled.
+    service: str
+    invoice: str
+    #: The fiscal document's number; `receipt`: the operation went through a register.
+    fiscal_number: int | None
+    receipt: bool
+    #: Who posted it (the cashier's last name).
+    who: str
+
+    @property
+    def kind_label(self) -> str:
+        return str(TRANSACTION_KINDS.get(self.kind, self.kind))
+
+
+def statement(session, rights, account_id: int, limit: int = 200) -> list[StatementRow] | None:
+    """Return the account's statement, newest first (the last `limit` transactions,
+    each with the running balance after it), or None for an account the user may not
+    see (outside his scope, or of a kind he has no view of).
+
+    Read lean (`lean.fetch`): one statement compiled once per user, scope, kinds and
+    `limit`, its rows the driver's tuples, no ORM object."""
+    kinds = tuple(kinds_seen(rights))
+    if not kinds:
+        return None
+    rows = lean.fetch(session, ("statement", *_rights_key(rights), kinds, limit),
+                      lambda: _statement_stmt(rights, kinds, limit), {"account_id": account_id})
+    if not rows:
+        # No transaction, or not his to see: the balance read tells which.
+        return None if balance(session, rights, account_id) is None else []
+    out, running = [], lean.money(rows[0][0])
+    for (_balance, tx_id, posted_on, kind, reversed_, amount, discount, delta, note, service,
+         invoice, fiscal, receipt_id, who) in rows:
+        delta = lean.money(delta)
+        out.append(StatementRow(
+            tx_id, lean.date(posted_on), kind, bool(reversed_), lean.money(amount),
+            lean.money(discount), delta, running, note or "", service or "",
+            invoice or "", fiscal, receipt_id is not None,
+            who or ""))
+        running -= delta
+    return out
+
+
+def statement_or_404(session, rights, account_id: int, limit: int = 200) -> list[StatementRow]:
+    """Return `statement(...)`; raises NotFound for an account the user may not see."""
+    rows = statement(session, rights, account_id, limit)
+    if rows is None:
+        raise NotFound(_("Лицевой счёт не найден"))
+    return rows
+
+
+def _rights_key(rights) -> tuple:
+    """Return what a scoped statement depends on in the user's rights."""
+    return rights.user_id, rights.scope, side_of(rights)
+
+
+def _statement_stmt(rights, kinds: tuple, limit: int):
+    """Return the scoped statement read: the account's balance and its transactions,
+    newest first, with the service, invoice number, fiscal number and cashier of
+    each. Those four are scalar subqueries, not joins: a two-table join is planned
+    in a fraction of the time of a six-table one, and they run for the rows shown
+    only."""
+    from models.invoices import Invoice
+    from models.pricelist import Service
+    from models.user import AppUser
+
+    tx, line, service = Transaction.__table__, VoucherLine.__table__, Service.__table__
+    invoice, receipt, user = Invoice.__table__, Receipt.__table__, AppUser.__table__
+    number = cast(invoice.c.number_seq, String) + "/" + cast(invoice.c.number_year, String)
+    stmt = select(
+        ACCOUNT.c.balance, tx.c.id, tx.c.posted_on, tx.c.kind, tx.c.reversed, tx.c.amount,
+        tx.c.discount_amount, tx.c.delta, tx.c.note,
+        select(service.c.name).select_from(line.join(service, service.c.id == line.c.service_id))
+        .where(line.c.id == tx.c.voucher_line_id).scalar_subquery(),
+        select(number).where(invoice.c.id == tx.c.invoice_id).scalar_subquery(),
+        select(receipt.c.fiscal_number).where(receipt.c.id == tx.c.receipt_id)
+        .scalar_subquery(),
+        tx.c.receipt_id,
+        select(user.c.last_name).where(user.c.id == tx.c.created_by_id).scalar_subquery()) \
+        .select_from(tx.join(ACCOUNT, ACCOUNT.c.id == tx.c.account_id)) \
+        .where(tx.c.account_id == bindparam("account_id", 0), ACCOUNT.c.kind.in_(kinds)) \
+        .order_by(tx.c.id.desc()).limit(limit)
+    return scoped(stmt, rights, model=Account)
 
 
 def balance(session, rights, account_id: int) -> Decimal | None:
     """Return the account's running balance, or None for an account the user may
     not see (outside his scope, or of a kind he has no view of).
 
-    The hot read of the cash desk and the API, kept lean: the stored balance read by
-    primary key (no ORM object, nothing summed), the kinds and the units in scope
-    taken from the rights resolved once per request, and the statement `scoped()`
-    builds compiled once per user, scope and kinds (`_balance_sql`) and run on the
-    driver's cursor, so a call is one round trip with no statement building or
-    compiling. (Being below SQLAlchemy, the read is not seen by its statement
-    events: it changes nothing, so the journal has nothing to miss.)"""
+    The hot read of the cash desk and the API, kept lean (`lean.fetch`): the stored
+    balance read by primary key (no ORM object, nothing summed), the kinds and the
+    units in scope taken from the rights resolved once per request, the statement
+    `scoped()` builds compiled once per user, scope and kinds, so a call is one
+    round trip with no statement building or compiling."""
     kinds = tuple(kinds_seen(rights))
     if not kinds:
         return None
-    conn = session.connection()
-    sql, params = _balance_sql(conn.dialect, rights, kinds)
-    if isinstance(params, tuple):
-        args = tuple(account_id if p is _ACCOUNT else p for p in params)
-    else:
-        args = {**params, "account_id": account_id}
-    # The driver's cursor on the session's connection (its transaction): SQLAlchemy's
-    # execution context would cost a third of the round trip here.
-    cursor = conn.connection.dbapi_connection.cursor()
-    try:
-        cursor.execute(sql, args)
-        row = cursor.fetchone()
-    finally:
-        cursor.close()
-    if row is None:
-        return None
-    # The driver's own value: a Decimal from PostgreSQL, a number from SQLite.
-    value = row[0]
-    return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(CENT)
+    rows = lean.fetch(session, ("balance", *_rights_key(rights), kinds),
+                      lambda: scoped(select(ACCOUNT.c.balance).where(
+                          ACCOUNT.c.id == bindparam("account_id", 0),
+                          ACCOUNT.c.kind.in_(kinds)), rights, model=Account),
+                      {"account_id": account_id})
+    return lean.money(rows[0][0]) if rows else None
 
 
 def balance_or_404(session, rights, account_id: int) -> Decimal:
@@ -102,34 +184,6 @@ def balance_or_404(session, rights, account_id: int) -> Decimal:
     if value is None:
         raise NotFound(_("Лицевой счёт не найден"))
     return value
-
-
-_ACCOUNT = object()
-#: (dialect, user, scope, side, kinds) -> the compiled balance statement.
-_COMPILED: dict = {}
-
-
-def _balance_sql(dialect, rights, kinds: tuple) -> tuple[str, dict | tuple]:
-    """Return the SQL text and parameters (a dict, or a tuple with `_ACCOUNT` where
-    the account's id goes) of the scoped balance read, compiled once per key."""
-    key = (dialect.name, rights.user_id, rights.scope, side_of(rights), kinds)
-    found = _COMPILED.get(key)
-    if found is None:
-        stmt = scoped(select(ACCOUNT.c.balance).where(
-            ACCOUNT.c.id == bindparam("account_id", 0), ACCOUNT.c.kind.in_(kinds)),
-            rights, model=Account)
-        compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-        values = compiled.construct_params()
-        if compiled.positional:
-            params = tuple(_ACCOUNT if name == "account_id" else values[name]
-                           for name in compiled.positiontup)
-        else:
-            params = {name: value for name, value in values.items() if name != "account_id"}
-        found = (compiled.string, params)
-        if len(_COMPILED) > 4096:  # many users in a long-lived worker: start again
-            _COMPILED.clear()
-        _COMPILED[key] = found
-    return found
 
 
 def balance_from_transactions(session, account_id: int) -> Decimal:

@@ -166,3 +166,80 @@ def test_paying_an_invoice_at_the_desk_needs_edit_on_patients_accounts(login, se
     assert answer.status_code == 302, refused(answer)
     session.expire_all()
     assert invoice.state == "paid"
+
+
+def _organisation_invoice(session, login):
+    """Return a confirmed organisation's invoice of «Тверской» and the organisation's
+    account there (opened for the test)."""
+    from models.contracts import Contract
+    from models.money import Account
+    from tests.invoices.rows import ORGS, inv_user, invoice, owed_contract
+    from tests.invoices.test_invoice_contracts import make
+
+    deal, _rows = owed_contract(session, kind="organisation")
+    client = inv_user(session, login, ORGS)
+    pk = make(client, deal)
+    assert client.post(f"/organisationinvoiceview/confirm/{pk}").status_code == 302
+    bill = invoice(session, pk)
+    organisation_id = session.get(Contract, deal.id).organisation_id
+    account = Account(kind="organisation", branch_id=bill.branch_id,
+                      organisation_id=organisation_id, balance=0)
+    session.add(account)
+    session.commit()
+    return bill, account
+
+
+def _desk_pay_org(client, session, bill, account, key, **form):
+    return client.post(f"/money/organisations/invoice_desk/{account.id}",
+                       data={"register": register(session).id, "invoice": bill.id,
+                             "key": key, **form})
+
+
+def test_an_organisations_invoice_paid_at_the_cash_desk(login, session):
+    from tests.money.rows import receipts, user_with
+
+    bill, account = _organisation_invoice(session, login)
+    # The card offers it to one who edits organisations' accounts.
+    client = login(user_with(session, payment__organisation_accounts="edit",
+                             invoice__organisations="view"))
+    card = client.get(f"/money/organisations/show/{account.id}").get_data(as_text=True)
+    assert 'id="invoice-desk-form"' in card
+    half = (bill.total / 2).quantize(Decimal("0.01"))
+    answer = _desk_pay_org(client, session, bill, account, "k-org-1", amount=str(half))
+    assert answer.status_code == 302, refused(answer)
+    session.expire_all()
+    assert bill.state == "partly_paid" and bill.paid_amount == half
+    [receipt] = receipts(session, "k-org-1")
+    assert (receipt.kind, receipt.state, receipt.total) == ("sale", "confirmed", half)
+    assert {t.kind for t in posted(session, "k-org-1")} == {"deposit", "payment"}
+    answer = _desk_pay_org(client, session, bill, account, "k-org-2", how="card")
+    assert answer.status_code == 302, refused(answer)
+    session.expire_all()
+    assert bill.state == "paid" and bill.paid_amount == bill.total
+    assert '"cashless": true' in receipts(session, "k-org-2")[0].intent
+    assert account.balance == Decimal("0.00")
+    # Both operations are on the account's statement, with their fiscal documents.
+    card = client.get(f"/money/organisations/show/{account.id}").get_data(as_text=True)
+    statement = card[card.index('id="statement"'):]
+    assert statement.count("ФД №") == 4 and f"Счёт № {bill.number}" in statement
+
+
+def test_paying_an_organisations_invoice_at_the_desk_needs_edit_on_their_accounts(
+        login, session):
+    from tests.money.rows import receipts, user_with
+
+    bill, account = _organisation_invoice(session, login)
+    viewer = login(user_with(session, payment__organisation_accounts="view",
+                             invoice__organisations="view"))
+    card = viewer.get(f"/money/organisations/show/{account.id}").get_data(as_text=True)
+    assert 'id="invoice-desk-form"' not in card
+    assert "Нет права" in refused(_desk_pay_org(viewer, session, bill, account, "k-org-v"))
+    # Edit on patients' accounts does not reach an organisation's.
+    cashier = login(user_with(session, payment__patient_accounts="edit",
+                              payment__organisation_accounts="none",
+                              invoice__organisations="view"))
+    answer = _desk_pay_org(cashier, session, bill, account, "k-org-c")
+    assert answer.status_code == 403
+    session.expire_all()
+    assert bill.paid_amount == 0 and receipts(session, "k-org-v") == []
+    assert receipts(session, "k-org-c") == []

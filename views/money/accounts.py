@@ -44,7 +44,7 @@ class AccountsBase(BaseView):
                "no_cash_desk": rights.allows("payment.disable_cash_register")}
         return self.render_template(
             "uchet/money_account.html", account=account, view=type(self).__name__,
-            rows=statements.statement(session, account),
+            rows=statements.statement_or_404(session, rights, account.id),
             registers=statements.registers(session, rights),
             others=[a for a in statements.accounts(session, rights, account.kind, limit=200)
                     if a.id != account.id],
@@ -158,6 +158,21 @@ class AccountsBase(BaseView):
             self.appbuilder.session, current(), key=key, account_id=account.id,
             invoice_id=int_arg("invoice") or 0, amount=money(amount) if amount else None),
             _("Счёт оплачен с лицевого счёта"))
+
+    @expose("/invoice_desk/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("show")
+    def invoice_desk(self, pk):
+        """Take the payment of an invoice of the holder at the cash desk, in cash or by
+        card through the register chosen (an organisation's invoices are paid here;
+        a patient's also at «Касса»). Needs edit on the account's kind."""
+        amount = request.form.get("amount", "").strip()
+        return self._run(pk, lambda account, key: invoices.pay_invoice_at_desk(
+            self.appbuilder.session, current(), key=key, register_id=int_arg("register") or 0,
+            account_id=account.id, invoice_id=int_arg("invoice") or 0,
+            amount=money(amount) if amount else None,
+            cashless=request.form.get("how") == "card", cashier=cashier()),
+            _("Оплата счёта принята"), steps=True)
 
     @expose("/note/<int:pk>/<int:tx>", methods=["POST"])
     @has_access

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import request
 from flask_appbuilder.api import BaseApi, expose, protect
 from flask_appbuilder.models.sqla.filters import FilterEqual
+from flask_appbuilder.security.decorators import permission_name
 
 from models.money import Account, Transaction
 from security.effective import current
@@ -56,7 +57,8 @@ class TransactionApi(UchetModelRestApi):
 
 class CashApi(BaseApi):
     """POST /api/v1/money_cash/pay: take a patient's payment for voucher lines;
-    GET /api/v1/money_cash/balance/<account>: an account's balance."""
+    GET /api/v1/money_cash/balance/<account>: an account's balance;
+    GET /api/v1/money_cash/statement/<account>: its statement."""
 
     resource_name = "money_cash"
     allow_browser_login = True
@@ -97,3 +99,21 @@ class CashApi(BaseApi):
         404 for an account outside the user's scope or of a kind he does not see."""
         value = statements.balance_or_404(self.appbuilder.session, current(), account_id)
         return self.response(200, account=account_id, balance=str(value))
+
+    @expose("/statement/<int:account_id>", methods=["GET"])
+    @protect()
+    @permission_name("get")
+    def statement(self, account_id):
+        """Answers 200 {"account", "rows"}: the last `limit` (≤ 200, default 200)
+        transactions, newest first, with the columns of «Выписка по лицевому счёту»;
+        404 for an account outside the user's scope or of a kind he does not see."""
+        limit = request.args.get("limit", "200")
+        limit = min(int(limit), 200) if limit.isdecimal() and int(limit) > 0 else 200
+        rows = statements.statement_or_404(self.appbuilder.session, current(), account_id,
+                                           limit)
+        return self.response(200, account=account_id, rows=[{
+            "id": r.id, "date": r.posted_on.isoformat(), "kind": r.kind,
+            "kind_label": r.kind_label, "reversed": r.reversed, "amount": str(r.amount),
+            "discount": str(r.discount), "delta": str(r.delta), "balance": str(r.balance),
+            "service": r.service, "invoice": r.invoice, "fiscal_number": r.fiscal_number,
+            "who": r.who, "note": r.note} for r in rows])
