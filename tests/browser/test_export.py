@@ -68,3 +68,20 @@ def test_accountant_exports_a_month_twice_and_downloads_xlsx(page, signed_in):
     sheet = load_workbook(workbook, read_only=True).worksheets[0]
     cells = [str(c) for row in sheet.iter_rows(values_only=True) for c in row if c is not None]
     assert "Выручка по кассе" in cells and "Код экспорта" in cells, cells[:20]
+
+
+def test_accountant_exports_the_months_invoices_to_counterparties(page, signed_in):
+    """The other export: «… счета контрагентам» of «Тверской» this month holds the
+    demo's confirmed invoice to an insurer, with the counterparty's ИНН."""
+    menu = "Экспорт в бухгалтерию: счета контрагентам"
+    signed_in("accountant")
+    open_menu(page, "Документы", menu)
+    expect(page.locator("h2")).to_have_text(menu)
+    export(page, "EnterpriseData")
+    with page.expect_download() as download:
+        page.locator("#export-download").click()
+    xml = ARTIFACTS / "export-invoices.xml"
+    download.value.save_as(xml)
+    text = xml.read_text(encoding="utf-8")
+    assert "Документ.РеализацияТоваровУслуг" in text
+    assert "Справочник.Контрагенты" in text and "<ИНН>" in text
