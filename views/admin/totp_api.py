@@ -26,7 +26,10 @@ from flask_jwt_extended import (
     get_jwt_identity,
     jwt_required,
 )
-from marshmallow import ValidationError, fields
+
+# Marshmallow's, not the domain's ValidationError: a malformed body is a 400 of its own.
+from marshmallow import ValidationError as BodyError
+from marshmallow import fields
 from marshmallow.validate import Length
 
 from security import totp
@@ -103,7 +106,7 @@ class SecurityApi(fab_api.SecurityApi):
             return self.response_400(message=_("Ожидается JSON"))
         try:
             payload = login_with_code.load(request.get_json(silent=True))
-        except ValidationError as error:
+        except BodyError as error:
             return self.response_400(message=error.messages)
         sm = self.appbuilder.sm
         user = None
