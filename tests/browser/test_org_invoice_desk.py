@@ -24,7 +24,8 @@ from tests.browser.ui import amount, flashes, open_menu
 #: The organisation owing a confirmed invoice under its contract, its account
 #: working through the desk, the invoice, and the register of the account's branch.
 DESK_INVOICE = text("""
-    SELECT o.name, a.id, i.id, i.number, i.total, r.name FROM inv_invoice i
+    SELECT o.name, a.id, i.id, i.number_seq || '/' || i.number_year, i.total, r.name
+    FROM inv_invoice i
     JOIN ctr_contract c ON c.id = i.contract_id JOIN ctr_organisation o ON o.id = c.organisation_id
     JOIN money_account a ON a.organisation_id = o.id AND a.no_cash_desk = 0
     JOIN money_register r ON r.branch_id = a.branch_id
