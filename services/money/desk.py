@@ -14,6 +14,10 @@ the same key finds the receipt and asks the driver again with the same key: the
 device answers with the document it printed, never a second one. After a crash
 between printing and confirming, `recover` asks the device about each pending key:
 printed -> confirmed and posted once; not printed -> failed.
+
+An operation that goes without the register (a payment from the balance, anything
+on an account marked «Не работать через кассу»: `without_register`, the one rule)
+is posted in step 1 by the same poster, with no receipt and no shift.
 """
 
 from __future__ import annotations
@@ -115,25 +119,29 @@ def without_register(session, plan: dict) -> bool:
     return True
 
 
-def _posted_without_register(session, key: str) -> bool:
-    """Return whether an operation of `key` was posted without a receipt already."""
-    return session.scalar(select(Transaction.id).where(
-        (Transaction.idem_key == key)
-        | Transaction.idem_key.startswith(f"{key}:", autoescape=True)).limit(1)) is not None
+def _posted_without_register(session, key: str, extra_keys=()) -> bool:
+    """Return whether an operation of `key` was posted without a receipt already: a
+    transaction under `key`, `key:deposit` or one of `extra_keys` (the keys its
+    poster gives when it posts no deposit). Exact keys, not a prefix: the unique
+    index answers, whatever the database's collation."""
+    keys = [key, f"{key}:deposit", *extra_keys]
+    return session.scalar(select(Transaction.id).where(Transaction.idem_key.in_(keys))
+                          .limit(1)) is not None
 
 
 @command
 def reserve(session, key: str, register: Register, build: Callable[[], dict],
-            user_id) -> Receipt | None:
+            user_id, extra_keys=()) -> Receipt | None:
     """Step 1: return the receipt of `key`, writing it pending when new (or when a
     former attempt failed) from `build()`: {"kind", "total", "account_id", "intent",
     "plain"?, "receipted"?}, which checks every rule. An operation that goes without
     the register (`without_register`) is posted here at once and None returned (also
-    for a repeated key). Raises what `build` and `without_register` raise."""
+    for a repeated key, recognised by `_posted_without_register(key, extra_keys)`).
+    Raises what `build` and `without_register` raise."""
     receipt = session.scalar(select(Receipt).where(Receipt.idem_key == key).with_for_update())
     if receipt is not None and receipt.state != "failed":
         return receipt
-    if receipt is None and _posted_without_register(session, key):
+    if receipt is None and _posted_without_register(session, key, extra_keys):
         return None
     plan = build()
     if without_register(session, plan):
@@ -204,14 +212,14 @@ def fail(session, receipt_id: int, message: str) -> None:
 
 
 def run(session, key: str, register: Register, build: Callable[[], dict], *, user_id,
-        cashier: str) -> Receipt:
+        cashier: str, extra_keys=()) -> Receipt | None:
     """Run a fiscal operation through its three steps; returns the confirmed receipt,
     or None for an operation posted without the register (`without_register`).
 
     Raises what the rules raise (nothing written), FiscalError when the device
     refused (the receipt failed; a retry with the same key may try again) or
     FiscalTimeout (the receipt stays pending; a retry or `recover` settles it)."""
-    receipt = reserve(session, key, register, build, user_id)
+    receipt = reserve(session, key, register, build, user_id, extra_keys)
     if receipt is None:
         return None  # posted on the account only: no register, no shift
     if receipt.state == "confirmed":

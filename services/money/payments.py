@@ -182,7 +182,11 @@ def take_payment(session, rights, *, key: str, register_id: int, patient_id: int
         return {"kind": "sale", "total": total, "account_id": account.id, "intent": intent,
                 "plain": from_balance}
 
-    return desk.run(session, key, register, build, user_id=user_id, cashier=cashier)
+    # Paid from the balance (or nothing in cash), no deposit is posted: its lines'
+    # keys recognise a repeated request.
+    lines = [f"{key}:line:{choice.line_id}" for choice in choices[:1]]
+    return desk.run(session, key, register, build, user_id=user_id, cashier=cashier,
+                    extra_keys=lines)
 
 
 def deposit(session, rights, *, key: str, register_id: int, account_id: int, amount: Decimal,

@@ -208,3 +208,22 @@ def test_a_payment_at_the_register_is_not_reversed_while_the_account_is_marked(
     assert client.post(reverse, data={"key": "k-nc-rv1"}).status_code == 302
     session.expire_all()
     assert tx.reversed and receipts(session, "k-nc-rv1")[0].state == "confirmed"
+
+
+def test_a_payment_from_the_balance_prints_nothing_and_is_recognised_by_its_key(
+        login, session):
+    """The same rule's other case: paid from the balance, on any account."""
+    line = unpaid_line(session)
+    account = _account(session, line.voucher.patient_id)
+    client = login("cashier")
+    assert client.post(f"/money/patients/deposit/{account.id}", data={
+        "register": register(session).id, "amount": str(line.amount), "key": "k-nc-bd",
+    }).status_code == 302
+    before = device_documents(session)
+    url, form = pay_form(session, line, "k-nc-bal", from_balance="y")
+    assert client.post(url, data=form).status_code == 302
+    assert client.post(url, data=form).status_code == 302  # the same key: recognised
+    session.expire_all()
+    [tx] = _without_receipts(session, "k-nc-bal")
+    assert tx.kind == "payment" and line.state == "paid"
+    assert account.balance == Decimal("0.00") and device_documents(session) == before
