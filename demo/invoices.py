@@ -1,7 +1,8 @@
 """Demo invoices: for the demo payers, invoices in every state — to patients of
 «Тверской» (draft, confirmed, partly paid, paid, cancelled, reversed with its storno
 invoice), to the insurers and organisations of contracts with services this month
-(confirmed, and one left a draft), to an individual (draft) — all made by the
+(confirmed: the organisation's is paid at its cash desk in the demo of the
+organisation's account, `demo.money`), to an individual (draft) — all made by the
 invoice commands, as the screens make them."""
 
 from __future__ import annotations
@@ -73,9 +74,10 @@ def load_invoices(session: Session, units: dict[str, Unit]) -> dict[str, int]:
                                       branch_id=branch.id, note="Демо")
             _settle(session, rights, invoice, state)
             made += 1
-        # Insurers and organisations: one confirmed, one draft; an individual: a draft.
+        # Insurers and organisations: the first two confirmed (the second is an
+        # organisation's, payable at the desk on its account); an individual: a draft.
         since = today - dt.timedelta(days=14)
-        wanted = {"organisation": ["confirmed", "draft"], "individual": ["draft"]}
+        wanted = {"organisation": ["confirmed", "confirmed"], "individual": ["draft"]}
         for contract in _contracts_owing(session, since):
             states = wanted[contract_kind(contract)]
             if not states:

@@ -1,8 +1,12 @@
 """Demo money: an emulated register in every branch; in «Тверской» (the demo
 cashier's branch) a closed shift (payments, a partial refund, a cash-in, its Z
 report) and an open shift with payments, so «Касса» shows both; a deposit on an
-organisation's account kept without the register. Everything goes through the same
-services as the cash desk, as the administrator, and so through the emulator."""
+organisation's account kept without the register («Не работать через кассу»); and
+the account of the organisation that owes the demo's confirmed invoice under its
+contract, working through the desk, in the contract's branch whose register has an
+open shift, so its invoice is paid at the desk from the account's card. Everything
+goes through the same services as the cash desk, as the administrator, and so
+through the emulator."""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.contracts import Contract
+from models.invoices import Invoice
 from models.money import Account, Register
 from models.org import Unit, UnitKind
 from models.parties import Organisation
@@ -93,4 +99,25 @@ def load_money(session: Session, units: dict[str, Unit]) -> dict[str, int]:
         session.flush()
         payments.deposit(session, rights, key=new_key(), register_id=register.id,
                          account_id=org_account.id, amount=Decimal("150000.00"))
+    _desk_organisation(session, rights, registers)
     return {"registers": len(registers), "receipts": receipts}
+
+
+def _desk_organisation(session, rights, registers: dict[str, Register]) -> None:
+    """Open the account of the organisation owing the first confirmed invoice under
+    its contract (working through the desk) in the invoice's branch, and a shift on
+    that branch's register (the cashier's «Тверской» has one already)."""
+    found = session.execute(select(Invoice.branch_id, Contract.organisation_id).join(
+        Contract, Contract.id == Invoice.contract_id).where(
+        Invoice.state == "confirmed", Contract.organisation_id.is_not(None))
+        .order_by(Invoice.id).limit(1)).first()
+    if found is None:
+        return
+    branch_id, organisation_id = found
+    session.add(Account(kind="organisation", organisation_id=organisation_id,
+                        branch_id=branch_id, no_cash_desk=False,
+                        balance=Decimal("0"), advance=Decimal("0")))
+    register = next(r for r in registers.values() if r.branch_id == branch_id)
+    if register.branch.code != CASHIER_BRANCH:
+        shifts.open_shift(session, rights, register.id, key=new_key(), cashier="Смирнова Ольга")
+    session.flush()

@@ -14,6 +14,10 @@ the same key finds the receipt and asks the driver again with the same key: the
 device answers with the document it printed, never a second one. After a crash
 between printing and confirming, `recover` asks the device about each pending key:
 printed -> confirmed and posted once; not printed -> failed.
+
+An operation that goes without the register (a payment from the balance, anything
+on an account marked «Не работать через кассу»: `without_register`, the one rule)
+is posted in step 1 by the same poster, with no receipt and no shift.
 """
 
 from __future__ import annotations
@@ -21,13 +25,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core.errors import NotFound, ValidationError
-from models.money import Receipt, Register, Shift
+from models.money import Account, Receipt, Register, Shift, Transaction
 from security.scope import WRITE, scoped
 from services.boundary import command
 from services.money import chain
@@ -82,17 +87,69 @@ def lines_of(intent: dict) -> list[ReceiptLine]:
                         x["section"], x["vat"]) for x in intent.get("receipt_lines", [])]
 
 
+@dataclass(frozen=True)
+class NoReceipt:
+    """What a poster reads of a receipt, for an operation posted without one."""
+
+    idem_key: str
+    created_by_id: int | None
+    total: Decimal
+    id: None = None
+    shift_id: None = None
+
+
+def without_register(session, plan: dict) -> bool:
+    """The one rule of «Не работать через кассу» for every operation on an account.
+
+    Returns True when the planned operation posts without a receipt: a payment from
+    the balance (`plan["plain"]`), or any operation on an account marked «Не работать
+    через кассу» (money in — deposit, voucher lines, invoice — and money out — a
+    refund — move on the account only, the register prints nothing). Raises
+    ValidationError for such an account when the operation gives back money that
+    came in through a receipt (`plan["receipted"]`: a refund of a line paid, or the
+    reversal of a transaction, through the register): the law wants a refund receipt
+    for it, which the account may not print."""
+    account = session.get(Account, plan["account_id"]) if plan.get("account_id") else None
+    if account is None or not account.no_cash_desk:
+        return bool(plan.get("plain"))
+    if plan.get("receipted"):
+        raise ValidationError(_("Оплата прошла через кассу и возвращается только чеком "
+                                "возврата, а лицевой счёт отмечен «Не работать через кассу»: "
+                                "снимите отметку, чтобы вернуть деньги через кассу"))
+    return True
+
+
+def _posted_without_register(session, key: str, extra_keys=()) -> bool:
+    """Return whether an operation of `key` was posted without a receipt already: a
+    transaction under `key`, `key:deposit` or one of `extra_keys` (the keys its
+    poster gives when it posts no deposit). Exact keys, not a prefix: the unique
+    index answers, whatever the database's collation."""
+    keys = [key, f"{key}:deposit", *extra_keys]
+    return session.scalar(select(Transaction.id).where(Transaction.idem_key.in_(keys))
+                          .limit(1)) is not None
+
+
 @command
 def reserve(session, key: str, register: Register, build: Callable[[], dict],
-            user_id) -> Receipt:
+            user_id, extra_keys=()) -> Receipt | None:
     """Step 1: return the receipt of `key`, writing it pending when new (or when a
-    former attempt failed) from `build()`: {"kind", "total", "account_id", "intent"},
-    which checks every rule. Raises what `build` raises."""
+    former attempt failed) from `build()`: {"kind", "total", "account_id", "intent",
+    "plain"?, "receipted"?}, which checks every rule. An operation that goes without
+    the register (`without_register`) is posted here at once and None returned (also
+    for a repeated key, recognised by `_posted_without_register(key, extra_keys)`).
+    Raises what `build` and `without_register` raise."""
     receipt = session.scalar(select(Receipt).where(Receipt.idem_key == key).with_for_update())
     if receipt is not None and receipt.state != "failed":
         return receipt
-    shift = open_shift_of(session, register)
+    if receipt is None and _posted_without_register(session, key, extra_keys):
+        return None
     plan = build()
+    if without_register(session, plan):
+        _load_posters()
+        POSTERS[plan["intent"]["op"]](session, NoReceipt(key, user_id, plan["total"]),
+                                      plan["intent"])
+        return None
+    shift = open_shift_of(session, register)
     if receipt is None:
         receipt = Receipt(idem_key=key, branch_id=register.branch_id, register_id=register.id,
                           created_on=now(), created_by_id=user_id)
@@ -155,13 +212,16 @@ def fail(session, receipt_id: int, message: str) -> None:
 
 
 def run(session, key: str, register: Register, build: Callable[[], dict], *, user_id,
-        cashier: str) -> Receipt:
-    """Run a fiscal operation through its three steps; returns the confirmed receipt.
+        cashier: str, extra_keys=()) -> Receipt | None:
+    """Run a fiscal operation through its three steps; returns the confirmed receipt,
+    or None for an operation posted without the register (`without_register`).
 
     Raises what the rules raise (nothing written), FiscalError when the device
     refused (the receipt failed; a retry with the same key may try again) or
     FiscalTimeout (the receipt stays pending; a retry or `recover` settles it)."""
-    receipt = reserve(session, key, register, build, user_id)
+    receipt = reserve(session, key, register, build, user_id, extra_keys)
+    if receipt is None:
+        return None  # posted on the account only: no register, no shift
     if receipt.state == "confirmed":
         return receipt  # a repeated request: recognised by its key, not repeated
     receipt_id = receipt.id

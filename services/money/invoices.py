@@ -103,7 +103,9 @@ def pay_invoice_at_desk(session, rights, *, key: str, register_id: int, account_
     """Take the payment of an invoice at the cash desk: a sale receipt (cash, or by
     card when `cashless`) through the register; once it confirms, the money goes onto
     the account and pays the invoice from it (both on the statement). Returns the
-    confirmed Receipt (the same one for a repeated key).
+    confirmed Receipt (the same one for a repeated key), or None on an account marked
+    «Не работать через кассу»: both are posted at once without a receipt
+    (`desk.without_register`).
 
     Raises Forbidden, NotFound, ValidationError (not payable, more than is left, the
     closed period, no open shift), FiscalError (see desk.run: nothing is paid)."""

@@ -4,8 +4,9 @@ A cash payment is a sale receipt with one line per voucher line (its section and
 VAT); once the register confirms, the cash goes onto the patient's account
 (a deposit) and pays each line from it (a payment with the discount chosen), so the
 statement shows both. A line is "paid" when its payments and discounts cover its
-amount, part-paid before that. An account marked «Не работать через кассу», or a
-payment from the balance, posts without a receipt.
+amount, part-paid before that. A payment from the balance, or any operation on an
+account marked «Не работать через кассу», posts without a receipt
+(`desk.without_register`, the one rule for every operation).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from models.money import Account, Receipt
 from models.refbooks import Discount, PaymentSection
 from models.vouchers import VoucherLine
 from security.scope import scoped
-from services.boundary import command
 from services.money import desk
 from services.money.accounts import (
     CENT,
@@ -140,7 +140,7 @@ def _post_pay(session, receipt: Receipt, intent: dict) -> None:
     account = session.get(Account, intent["account_id"])
     cash = sum(Decimal(item["amount"]) for item in intent["lines"])
     user = receipt.created_by_id
-    if cash > 0:
+    if cash > 0 and not intent.get("from_balance"):
         post(session, account, "deposit", cash, cash, key=f"{receipt.idem_key}:deposit",
              user_id=user, receipt_id=receipt.id, shift_id=receipt.shift_id)
     _post_lines(session, receipt.id, receipt.shift_id, account, intent, receipt.idem_key, user)
@@ -159,7 +159,8 @@ def take_payment(session, rights, *, key: str, register_id: int, patient_id: int
                  from_balance: bool = False, cashier: str = ""):
     """Take a patient's payment for voucher lines: cash through the register (returns
     the confirmed Receipt), or from his account's balance / without the register
-    when his account says so (returns None). A repeated key is recognised.
+    when his account says so (`desk.without_register`; returns None, no open shift
+    needed). A repeated key is recognised.
 
     Raises Forbidden, NotFound, ValidationError, FiscalError (see desk.run)."""
     register = desk.register_in_scope(session, rights, register_id)
@@ -176,41 +177,23 @@ def take_payment(session, rights, *, key: str, register_id: int, patient_id: int
         total = sum((Decimal(item["amount"]) for item in planned), Decimal("0"))
         intent = {"op": "pay", "account_id": account.id, "lines": planned,
                   "discount_id": discount.id if discount else None,
+                  "from_balance": from_balance,
                   "receipt_lines": desk.lines_json(receipt_lines)}
-        return {"kind": "sale", "total": total, "account_id": account.id, "intent": intent}
+        return {"kind": "sale", "total": total, "account_id": account.id, "intent": intent,
+                "plain": from_balance}
 
-    if from_balance or _no_cash_desk(session, patient_id, register.branch_id):
-        return _without_register(session, register, key, build, from_balance, user_id)
-    return desk.run(session, key, register, build, user_id=user_id, cashier=cashier)
-
-
-def _no_cash_desk(session, patient_id, branch_id) -> bool:
-    return bool(session.scalar(select(Account.no_cash_desk).where(
-        Account.patient_id == patient_id, Account.branch_id == branch_id)))
-
-
-@command
-def _without_register(session, register, key, build, from_balance, user_id) -> None:
-    from models.money import Transaction
-
-    if session.scalar(select(Transaction.id).where(
-            Transaction.idem_key.like(f"{key}:%"))) is not None:
-        return None  # posted already under this key
-    desk.open_shift_of(session, register)
-    plan = build()
-    account = session.get(Account, plan["account_id"])
-    intent = plan["intent"]
-    if not from_balance:
-        post(session, account, "deposit", plan["total"], plan["total"], key=f"{key}:deposit",
-             user_id=user_id)
-    _post_lines(session, None, None, account, intent, key, user_id)
-    return None
+    # Paid from the balance (or nothing in cash), no deposit is posted: its lines'
+    # keys recognise a repeated request.
+    lines = [f"{key}:line:{choice.line_id}" for choice in choices[:1]]
+    return desk.run(session, key, register, build, user_id=user_id, cashier=cashier,
+                    extra_keys=lines)
 
 
 def deposit(session, rights, *, key: str, register_id: int, account_id: int, amount: Decimal,
             cashier: str = ""):
     """Put money onto an account («Внесение на лицевой счёт»): a sale receipt of an
-    advance, or no receipt for an account marked «Не работать через кассу».
+    advance, or no receipt for an account marked «Не работать через кассу»
+    (`desk.without_register`).
     Returns the Receipt (None without one). Raises Forbidden, ValidationError…"""
     from services.money.accounts import account_in_scope
 
@@ -227,22 +210,7 @@ def deposit(session, rights, *, key: str, register_id: int, account_id: int, amo
                 "intent": {"op": "deposit", "account_id": account.id, "section_id": section.id,
                            "receipt_lines": desk.lines_json([line])}}
 
-    account = session.get(Account, account_id)
-    if account is not None and account.no_cash_desk:
-        return _deposit_plain(session, rights, register, key, build)
     return desk.run(session, key, register, build, user_id=rights.user_id, cashier=cashier)
-
-
-@command
-def _deposit_plain(session, rights, register, key, build) -> None:
-    from models.money import Transaction
-
-    if session.scalar(select(Transaction.id).where(Transaction.idem_key == key)):
-        return None
-    plan = build()
-    post(session, session.get(Account, plan["account_id"]), "deposit", plan["total"],
-         plan["total"], key=key, user_id=rights.user_id)
-    return None
 
 
 def order_from(body: dict) -> dict:

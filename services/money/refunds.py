@@ -40,9 +40,11 @@ def refundable(session, line_id: int) -> tuple[Decimal, Decimal, Transaction | N
 
 
 def refund(session, rights, *, key: str, register_id: int, account_id: int, amount: Decimal,
-           line_id: int | None = None, cashier: str = "") -> Receipt:
+           line_id: int | None = None, cashier: str = "") -> Receipt | None:
     """Refund `amount` in cash: of the paid line `line_id` (the line becomes part-paid),
-    or from the account's balance. Returns the confirmed refund receipt.
+    or from the account's balance. Returns the confirmed refund receipt, or None on
+    an account marked «Не работать через кассу» (posted without one; refused for a
+    line paid through the register: `desk.without_register`).
 
     Raises Forbidden, NotFound, ValidationError, FiscalError (see desk.run)."""
     register = desk.register_in_scope(session, rights, register_id)
@@ -55,6 +57,7 @@ def refund(session, rights, *, key: str, register_id: int, account_id: int, amou
         section = register.default_section
         intent = {"op": "refund", "account_id": account.id, "amount": str(amount)}
         name = _("Возврат аванса")
+        receipted = False
         _lines, refunds, line_refunds = desk.reserved_by_pending(session, account.id)
         if line_id is not None:
             line = session.scalar(scoped(select(VoucherLine).where(VoucherLine.id == line_id),
@@ -73,6 +76,7 @@ def refund(session, rights, *, key: str, register_id: int, account_id: int, amou
                 if discount and cash else Decimal("0")
             intent.update(line_id=line.id, discount=str(off),
                           section_id=last.section_id if last else None)
+            receipted = _paid_through_register(session, line.id)
             name = str(line.service)
             section = last.section if last and last.section else section
         elif not account.allow_negative and amount > account.balance - refunds:
@@ -84,9 +88,18 @@ def refund(session, rights, *, key: str, register_id: int, account_id: int, amou
         lines = [ReceiptLine(name, 1, amount, amount, section.register_section,
                              register.vat_rate)]
         intent["receipt_lines"] = desk.lines_json(lines)
-        return {"kind": "refund", "total": amount, "account_id": account.id, "intent": intent}
+        return {"kind": "refund", "total": amount, "account_id": account.id, "intent": intent,
+                "receipted": receipted}
 
     return desk.run(session, key, register, build, user_id=rights.user_id, cashier=cashier)
+
+
+def _paid_through_register(session, line_id: int) -> bool:
+    """Return whether a payment of the line (not reversed) came with a receipt."""
+    return session.scalar(select(Transaction.id).where(
+        Transaction.voucher_line_id == line_id, Transaction.kind == "payment",
+        Transaction.reversed.is_(False), Transaction.receipt_id.is_not(None)).limit(1)) \
+        is not None
 
 
 @desk.poster("refund")

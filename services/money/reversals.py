@@ -75,8 +75,10 @@ def reverse(session, rights, tx_id: int, *, key: str, cashier: str = ""):
         intent = {"op": "reverse", "account_id": tx.account_id, "tx_id": tx.id,
                   "line_id": tx.voucher_line_id, "cashless": cashless,
                   "receipt_lines": desk.lines_json(lines)}
+        # Money in through a receipt goes back through one: refused on an account
+        # marked «Не работать через кассу» (desk.without_register).
         return {"kind": "refund", "total": tx.amount, "account_id": tx.account_id,
-                "intent": intent}
+                "intent": intent, "receipted": True}
 
     return desk.run(session, key, register, build, user_id=rights.user_id, cashier=cashier)
 

@@ -18,7 +18,7 @@ from services.money import invoices, payments, refunds, reversals, statements, t
 from services.money.accounts import account_in_scope, money, set_flags
 from views.base import screen_command, screen_steps
 from views.money.api import PatientAccountApi
-from views.money.common import cashier, context, form_key, int_arg
+from views.money.common import cashier, context, done_message, form_key, int_arg
 from views.registry import register
 
 
@@ -73,8 +73,8 @@ class AccountsBase(BaseView):
         session = self.appbuilder.session
         key = form_key()
 
-        def done(_result):
-            flash(message, "success")
+        def done(result):
+            flash(done_message(message, result) if steps else message, "success")
             return redirect(url_for(f"{type(self).__name__}.show", pk=pk))
 
         def again(_exc):

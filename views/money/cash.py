@@ -24,7 +24,7 @@ from services.money import desk, invoices, payments, refunds, shifts, statements
 from services.money.accounts import money, patient_account
 from views.base import screen_steps
 from views.money.api import CashApi
-from views.money.common import cashier, context, form_key, int_arg
+from views.money.common import cashier, context, done_message, form_key, int_arg
 from views.registry import register
 
 VIEW = "CashDeskView"
@@ -92,7 +92,8 @@ class CashDeskView(BaseView):
 
     def _steps(self, operation, message):
         key = form_key()
-        return screen_steps(lambda: operation(key), done=lambda _r: self._back(message),
+        return screen_steps(lambda: operation(key),
+                            done=lambda result: self._back(done_message(message, result)),
                             again=lambda _exc: self._again(key))
 
     def _again(self, key):

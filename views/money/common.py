@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import g, request
 from flask_babel import format_datetime, format_decimal
+from flask_babel import gettext as _
 
 from models.money import RECEIPT_KINDS, RECEIPT_STATES, SHIFT_STATES, TRANSACTION_KINDS
 from services.money.accounts import new_key
@@ -39,3 +40,12 @@ def int_arg(name: str, source=None) -> int | None:
     not a number of a sane size."""
     raw = (source or request.values).get(name, "")
     return int(raw) if str(raw).isdecimal() and len(str(raw)) < 10 else None
+
+
+def done_message(message: str, result) -> str:
+    """Return the message of a money operation done: a fiscal one that answered None
+    was posted without the register (an account marked «Не работать через кассу»,
+    or a payment from the balance) and says so."""
+    if result is None:
+        return f"{message}. " + _("Без чека: операция проведена по лицевому счёту без кассы")
+    return message
