@@ -57,15 +57,18 @@ def _department(session, branch: Unit) -> Unit:
 
 def _branch_filter(seen, table: str) -> list:
     """Return the values the scope sent for `table`.branch_id in the page's statements
-    (SQLite's positional parameters), failing on an IN over the column."""
+    (SQLite's positional or PostgreSQL's named parameters), failing on an IN over
+    the column."""
     found = []
     for statement, params in seen:
         flat = " ".join(statement.split())
         if f"FROM {table}" not in flat:
             continue
         assert not re.search(rf"{table}\.branch_id IN", flat), flat
-        match = re.search(rf"{table}\.branch_id = \?", flat)
-        if match:
+        match = re.search(rf"{table}\.branch_id = (\?|%\((\w+)\)s)", flat)
+        if match and match.group(2):  # PostgreSQL: a named parameter
+            found.append(params[match.group(2)])
+        elif match:  # SQLite: positional
             found.append(params[flat[:match.end()].count("?") - 1])
     return found
 
