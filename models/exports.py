@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import label
 from models.org import Unit
-from models.scoping import ScopePath
+from models.scoping import BRANCH_ONLY, ScopePath
 
 EXPORT_KINDS = {"cash": _l("Выручка по кассе"), "invoices": _l("Счета контрагентам")}
 EXPORT_FORMATS = {"xml": _l("XML для 1С (EnterpriseData)"), "xlsx": _l("Таблица XLSX")}
@@ -38,7 +38,8 @@ class ExportLog(Model):
 
     __tablename__ = "export_log"
     __label__ = _l("Журнал экспорта")
-    __scope__ = ScopePath(column="branch_id")
+    # Written only by services.export.run, for a branch it checked is a branch.
+    __scope__ = ScopePath(column="branch_id", kinds=BRANCH_ONLY)
     __table_args__ = (
         # «Was this period of this branch exported before?» and the log, newest first.
         Index("ix_export_log_period", "kind", "branch_id", "period_from", "period_to"),

@@ -22,7 +22,7 @@ from flask_appbuilder import Model
 from sqlalchemy import Date, ForeignKey, Integer, Numeric
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.scoping import ScopePath
+from models.scoping import BRANCH_ONLY, ScopePath
 
 
 class DayFigures:
@@ -64,7 +64,8 @@ class BranchDay(DayFigures, Model):
     """A branch's day: visits, distinct patients, tests and cost (the back office)."""
 
     __tablename__ = "stat_branch_day"
-    __scope__ = ScopePath(column="branch_id")
+    # Built from the vouchers' branches, which are branches (models.vouchers).
+    __scope__ = ScopePath(column="branch_id", kinds=BRANCH_ONLY)
 
     branch_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="CASCADE"),
                                            primary_key=True)

@@ -9,6 +9,7 @@ not placed in the tree (a classifier): its permissions alone govern it.
     __scope__ = ScopePath(column="unit_id", shared=True)       # read below its unit too
     __scope__ = ScopePath(through="contract")                  # with its parent row
     __scope__ = ScopePath(column="branch_id", readers="branches")  # + units that read it
+    __scope__ = ScopePath(column="branch_id", kinds=("branch",))   # holds only branches
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+#: `ScopePath.kinds` of a column that only ever holds a branch (models.org.UnitKind).
+BRANCH_ONLY = ("branch",)
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,12 @@ class ScopePath:
     relationship whose row's rules also apply, through a correlated EXISTS (a
     voucher line is seen when its voucher is).
 
+    `kinds` names the unit kinds the `column` can hold (the save rules refuse any
+    other): the filter then sends only the scope's units of those kinds, so a
+    registrar's vouchers are `branch_id = 11`, not `branch_id IN (11, 28, 29, ...)`
+    with his branch's departments, which the planner answers from the all-branch
+    date index instead of the branch's. None: any kind.
+
     `cabinet` is the path by which the client cabinet reads the rows (a voucher
     by the office that referred it); None: the same path.
     """
@@ -46,3 +56,4 @@ class ScopePath:
     rules: Callable[[Any], Any] | None = None
     rules_of: str | None = None
     cabinet: ScopePath | None = None
+    kinds: tuple[str, ...] | None = None

@@ -32,7 +32,7 @@ from models.org import Unit
 from models.patients import Attachment, Patient
 from models.pricelist import Service
 from models.refbooks import Department, PriceCategory, PriceType
-from models.scoping import ScopePath
+from models.scoping import BRANCH_ONLY, ScopePath
 from models.staff import Diagnosis, Employee
 from models.user import AppUser
 
@@ -81,7 +81,9 @@ class Voucher(Model):
     __label__ = _l("Талоны")
     # The back office: the branch, then who sees whose vouchers. The client cabinet:
     # the office that referred the patient.
-    __scope__ = ScopePath(column="branch_id", rules=seen_by,
+    # Its branch is a branch (services.vouchers.rules.check_header refuses any other
+    # unit), so the filter sends the scope's branches alone.
+    __scope__ = ScopePath(column="branch_id", rules=seen_by, kinds=BRANCH_ONLY,
                           cabinet=ScopePath(column="referring_unit_id"))
     __table_args__ = (
         # The list: a branch's vouchers by date, newest first (scope + date filter).
@@ -188,7 +190,7 @@ class VoucherLine(Model):
     __label__ = _l("Услуги талонов")
     # The voucher's branch, copied (the line list reads ix_vch_line_branch_date), and
     # the voucher's rules: a line is seen when its voucher is.
-    __scope__ = ScopePath(column="branch_id", rules_of="voucher")
+    __scope__ = ScopePath(column="branch_id", rules_of="voucher", kinds=BRANCH_ONLY)
     __table_args__ = (
         # Programme limits: what a patient used under an attachment in a period.
         Index("ix_vch_line_attachment_date", "attachment_id", "service_date"),

@@ -29,7 +29,7 @@ from sqlalchemy import String, cast, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from core.errors import Forbidden
-from models.org import UnitClosure
+from models.org import Unit, UnitClosure
 from models.rights import RoleProfile, RoleRight
 from models.user import AppUser, manager_client, user_extra_unit
 from security.catalogue import Catalogue, load_catalogue
@@ -182,16 +182,25 @@ def _facts_query(user_id: int):
         select(literal("up"), cast(UnitClosure.descendant_id, text),
                cast(UnitClosure.ancestor_id, text))
         .where(UnitClosure.descendant_id.in_(home.union(clients, extra))),
+        # The kind of every unit that can be in scope (the home and delegated units,
+        # and the units below the home unit and the served clients): a column that
+        # only holds branches is filtered by the branches alone (ScopePath.kinds).
+        select(literal("kind"), cast(Unit.id, text), cast(Unit.kind, text))
+        .where(or_(Unit.id.in_(home.union(extra)),
+                   Unit.id.in_(select(UnitClosure.descendant_id)
+                               .where(UnitClosure.ancestor_id.in_(home.union(clients)))))),
     ]
     return union_all(*parts)
 
 
 def _scope_from(choices: Iterable[str], home: int | None, extra: set[int],
                 clients: set[int], down: Mapping[int, set[int]] | None = None,
-                up: Mapping[int, set[int]] | None = None) -> Scope:
+                up: Mapping[int, set[int]] | None = None,
+                kinds: Mapping[int, str] | None = None) -> Scope:
     """Translate the chosen data-scope values into unit anchors (deny by default),
     with the ids in scope resolved when the closure rows `down` (anchor: its
-    subtree) and `up` (anchor: its ancestors) are given."""
+    subtree) and `up` (anchor: its ancestors) are given, and grouped by kind when
+    `kinds` (unit id: its kind) is."""
     choices = set(choices)
     if "all" in choices:
         return Scope.everything()
@@ -216,8 +225,17 @@ def _scope_from(choices: Iterable[str], home: int | None, extra: set[int],
     shared = set(units)
     for anchor in exact | subtree:
         shared |= up.get(anchor, set())
+    by_kind = None
+    if kinds is not None:
+        grouped: dict[str, set[int]] = defaultdict(set)
+        for unit in units:
+            # A unit whose kind is unknown is kept under no kind: a kind-restricted
+            # filter leaves it out, as it leaves out every unit not of its kinds.
+            if unit in kinds:
+                grouped[kinds[unit]].add(unit)
+        by_kind = tuple(sorted((k, frozenset(v)) for k, v in grouped.items()))
     return Scope(all=False, exact=frozenset(exact), subtree=frozenset(subtree),
-                 units=frozenset(units), shared=frozenset(shared))
+                 units=frozenset(units), shared=frozenset(shared), kinds=by_kind)
 
 
 def resolve(session: Session, user: Any, catalogue: Catalogue | None = None) -> EffectiveRights:
@@ -238,6 +256,7 @@ def resolve(session: Session, user: Any, catalogue: Catalogue | None = None) -> 
     clients: set[int] = set()
     down: dict[int, set[int]] = defaultdict(set)
     up: dict[int, set[int]] = defaultdict(set)
+    unit_kinds: dict[int, str] = {}
     for kind, key, value in session.execute(_facts_query(uid)):
         if kind == "role":
             roles[key] = int(value)
@@ -256,6 +275,8 @@ def resolve(session: Session, user: Any, catalogue: Catalogue | None = None) -> 
             down[int(key)].add(int(value))
         elif kind == "up":
             up[int(key)].add(int(value))
+        elif kind == "kind":
+            unit_kinds[int(key)] = value
     values: dict[str, Any] = {}
     for code, right in catalogue.rights.items():
         stored = by_role_values.get(code, [])
@@ -267,7 +288,7 @@ def resolve(session: Session, user: Any, catalogue: Catalogue | None = None) -> 
     scope_value = values.get(SCOPE_RIGHT, frozenset())
     scope_choices = scope_value if isinstance(scope_value, frozenset) else {scope_value}
     # No role, no data: the catalogue default must not open a scope by itself.
-    scope = (_scope_from(scope_choices, home, extra, clients, down, up) if roles
+    scope = (_scope_from(scope_choices, home, extra, clients, down, up, unit_kinds) if roles
              else Scope.nothing())
     return EffectiveRights(
         user_id=uid,

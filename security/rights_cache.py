@@ -147,7 +147,9 @@ def to_json(rights) -> str:
         "values": {k: ({"set": sorted(v)} if isinstance(v, frozenset) else v)
                    for k, v in rights.values.items()},
         "scope": {"all": scope.all, "exact": ids(scope.exact), "subtree": ids(scope.subtree),
-                  "units": ids(scope.units), "shared": ids(scope.shared)},
+                  "units": ids(scope.units), "shared": ids(scope.shared),
+                  "kinds": (None if scope.kinds is None
+                            else {kind: sorted(units) for kind, units in scope.kinds})},
         "sides": sorted(rights.sides), "own_units": sorted(rights.own_units)})
 
 
@@ -168,7 +170,9 @@ def from_json(raw) -> Any:
         values={k: (frozenset(v["set"]) if isinstance(v, dict) else v)
                 for k, v in data["values"].items()},
         scope=Scope(all=s["all"], exact=frozenset(s["exact"]), subtree=frozenset(s["subtree"]),
-                    units=ids(s["units"]), shared=ids(s["shared"])),
+                    units=ids(s["units"]), shared=ids(s["shared"]),
+                    kinds=None if s.get("kinds") is None else tuple(
+                        sorted((k, frozenset(v)) for k, v in s["kinds"].items()))),
         sides=frozenset(data["sides"]), own_units=frozenset(data["own_units"]))
 
 

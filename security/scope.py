@@ -39,6 +39,11 @@ class Scope:
     which the planner matches against an index (`branch_id IN (5)` is
     `branch_id = 5`), where a closure sub-select hides the branch from it. A scope
     built from anchors alone (None there) filters by sub-selects instead.
+
+    `kinds` (resolved with `units`, by the same query) holds the units in scope by
+    their kind, as sorted (kind, ids) pairs: a column that only ever holds a branch
+    (`ScopePath.kinds`) is filtered by the branches alone. None: not resolved (the
+    filter then uses every unit in scope, which is wider, never narrower).
     """
 
     all: bool
@@ -46,6 +51,7 @@ class Scope:
     subtree: frozenset[int]
     units: frozenset[int] | None = None
     shared: frozenset[int] | None = None
+    kinds: tuple[tuple[str, frozenset[int]], ...] | None = None
 
     @classmethod
     def everything(cls) -> Scope:
@@ -78,10 +84,25 @@ class Scope:
             return None
         return parts[0] if len(parts) == 1 else union(*parts)
 
-    def clause(self, column) -> ColumnElement:
-        """Return a WHERE clause keeping rows whose unit `column` is in scope."""
+    def ids_of(self, kinds) -> list[int] | None:
+        """Return the sorted ids of the units in scope of the given `kinds`, or None
+        when the kinds are not resolved (or `kinds` is None: any kind)."""
+        if kinds is None or self.kinds is None or self.units is None:
+            return None
+        wanted = set(kinds)
+        return sorted({i for kind, ids in self.kinds if kind in wanted for i in ids})
+
+    def clause(self, column, kinds=None) -> ColumnElement:
+        """Return a WHERE clause keeping rows whose unit `column` is in scope; with
+        `kinds`, the units of those kinds only (one id: `column = id`, which the
+        planner matches against a (unit, date) index as it cannot a longer list)."""
         if self.all:
             return true()
+        narrowed = self.ids_of(kinds)
+        if narrowed is not None:
+            if not narrowed:
+                return false()
+            return column == narrowed[0] if len(narrowed) == 1 else column.in_(narrowed)
         ids = self.unit_ids()
         if ids is None:
             return false()
@@ -164,7 +185,7 @@ def _placement(model: type, path: ScopePath, rights: Any, action: str,
         return scope.shared_clause(column)
     if action == READ and path.readers is not None:
         return _or_readers(model, column, path.readers, scope)
-    return scope.clause(column)
+    return scope.clause(column, path.kinds)
 
 
 def _or_readers(model: type, column, readers: str, scope: Scope) -> ColumnElement:

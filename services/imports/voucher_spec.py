@@ -138,8 +138,10 @@ class VoucherImport(BulkImport):
         rights = ctx["rights"]
         wanted = {r.branch for r in records} - set(ctx["branches"])
         if wanted:
+            # Branches only: a voucher's branch is never a department (check_branch_kind).
             found = session.execute(select(Unit.code, Unit.id).where(
-                Unit.code.in_(sorted(wanted)), rights.scope.clause(Unit.id))).all()
+                Unit.code.in_(sorted(wanted)), Unit.kind == "branch",
+                rights.scope.clause(Unit.id))).all()
             ctx["branches"].update(found)
             for _code, unit_id in found:
                 ctx["closed"][unit_id] = closed_through(session, unit_id)

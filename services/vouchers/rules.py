@@ -166,6 +166,22 @@ def branch_from_attachment(session, voucher: Voucher, rights):
     raise ValidationError(_("Укажите филиал"), field="branch")
 
 
+def check_branch_kind(session, voucher: Voucher) -> None:
+    """Refuse a voucher whose «Филиал» is another kind of unit (a department, the
+    network): the forms offer branches only, this holds for the API and the
+    commands too — and the scope filter reads a voucher's branch as a branch
+    (models.vouchers: `ScopePath.kinds`), so such a voucher would not be seen.
+
+    Raises ValidationError.
+    """
+    from models.org import Unit, UnitKind
+
+    unit = session.get(Unit, fk_value(voucher, "branch_id"))  # mostly the identity map
+    if unit is not None and unit.kind != UnitKind.branch:
+        raise ValidationError(_("Филиал талона должен быть филиалом, а не «%(kind)s»",
+                                kind=unit.kind_label), field="branch")
+
+
 def check_header(session, voucher: Voucher, rights, user_id: int | None, *,
                  today: dt.date | None = None, now: dt.datetime | None = None,
                  checks: Policies | None = None) -> list[str]:
@@ -183,6 +199,7 @@ def check_header(session, voucher: Voucher, rights, user_id: int | None, *,
         raise ValidationError(_("Укажите дату талона"), field="service_date")
     if fk_value(voucher, "branch_id") is None:
         voucher.branch = branch_from_attachment(session, voucher, rights)
+    check_branch_kind(session, voucher)
     state = sa_inspect(voucher)
     if state.persistent:
         check_emr_access(voucher, rights, "edit")
