@@ -26,14 +26,22 @@ class FilterWholeScope(BaseFilter):
         return query if current().scope.all else query.filter(false())
 
 
-class JournalView(UchetModelView):
-    """Every insert, update and delete on business tables; administrators only."""
+class JournalScreen(UchetModelView):
+    """What every journal screen is: read-only (list and show), under «Журнал
+    изменений», for the whole data scope only, newest first, 50 rows a page."""
 
     governing_right = "admin.journal"
-    datamodel = SQLAInterface(JournalEntry)
     base_permissions = ["can_list", "can_show"]
     include_route_methods = {"list", "show"}
     base_filters = [["id", FilterWholeScope, None]]
+    base_order = ("id", "desc")
+    page_size = 50
+
+
+class JournalView(JournalScreen):
+    """Every insert, update and delete on business tables; administrators only."""
+
+    datamodel = SQLAInterface(JournalEntry)
     list_title = _l("Журнал изменений")
     show_title = _l("Запись журнала")
     label_columns = {
@@ -51,8 +59,6 @@ class JournalView(UchetModelView):
     show_columns = ["at", "username", "action_label", "table_label", "row_pk", "diff"]
     search_columns = ["at", "username", "action", "table_name", "row_pk"]
     order_columns = ["at", "username", "table_name"]
-    base_order = ("id", "desc")
-    page_size = 50
     show_template = "uchet/journal_show.html"
     formatters_columns = {
         "username": lambda login: full_name(current_app.appbuilder.session, login)}

@@ -10,8 +10,7 @@ from flask_babel import lazy_gettext as _l
 import models.security_log
 from models.security_log import PatientAccess, SecurityEvent
 from security.effective import right_label
-from views.admin.journal import FilterWholeScope
-from views.base import UchetModelView
+from views.admin.journal import JournalScreen
 from views.datamodel import UchetInterface
 from views.registry import register
 
@@ -37,14 +36,10 @@ def _right_change(part: str) -> str:
 models.security_log.right_change_words = _right_change
 
 
-class SecurityEventView(UchetModelView):
+class SecurityEventView(JournalScreen):
     """Who signed in, failed, was locked out, changed a password, roles or rights."""
 
-    governing_right = "admin.journal"
     datamodel = UchetInterface(SecurityEvent)
-    base_permissions = ["can_list", "can_show"]
-    include_route_methods = {"list", "show"}
-    base_filters = [["id", FilterWholeScope, None]]
     list_title = _l("Журнал безопасности")
     show_title = _l("Событие безопасности")
     label_columns = {
@@ -61,18 +56,12 @@ class SecurityEventView(UchetModelView):
     show_columns = list_columns
     search_columns = ["at", "username", "kind", "target"]
     order_columns = ["at", "username"]
-    base_order = ("id", "desc")
-    page_size = 50
 
 
-class PatientAccessView(UchetModelView):
+class PatientAccessView(JournalScreen):
     """Who read which patient's card, services, exports: by patient and by user."""
 
-    governing_right = "admin.journal"
     datamodel = UchetInterface(PatientAccess)
-    base_permissions = ["can_list", "can_show"]
-    include_route_methods = {"list", "show"}
-    base_filters = [["id", FilterWholeScope, None]]
     list_title = _l("Журнал доступа к пациентам")
     show_title = _l("Чтение данных пациента")
     label_columns = {
@@ -88,8 +77,6 @@ class PatientAccessView(UchetModelView):
     show_columns = list_columns
     search_columns = ["at", "username", "patient_id", "channel"]
     order_columns = ["at", "username", "patient_id"]
-    base_order = ("id", "desc")
-    page_size = 50
 
 
 register(SecurityEventView, name="SecurityJournal", label=_l("Журнал безопасности"),
