@@ -10,7 +10,7 @@ import datetime as dt
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 EVENT_KINDS = {
@@ -128,3 +128,6 @@ class UserTotp(Model):
     recovery: Mapped[str | None] = mapped_column(Text)
     enrolled_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False,
                                                      server_default=func.now())
+    # The time step of the last code accepted: a code is good once (RFC 6238 §5.2),
+    # so one read over a shoulder or from a proxy log cannot sign in again.
+    last_step: Mapped[int | None] = mapped_column(BigInteger)

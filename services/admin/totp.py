@@ -34,7 +34,8 @@ def enrol(user, secret: str, code: str) -> list[str] | None:
     Returns the recovery codes in clear — the only time they are seen — or None
     (and journals the failure) when `code` is not the secret's current code: a
     refusal would roll the journal entry back with it."""
-    if not totp.code_is_right(secret, code):
+    step = totp.matched_step(secret, code)
+    if step is None:
         record("totp_failed", target=user, detail="enrol")
         return None
     codes = totp.new_recovery_codes()
@@ -42,9 +43,11 @@ def enrol(user, secret: str, code: str) -> list[str] | None:
     with transaction() as session:
         stored = session.get(UserTotp, user.id)
         if stored is None:
-            session.add(UserTotp(user_id=user.id, secret=totp.seal(secret), recovery=hashes))
+            session.add(UserTotp(user_id=user.id, secret=totp.seal(secret), recovery=hashes,
+                                 last_step=step))
         else:
             stored.secret, stored.recovery = totp.seal(secret), hashes
+            stored.last_step = step
     record("totp_enrolled", target=user)
     return codes
 
@@ -64,14 +67,29 @@ def _use_recovery(user, code: str) -> bool:
     return True
 
 
+def _use_code(user, secret: str, code: str) -> bool:
+    """Accept `code` when it is a current code of `secret` newer than the last code
+    the user gave (recorded as used); return whether it was accepted. The row is
+    locked so that two sign-ins racing with one code cannot both pass."""
+    step = totp.matched_step(secret, code)
+    if step is None:
+        return False
+    with transaction() as session:
+        stored = session.get(UserTotp, user.id, with_for_update=True)
+        if stored is None or (stored.last_step is not None and step <= stored.last_step):
+            return False
+        stored.last_step = step
+    return True
+
+
 def verify(user, code: str) -> bool:
-    """Return True when `code` is the current code of the user's enrolled secret,
-    or one of his unused recovery codes (which is then used up); otherwise journal
-    the failure and return False."""
+    """Return True when `code` is a current code of the user's enrolled secret not
+    given before (a code admits once), or one of his unused recovery codes (which
+    is then used up); otherwise journal the failure and return False."""
     secret = secret_of(user.id)
     if secret is not None and totp.looks_like_recovery(code) and _use_recovery(user, code):
         return True
-    if secret is None or not totp.code_is_right(secret, code):
+    if secret is None or not _use_code(user, secret, code):
         # Named explicitly: an API sign-in has no signed-in actor yet.
         record("totp_failed", target=user, username=user.username, user_id=user.id)
         return False

@@ -7,6 +7,7 @@ asked."""
 from __future__ import annotations
 
 import re
+import time
 
 import pyotp
 import pytest
@@ -41,6 +42,12 @@ def _enrol_with_codes(client) -> tuple[str, list[str]]:
     codes = re.findall(r"<li>([0-9a-f]{5}-[0-9a-f]{5})</li>", shown)
     assert len(codes) == 10 and "Коды восстановления" in shown
     return secret, codes
+
+
+def next_code(secret: str) -> str:
+    """Return the code of the next 30-second step: the step enrolment used is spent
+    (a code admits once), and the next one is still accepted for clock drift."""
+    return pyotp.TOTP(secret).at(time.time() + 30)
 
 
 def _enrol(client) -> str:
@@ -87,7 +94,7 @@ def test_enrolment_with_a_right_code_admits_and_the_next_sign_in_asks(totp_on, s
     session.expire_all()
     assert session.scalar(select(SecurityEvent.kind).where(
         SecurityEvent.kind == "totp_failed", SecurityEvent.target == "admin")) is not None
-    right = again.post("/totp/verify", data={"code": pyotp.TOTP(secret).now()})
+    right = again.post("/totp/verify", data={"code": next_code(secret)})
     assert right.status_code == 302
     assert again.get("/users/list/").status_code == 200
 
@@ -148,3 +155,24 @@ def test_a_secret_sealed_under_another_key_does_not_open(app, totp_on):
             assert unseal(sealed) is None
         finally:
             app.config["SECRET_KEY"] = key
+
+
+def test_a_code_admits_once(totp_on, session, login):
+    """A code read over a shoulder or from a log after its owner used it (the same
+    30-second step, or an earlier one) signs nobody in (RFC 6238 §5.2)."""
+    secret = _enrol(login("admin"))
+    code = next_code(secret)
+    first = login("admin")
+    assert first.post("/totp/verify", data={"code": code}).status_code == 302
+    assert first.get("/users/list/").status_code == 200
+
+    thief = login("admin")
+    replayed = thief.post("/totp/verify", data={"code": code})
+    assert replayed.status_code == 200 and "Неверный код" in replayed.get_data(as_text=True)
+    assert thief.get("/users/list/").status_code == 302
+    older = thief.post("/totp/verify", data={"code": pyotp.TOTP(secret).now()})
+    assert older.status_code == 200, "the enrolment's step is spent too"
+    assert thief.get("/users/list/").status_code == 302
+    session.expire_all()
+    assert session.scalar(select(SecurityEvent.id).where(
+        SecurityEvent.kind == "totp_failed", SecurityEvent.target == "admin"))

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from models.security_log import SecurityEvent
-from tests.security.test_totp import _enrol_with_codes
+from tests.security.test_totp import _enrol_with_codes, next_code
 
 LOGIN = "/api/v1/security/login"
 
@@ -53,10 +53,14 @@ def test_an_enrolled_admin_needs_the_code_for_a_token(app, totp_on, session, log
     assert session.scalar(select(SecurityEvent.username).where(
         SecurityEvent.kind == "totp_failed", SecurityEvent.target == "admin")) == "admin"
 
-    right = _api_login(app, "admin", totp=pyotp.TOTP(secret).now(), refresh=True)
+    right = _api_login(app, "admin", totp=next_code(secret), refresh=True)
     assert right.status_code == 200, right.get_data(as_text=True)
     assert right.get_json()["refresh_token"]
     assert _reads_users(app, right)
+
+    replayed = _api_login(app, "admin", totp=next_code(secret))
+    assert replayed.status_code == 401 and "access_token" not in replayed.get_json()
+    assert replayed.get_json()["message"] == "Неверный код второго фактора"
 
 
 def test_a_recovery_code_admits_once(app, totp_on, session, login):
@@ -128,7 +132,7 @@ def test_a_token_issued_without_the_code_stops_when_the_parameter_is_switched_on
 
 def test_a_refreshed_token_keeps_the_mark_of_the_code(app, totp_on, login):
     secret, _codes = _enrol_with_codes(login("admin"))
-    refresh = _api_login(app, "admin", totp=pyotp.TOTP(secret).now(),
+    refresh = _api_login(app, "admin", totp=next_code(secret),
                          refresh=True).get_json()["refresh_token"]
     renewed = app.test_client().post("/api/v1/security/refresh",
                                      headers={"Authorization": f"Bearer {refresh}"})
