@@ -11,6 +11,11 @@ from sqlalchemy.engine import Engine
 from config import BASE_DIR, load_config
 
 
+def _folding(fold):
+    """Return an SQLite function applying `fold` to text (other values unchanged)."""
+    return lambda value: fold(value) if isinstance(value, str) else value
+
+
 def _sqlite_connect(dbapi_connection, _record) -> None:
     if not type(dbapi_connection).__module__.startswith("sqlite3"):
         return
@@ -18,6 +23,10 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    # SQLite's lower() and upper() (and so ilike) fold ASCII only: «ромашка» would not
+    # find «Ромашка». Python's fold every alphabet; NULL stays NULL.
+    for name, fold in (("lower", str.lower), ("upper", str.upper)):
+        dbapi_connection.create_function(name, 1, _folding(fold), deterministic=True)
     # Let SQLAlchemy, not pysqlite, decide where transactions begin, so that
     # SAVEPOINTs and transactional DDL behave as on PostgreSQL.
     dbapi_connection.isolation_level = None

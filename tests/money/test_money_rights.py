@@ -261,3 +261,21 @@ def test_an_account_outside_the_scope_answers_404(login, session):
         branch_id=unit(session, "MSK-ARB").id))
     session.commit()
     assert other.get(f"/money/patients/show/{account.id}").status_code == 404
+
+
+def test_organisation_accounts_are_found_by_a_lower_case_cyrillic_name(login, session):
+    """The holder's name typed in lower case finds the account on SQLite too, whose
+    own lower() folds ASCII only."""
+    from tests.contract_rows import organisation
+
+    holder = organisation(session, name="Ромашка-Строй")
+    session.add(Account(kind="organisation", branch_id=unit(session, "MSK-TVR").id,
+                        organisation_id=holder.id))
+    session.commit()
+    client = login(user_with(session, payment__organisation_accounts="view"))
+    for typed in ("ромашка", "РОМАШКА-с", "Ромашка"):
+        page = client.get("/money/organisations/list/", query_string={"q": typed})
+        assert page.status_code == 200
+        assert "Ромашка-Строй" in page.get_data(as_text=True), typed
+    missing = client.get("/money/organisations/list/", query_string={"q": "лютик"})
+    assert "Ромашка-Строй" not in missing.get_data(as_text=True)
