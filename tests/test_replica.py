@@ -120,14 +120,16 @@ def _figures(client) -> dict:
     return response.json
 
 
-def test_statistics_page_and_json_read_the_replica(app, login, replica_db):
+def test_statistics_page_and_json_read_the_replica(app, login, replica_db, count_queries):
     head = login("client_head")
     primary = _figures(head)
     primary_page = head.get("/cabinet/statistics/")
     assert primary_page.status_code == 200
-    with replica_set(app, replica_db[0]):
+    with replica_set(app, replica_db[0]), count_queries() as on_primary:
         figures = _figures(head)
         page = head.get("/cabinet/statistics/")
+    # The primary answered the rights and the office list, none of the figures.
+    assert on_primary and not [s for s in on_primary if "stat_office" in s]
     office = replica_db[1]["office"]
     assert figures["total"]["visits"] == primary["total"]["visits"] + EXTRA_VISITS
     [before] = [r for r in primary["by_unit"] if r["key"] == office] or [{"visits": 0}]
@@ -162,13 +164,17 @@ def test_the_managers_figures_read_the_replica(app, login, replica_db):
     assert _managers_visits(manager) == primary
 
 
-def test_the_export_reads_the_replica_and_logs_on_the_primary(session, login, on_replica):
+def test_the_export_reads_the_replica_and_logs_on_the_primary(session, login, on_replica,
+                                                              count_queries):
     client = login("accountant")
     branch = session.scalar(select(Unit.id).where(Unit.code == "MSK-TVR"))
-    response = client.post("/export/cash/start", data={
-        "start": f"{TODAY.replace(day=1):%d.%m.%Y}", "end": f"{TODAY:%d.%m.%Y}",
-        "fmt": "xml", "branch_id": str(branch)})
+    with count_queries() as on_primary:
+        response = client.post("/export/cash/start", data={
+            "start": f"{TODAY.replace(day=1):%d.%m.%Y}", "end": f"{TODAY:%d.%m.%Y}",
+            "fmt": "xml", "branch_id": str(branch)})
     assert response.status_code == 302
+    assert [s for s in on_primary if s.lstrip().upper().startswith("INSERT INTO EXPORT_LOG")]
+    assert not [s for s in on_primary if "money_transaction" in s]
     # The log line is the primary's ...
     [entry] = session.scalars(select(ExportLog).where(ExportLog.kind == "cash"))
     xml = client.get(f"/export/cash/download/{entry.id}").data.decode()
