@@ -42,31 +42,54 @@ def _database_url(env: Mapping[str, str], mode: str, instance_dir: Path) -> str:
         if mode == "production":
             raise ConfigError("DATABASE_URL is not set (required in production)")
         return f"sqlite:///{instance_dir / 'uchet.sqlite3'}"
+    return _normalised_url(raw, "DATABASE_URL")
+
+
+def _replica_url(env: Mapping[str, str], database_url: str) -> str | None:
+    """Return the normalised URL of the read replica (UCHET_REPLICA_URL), or None when
+    unset: the statistics and exports then read the primary.
+
+    Raises ConfigError for a malformed URL, an unsupported database, or one of another
+    kind than DATABASE_URL's (a replica holds the primary's own data)."""
+    raw = env.get("UCHET_REPLICA_URL", "").strip()
+    if not raw:
+        return None
+    url = _normalised_url(raw, "UCHET_REPLICA_URL")
+    backend, primary = make_url(url).get_backend_name(), make_url(database_url).get_backend_name()
+    if backend != primary:
+        raise ConfigError(f"UCHET_REPLICA_URL names a {backend} database, DATABASE_URL a "
+                          f"{primary} one: the replica must be a copy of the primary")
+    return url
+
+
+def _normalised_url(raw: str, name: str) -> str:
+    """Return the SQLAlchemy URL `raw` of the setting `name`, with psycopg 3 for
+    PostgreSQL. Raises ConfigError naming the setting when it is unusable."""
     # Heroku-style and bare PostgreSQL URLs: use psycopg 3, the pinned driver.
     if raw.startswith("postgres://"):
         raw = "postgresql://" + raw[len("postgres://"):]
     try:
         url = make_url(raw)
     except ArgumentError as exc:
-        raise ConfigError(f"DATABASE_URL is malformed: {exc}") from None
+        raise ConfigError(f"{name} is malformed: {exc}") from None
     backend = url.get_backend_name()
     if backend not in SUPPORTED_DRIVERS:
         raise ConfigError(
-            f"DATABASE_URL names an unsupported database {backend!r}; "
+            f"{name} names an unsupported database {backend!r}; "
             f"use one of: {', '.join(SUPPORTED_DRIVERS)}"
         )
     if backend == "postgresql":
         if url.drivername == "postgresql":
             url = url.set(drivername="postgresql+psycopg")
         if not url.database:
-            raise ConfigError("DATABASE_URL has no database name")
+            raise ConfigError(f"{name} has no database name")
     try:
         # A driver named in the URL (postgresql+psycopg2://...) must be importable,
         # or start-up would end in a traceback instead of this one-line message.
         url.get_dialect().import_dbapi()
     except (ArgumentError, ImportError):
         raise ConfigError(
-            f"DATABASE_URL names the driver {url.drivername!r}, which is not installed"
+            f"{name} names the driver {url.drivername!r}, which is not installed"
         ) from None
     return url.render_as_string(hide_password=False)
 
@@ -158,6 +181,9 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url, env),
+        # A streaming replica the statistics and the exports read (app.replica);
+        # None: they read the primary like everything else.
+        "UCHET_REPLICA_URL": _replica_url(env, database_url),
         "REDIS_URL": env.get("REDIS_URL", "").strip() or None,
         # The fiscal register driver: "emulator" (its fiscal memory in the database)
         # or "package.module:DriverClass" of a real device's driver.

@@ -82,6 +82,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", check_password)
     db.init_app(app)
+    from app import replica
+
+    replica.install(app)  # the statistics' and exports' engine, when UCHET_REPLICA_URL is set
     csrf.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
 

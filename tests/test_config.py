@@ -97,6 +97,25 @@ def test_postgres_urls_use_psycopg3_and_keep_the_password(instance, raw, expecte
     assert config["SQLALCHEMY_DATABASE_URI"] == expected
 
 
+def test_replica_url_is_normalised_and_absent_by_default(instance):
+    base = _env(instance, UCHET_ENV="production", DATABASE_URL=PG_URL, SECRET_KEY=GOOD_KEY)
+    assert load_config(base)["UCHET_REPLICA_URL"] is None
+    config = load_config({**base, "UCHET_REPLICA_URL": "postgres://ro@db-replica/uchet"})
+    assert config["UCHET_REPLICA_URL"] == "postgresql+psycopg://ro@db-replica/uchet"
+
+
+@pytest.mark.parametrize(("raw", "said"), [
+    ("not a url", "UCHET_REPLICA_URL is malformed"),
+    ("mysql://u@db/uchet", "UCHET_REPLICA_URL names an unsupported database"),
+    ("postgresql://u@db-replica", "UCHET_REPLICA_URL has no database name"),
+    ("sqlite:///replica.sqlite3", "the replica must be a copy of the primary"),
+])
+def test_a_bad_replica_url_names_the_setting(instance, raw, said):
+    with pytest.raises(ConfigError, match=said):
+        load_config(_env(instance, UCHET_ENV="production", DATABASE_URL=PG_URL,
+                         SECRET_KEY=GOOD_KEY, UCHET_REPLICA_URL=raw))
+
+
 # --- development: works with nothing set -------------------------------------------
 
 

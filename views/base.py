@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.errors import ConfirmationRequired, UchetError
+from core.errors import ConfirmationRequired, NotFound, UchetError
 from security.fields import (
     FieldScopeViewMixin,
     fill_hidden_required,
@@ -85,10 +85,16 @@ def screen_command(command, session=None, *, done, again, flash_refusal: bool = 
     """Run `command()` as one unit of work (`services.boundary.transaction`) for a
     hand-written page. Returns `done(result)`; on a refusal flashes its message
     (unless the page shows it itself) and returns `again(refusal)`: the page
-    again, with what was typed."""
+    again, with what was typed.
+
+    Raises NotFound (rolled back): a row that does not exist or lies outside the
+    user's scope is answered 404 by `app.errors`, as on every other channel, never
+    as a page refusing the typing."""
     try:
         with transaction(session):
             result = command()
+    except NotFound:
+        raise
     except UchetError as exc:
         if flash_refusal:
             flash(str(exc), "danger")
@@ -101,9 +107,13 @@ def screen_steps(operation, *, done, again, flash_refusal: bool = True):
     (a fiscal operation: reserve, print, confirm — `services.money.desk`), for a
     hand-written page: no transaction around it, since its first step must be stored
     before a device prints. Returns `done(result)`, or on a refusal flashes it and
-    returns `again(refusal)`."""
+    returns `again(refusal)`.
+
+    Raises NotFound, answered 404 by `app.errors` (as `screen_command`)."""
     try:
         result = operation()
+    except NotFound:
+        raise
     except UchetError as exc:
         if flash_refusal:
             flash(str(exc), "danger")

@@ -13,7 +13,7 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
-from core.errors import Forbidden, NotFound
+from core.errors import Forbidden
 from models.exports import EXPORT_FORMATS, KIND_RIGHTS
 from security.effective import current
 from services.export import jobs as export_jobs
@@ -81,8 +81,6 @@ class ExportScreen(BaseView):
             return redirect(url_for(".job", job_id=export_jobs.submit(req, g.user.id)))
 
         def again(exc):
-            if isinstance(exc, NotFound):
-                abort(404)  # a branch outside the scope is answered as a foreign row
             flash(str(exc), "danger")
             return self._form(typed, 403 if isinstance(exc, Forbidden) else 400)
 

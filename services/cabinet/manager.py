@@ -58,10 +58,15 @@ def served_clients(session, rights) -> list[Unit]:
 
 
 def client_overview(session, client: Unit, with_cost: bool,
-                    today: dt.date | None = None) -> dict:
+                    today: dt.date | None = None, reads=None) -> dict:
     """Return a client's offices, users, this month's visits (and cost, only
-    `with_cost`: «Просмотр информации о стоимости»), and its ten latest visits."""
+    `with_cost`: «Просмотр информации о стоимости»), and its ten latest visits.
+
+    The figures and the visits are read on `reads` (the read replica's session, when
+    one is configured; `session` by default), the offices and users on `session`: the
+    manager corrects those users here and must see his correction at once."""
     today = today or dt.date.today()
+    reads = session if reads is None else reads
     subtree = select(UnitClosure.descendant_id).where(UnitClosure.ancestor_id == client.id)
     offices = session.scalars(select(Unit).where(Unit.id.in_(subtree), Unit.id != client.id)
                               .order_by(Unit.name)).all()
@@ -71,11 +76,11 @@ def client_overview(session, client: Unit, with_cost: bool,
     measures = [func.coalesce(func.sum(OfficeDay.visits), 0)]
     if with_cost:  # the sum is not read at all without the right
         measures.append(func.coalesce(func.sum(OfficeDay.cost), 0))
-    month = session.execute(
+    month = reads.execute(
         select(*measures)
         .where(OfficeDay.office_id.in_(subtree),
                OfficeDay.day >= today.replace(day=1), OfficeDay.day <= today)).one()
-    latest = session.scalars(select(Voucher).where(Voucher.referring_unit_id.in_(subtree))
+    latest = reads.scalars(select(Voucher).where(Voucher.referring_unit_id.in_(subtree))
                              .order_by(Voucher.service_date.desc(), Voucher.id.desc())
                              .limit(10)).all()
     return {"client": client, "offices": offices, "users": users, "visits": month[0],

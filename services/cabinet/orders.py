@@ -142,7 +142,8 @@ def addon_visit(session, rights, voucher_id, today: dt.date | None = None) -> Vo
     """Return the visit `voucher_id` if an office in the user's scope sent it and its
     samples are still kept.
 
-    Raises ValidationError otherwise (a visit outside the scope is not named).
+    Raises NotFound for a visit outside the scope (answered 404, never named),
+    ValidationError for one whose samples are no longer kept.
     """
     today = today or dt.date.today()
     visit = session.scalar(scoped(select(Voucher).where(

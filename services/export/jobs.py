@@ -4,6 +4,7 @@ registered there as the runner "export"."""
 
 from __future__ import annotations
 
+from app.replica import reading
 from services.boundary import transaction
 from services.export.run import Request, export
 from services.imports.framework import jobs
@@ -24,10 +25,12 @@ def submit(req: Request, user_id: int) -> str:
 
 
 def _run(session, state: dict, rights, progress, job_id: str) -> dict:
-    """Run one export job as one unit of work; return its final state's values."""
+    """Run one export job as one unit of work; return its final state's values. The
+    rows are read on a replica session of the job's own (when UCHET_REPLICA_URL is
+    set), closed when the job ends; the log and the file are written on `session`."""
     req = Request.from_json(state["options"])
-    with transaction(session):
-        log = export(session, rights, req, progress=progress, job_id=job_id)
+    with reading() as reads, transaction(session):
+        log = export(session, rights, req, progress=progress, job_id=job_id, reads=reads)
         result = {"log_id": log.id, "done": log.lines, "total": log.lines,
                   "repeat": log.repeat_of_id is not None}
     return result

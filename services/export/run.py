@@ -9,6 +9,11 @@ foreign row). The closed period (`services.admin.params.closed_through`) decides
 whether the file is final: a period reaching past the closed date is exported as
 preliminary, since its documents may still change. An export of a period and branch
 exported before is a repeat («повторная выгрузка»), linked to the previous one.
+
+The rows (their count, the documents' sums, the lines) and the closed date that makes
+the file final are read on `reads`, the read replica's session when UCHET_REPLICA_URL is
+set (app.replica); the checks, the previous export and the log with its file are read
+and written on the primary's session.
 """
 
 from __future__ import annotations
@@ -147,18 +152,18 @@ def _company(session, branch: Unit) -> dict:
             "name": name, "inn": inn}
 
 
-def _write(session, rights, req: Request, branch: Unit, out, tally: _Tally,
+def _write(session, reads, rights, req: Request, branch: Unit, out, tally: _Tally,
            created: dt.datetime) -> None:
     if req.kind == "cash":
-        rows = tally.watch(source.cash_rows(session, rights, req.branch_id, req.start,
+        rows = tally.watch(source.cash_rows(reads, rights, req.branch_id, req.start,
                                             req.end))
     else:
-        rows = tally.watch(source.invoice_rows(session, rights, req.branch_id, req.start,
+        rows = tally.watch(source.invoice_rows(reads, rights, req.branch_id, req.start,
                                                req.end))
     if req.fmt == "xml":
         xml = writers.XmlOut(out, _company(session, branch))
         write = writers.write_cash_xml if req.kind == "cash" else writers.write_invoices_xml
-        totals = source.totals(session, rights, req.kind, req.branch_id, req.start, req.end)
+        totals = source.totals(reads, rights, req.kind, req.branch_id, req.start, req.end)
         write(xml, rows, created, totals)
         if tally.amount != sum(totals.values(), Decimal(0)) or tally.documents != len(totals):
             # Two reads (the sums, then the lines): a document that changed between them
@@ -183,27 +188,34 @@ def filename(req: Request, branch: Unit) -> str:
 
 
 def export(session, rights, req: Request, *, progress=lambda done, total: None,
-           job_id: str | None = None, now: dt.datetime | None = None) -> ExportLog:
+           job_id: str | None = None, now: dt.datetime | None = None,
+           reads=None) -> ExportLog:
     """Run the export inside the caller's unit of work; return its log line (flushed).
+    The rows and the closed date are read on `reads` (a read replica's session;
+    `session` by default), the log line and the file are written on `session`.
 
     Raises what `check` raises; whatever `progress` raises (a cancel) leaves nothing
     written once the caller rolls back."""
+    reads = session if reads is None else reads
     branch = check(session, rights, req)
     created = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     before = previous(session, req)
-    total = source.count(session, rights, req.kind, req.branch_id, req.start, req.end)
+    total = source.count(reads, rights, req.kind, req.branch_id, req.start, req.end)
     if req.fmt == "xlsx" and total > XLSX_MAX_LINES:
         raise ValidationError(_("В периоде %(n)s строк: в лист Excel их не уместить, "
                                 "выгрузите XML или период короче", n=total))
     progress(0, total)
     tally = _Tally("shift_id" if req.kind == "cash" else "invoice_id", total, progress)
     with tempfile.TemporaryFile() as out:
-        _write(session, rights, req, branch, out, tally, created)
+        _write(session, reads, rights, req, branch, out, tally, created)
         size = out.tell()
         log = ExportLog(at=created, user_id=rights.user_id, username=rights.username or "",
                         kind=req.kind,
                         fmt=req.fmt, branch_id=req.branch_id, period_from=req.start,
-                        period_to=req.end, final=is_final(session, req),
+                        period_to=req.end,
+                        # The replica's closed date: once it sees the period closed, it
+                        # also holds every change committed before the closing.
+                        final=is_final(reads, req),
                         repeat_of_id=before.id if before is not None else None,
                         documents=tally.documents, lines=tally.lines, amount=tally.amount,
                         checksum=tally.digest.hexdigest(), size=size,

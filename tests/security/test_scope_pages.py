@@ -81,7 +81,7 @@ def test_a_visit_outside_the_scope_is_not_offered_for_add_on_tests(session, logi
     client = login("client_user")
     visit = foreign["visit"]
     shown = client.get("/cabinet/addons/", query_string={"visit": visit.id})
-    assert shown.status_code == 400 and "Визит не найден" in html.unescape(shown.get_data(
+    assert shown.status_code == 404 and "Визит не найден" in html.unescape(shown.get_data(
         as_text=True))
 
 

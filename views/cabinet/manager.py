@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from app.replica import read_session
 from models.user import AppUser
 from security.effective import current
 from security.scope import scoped
@@ -72,7 +73,9 @@ class ManagerCabinetView(BaseView):
         order = list(queues)
         clients = sorted(rules.served_clients(session, rights),
                          key=lambda c: order.index(c.id) if c.id in order else len(order))
-        overviews = [{**rules.client_overview(session, client, with_cost),
+        # The figures and latest visits on the read replica (when configured).
+        overviews = [{**rules.client_overview(session, client, with_cost,
+                                              reads=read_session()),
                       "queue": queues.get(client.id)} for client in clients]
         owner = me.manager or me
         return self.render_template(

@@ -2,7 +2,9 @@
 for a period, by office and by day or month, with a chart, a drill-down to the
 patients of an office, an XLSX export and a JSON answer. Every channel reads
 `services.cabinet.stats`, which applies the user's scope to the referring office
-and reads the cost only under «Просмотр информации о стоимости».
+and reads the cost only under «Просмотр информации о стоимости». The figures are read
+through `app.replica.read_session()`: the read replica when UCHET_REPLICA_URL is set
+(the office list and the 404 checks stay on the primary).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from app.replica import read_session
 from core.errors import UchetError, ValidationError
 from models.org import Unit
 from security.access_log import note_reads
@@ -84,7 +87,7 @@ class CabinetStatisticsView(BaseView):
     @has_access
     def show(self):
         """The page: this month against the last, filters, chart and tables."""
-        session = self.appbuilder.session
+        session = read_session()
         query = {}
 
         def read():
@@ -107,7 +110,7 @@ class CabinetStatisticsView(BaseView):
     def export(self):
         """The same figures as an XLSX workbook (without the cost column when hidden)."""
         return screen_command(
-            lambda: statistics(self.appbuilder.session, current(), **_query()),
+            lambda: statistics(read_session(), current(), **_query()),
             done=self._workbook, flash_refusal=False,
             again=lambda exc: Response(str(exc), status=400, mimetype="text/plain"))
 
@@ -134,7 +137,7 @@ class CabinetStatisticsView(BaseView):
     def data(self):
         """The same figures as JSON (the cost key is absent when hidden)."""
         return screen_command(
-            lambda: statistics(self.appbuilder.session, current(), **_query()),
+            lambda: statistics(read_session(), current(), **_query()),
             flash_refusal=False, again=lambda exc: (jsonify(message=str(exc)), 400),
             done=lambda stats: jsonify(
                 start=stats.start.isoformat(), end=stats.end.isoformat(),
@@ -156,8 +159,7 @@ class CabinetStatisticsView(BaseView):
 
         def read():
             query.update(_query())
-            return patients(self.appbuilder.session, rights, query["start"], query["end"],
-                            office.id)
+            return patients(read_session(), rights, query["start"], query["end"], office.id)
 
         return screen_command(read, again=self._refused, flash_refusal=False,
                               done=lambda rows: self.render_template(
@@ -176,7 +178,7 @@ class CabinetStatisticsView(BaseView):
 
         def read():
             query.update(_query())
-            return patient_visits(self.appbuilder.session, rights, patient_id,
+            return patient_visits(read_session(), rights, patient_id,
                                   query["start"], query["end"])
 
         def done(visits):
