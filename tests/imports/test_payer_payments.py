@@ -108,6 +108,14 @@ def test_the_account_and_invoice_cards_show_the_payment(session, login):
     page = text(invoice_card)
     assert 'id="invoice-payments"' in invoice_card.get_data(as_text=True)
     assert "Платёж № ДМС-2" in page and f"ЛС № {payment.account_id}" in page
+    # Reversed on the account card, as an organisation's payment is: the invoice owes
+    # the amount again and the money stays on the insurer's account.
+    answer = client.post(f"/money/organisations/reverse/{payment.account_id}/{payment.id}",
+                         data={"key": "reverse-dms-2"})
+    assert answer.status_code == 302
+    session.expire_all()
+    assert session.get(Invoice, dms.id).state == "confirmed"
+    assert session.get(Account, payment.account_id).balance == Decimal("100.00")
 
 
 def test_a_wrong_amount_or_number_is_a_russian_row_error_and_writes_nothing(session, login):
