@@ -1,4 +1,5 @@
-"""Деньги: personal accounts (лицевые счета) of patients and organisations, their
+"""Деньги: personal accounts (лицевые счета) of patients and of contract payers
+(organisations, insurers, individuals under a contract), their
 transactions, the cash registers of a branch, cash shifts, fiscal receipts and the
 inalterable chain of posted money documents.
 
@@ -33,17 +34,33 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import label
 from models.org import Unit
-from models.parties import Organisation
+from models.parties import Individual, Insurer, Organisation
 from models.patients import Patient
 from models.refbooks import Discount, PaymentSection
 from models.scoping import ScopePath
 from models.user import AppUser
 from models.vouchers import VoucherLine
 
-ACCOUNT_KINDS = {"patient": _l("Пациент"), "organisation": _l("Организация")}
-#: The catalogue right that governs each kind of account (access levels).
+ACCOUNT_KINDS = {"patient": _l("Пациент"), "organisation": _l("Организация"),
+                 "insurer": _l("Страховая компания"), "individual": _l("Физическое лицо")}
+#: The catalogue right that governs each kind of account (access levels). The seed has
+#: two account rights: a patient's, and «Лицевые счета организаций» for whoever pays
+#: under a contract — an insurer or a person under a contract is such a payer too.
 ACCOUNT_RIGHTS = {"patient": "payment.patient_accounts",
-                  "organisation": "payment.organisation_accounts"}
+                  "organisation": "payment.organisation_accounts",
+                  "insurer": "payment.organisation_accounts",
+                  "individual": "payment.organisation_accounts"}
+#: The kinds of account held by a contract's payer, and the holder's column of each.
+PAYER_KINDS = ("organisation", "insurer", "individual")
+HOLDER_COLUMNS = {"patient": "patient_id", "organisation": "organisation_id",
+                  "insurer": "insurer_id", "individual": "individual_id"}
+ACCOUNT_KIND_CHECK = "kind IN ('patient', 'organisation', 'insurer', 'individual')"
+#: Exactly one holder, of the account's kind.
+ACCOUNT_HOLDER_CHECK = " OR ".join(
+    f"(kind = '{kind}' AND " + " AND ".join(
+        f"{column} IS {'NOT ' if own == kind else ''}NULL"
+        for own, column in HOLDER_COLUMNS.items()) + ")"
+    for kind in HOLDER_COLUMNS)
 TRANSACTION_KINDS = {
     "deposit": _l("Внесение на лицевой счёт"),
     "payment": _l("Оплата услуги"),
@@ -65,21 +82,21 @@ TX_KIND_CHECK = "kind IN ('deposit', 'payment', 'advance', 'refund', 'transfer_o
 
 
 class Account(Model):
-    """Лицевой счёт of a patient or an organisation in a branch."""
+    """Лицевой счёт of a patient or of a contract's payer (an organisation, an insurer,
+    an individual) in a branch."""
 
     __tablename__ = "money_account"
     __label__ = _l("Лицевые счета")
     __scope__ = ScopePath(column="branch_id")
     __table_args__ = (
-        CheckConstraint("kind IN ('patient', 'organisation')", name="ck_money_account_kind"),
-        # Exactly one holder, of the account's kind.
-        CheckConstraint("(kind = 'patient' AND patient_id IS NOT NULL AND organisation_id IS NULL)"
-                        " OR (kind = 'organisation' AND organisation_id IS NOT NULL"
-                        " AND patient_id IS NULL)", name="ck_money_account_holder"),
+        CheckConstraint(ACCOUNT_KIND_CHECK, name="ck_money_account_kind"),
+        CheckConstraint(ACCOUNT_HOLDER_CHECK, name="ck_money_account_holder"),
         CheckConstraint("allow_negative OR balance >= 0", name="ck_money_account_balance"),
         CheckConstraint("advance >= 0", name="ck_money_account_advance"),
         UniqueConstraint("branch_id", "patient_id", name="uq_money_account_patient"),
         UniqueConstraint("branch_id", "organisation_id", name="uq_money_account_org"),
+        UniqueConstraint("branch_id", "insurer_id", name="uq_money_account_insurer"),
+        UniqueConstraint("branch_id", "individual_id", name="uq_money_account_individual"),
         Index("ix_money_account_branch_kind", "branch_id", "kind"),
     )
 
@@ -91,6 +108,10 @@ class Account(Model):
         ForeignKey("pat_patient.id", ondelete="RESTRICT"), index=True)
     organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("ctr_organisation.id", ondelete="RESTRICT"), index=True)
+    insurer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ctr_insurer.id", ondelete="RESTRICT"), index=True)
+    individual_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ctr_individual.id", ondelete="RESTRICT"), index=True)
     balance: Mapped[Decimal] = mapped_column(Numeric(14, 2), nullable=False, default=0,
                                              server_default="0", info=label(_l("Остаток")))
     advance: Mapped[Decimal] = mapped_column(Numeric(14, 2), nullable=False, default=0,
@@ -108,11 +129,15 @@ class Account(Model):
     patient: Mapped[Patient | None] = relationship(Patient, info=label(_l("Пациент")))
     organisation: Mapped[Organisation | None] = relationship(Organisation,
                                                              info=label(_l("Организация")))
+    insurer: Mapped[Insurer | None] = relationship(Insurer,
+                                                   info=label(_l("Страховая компания")))
+    individual: Mapped[Individual | None] = relationship(Individual,
+                                                         info=label(_l("Физическое лицо")))
 
     @property
     def holder(self):
-        """Return the patient or the organisation the account belongs to."""
-        return self.patient if self.kind == "patient" else self.organisation
+        """Return the patient, organisation, insurer or individual the account belongs to."""
+        return getattr(self, self.kind, None)
 
     def __repr__(self) -> str:
         return f"ЛС № {self.id}: {self.holder}" if self.id else "—"

@@ -1,6 +1,7 @@
 """The rows an export to accounting reads, streamed (never a list of the period):
 cash revenue (payments and refunds at the cash desk of a branch, by shift) and the
-invoices to organisations and insurers, one row a line, in document order.
+invoices to counterparties — organisations, insurers and individuals under a
+contract — one row a line, in document order.
 
 Every statement goes through `security.scope.scoped`, so an export reads exactly what
 the user's lists show him.
@@ -13,13 +14,13 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import NamedTuple
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import String, case, cast, func, literal, select
 from sqlalchemy.orm import aliased
 
 from models.contracts import Contract
 from models.invoices import NUMBERED_STATES, Invoice, InvoiceLine
 from models.money import Receipt, Shift, Transaction
-from models.parties import Insurer, Organisation
+from models.parties import Individual, Insurer, Organisation
 from models.pricelist import Service
 from models.refbooks import ExportCode, PaymentSection
 from models.vouchers import VoucherLine
@@ -48,13 +49,21 @@ class CashRow(NamedTuple):
     amount: Decimal
 
 
+#: Invoice kinds exported: to an organisation or an insurer, to an individual under a
+#: contract (a patient's own invoices are cash revenue, paid at the desk).
+EXPORTED_KINDS = ("organisation", "individual")
+
+
 class InvoiceRow(NamedTuple):
-    """One line of a numbered invoice to an organisation or an insurer."""
+    """One line of a numbered invoice to an organisation, an insurer or an individual
+    under a contract; `person` is True for an individual (no code, no КПП: his
+    `party_code` is his record's id)."""
 
     id: int
     invoice_id: int
     number: str
     day: dt.date
+    person: bool
     party_code: str
     party_name: str
     inn: str
@@ -77,7 +86,7 @@ def _cash_filter(stmt, branch_id: int, start: dt.date, end: dt.date):
 
 def _invoice_filter(stmt, branch_id: int, start: dt.date, end: dt.date):
     return stmt.where(Invoice.branch_id == branch_id, Invoice.invoice_date >= start,
-                      Invoice.invoice_date <= end, Invoice.kind == "organisation",
+                      Invoice.invoice_date <= end, Invoice.kind.in_(EXPORTED_KINDS),
                       Invoice.state.in_(NUMBERED_STATES))
 
 
@@ -134,14 +143,21 @@ def cash_rows(session, rights, branch_id: int, start: dt.date,
 
 def invoice_rows(session, rights, branch_id: int, start: dt.date,
                  end: dt.date) -> Iterator[InvoiceRow]:
-    """Yield the lines of the branch's numbered invoices to organisations and insurers
-    dated in [start, end], invoice by invoice."""
+    """Yield the lines of the branch's numbered invoices to organisations, insurers and
+    individuals dated in [start, end], invoice by invoice."""
     insurer, organisation = aliased(Insurer), aliased(Organisation)
-    party = {name: func.coalesce(getattr(insurer, name), getattr(organisation, name),
-                                 literal("")) for name in ("code", "name", "inn", "kpp")}
+    person = aliased(Individual)
+    full_name = (person.last_name + " " + person.first_name
+                 + func.coalesce(" " + person.middle_name, ""))
+    person_code = cast(person.id, String)
+    party = {name: func.coalesce(getattr(insurer, name), getattr(organisation, name), extra,
+                                 literal(""))
+             for name, extra in (("code", person_code), ("name", full_name),
+                                 ("inn", person.inn), ("kpp", literal("")))}
     stmt = (
         select(InvoiceLine.id, Invoice.id, Invoice.number_year, Invoice.number_seq,
-               Invoice.invoice_date, party["code"], party["name"], party["inn"], party["kpp"],
+               Invoice.invoice_date, person.id.is_not(None), party["code"], party["name"],
+               party["inn"], party["kpp"],
                InvoiceLine.service_date, Service.code, Service.name,
                func.coalesce(ExportCode.code, literal("")),
                func.coalesce(ExportCode.account, literal("")),
@@ -153,9 +169,10 @@ def invoice_rows(session, rights, branch_id: int, start: dt.date,
         .outerjoin(Contract, Contract.id == Invoice.contract_id)
         .outerjoin(insurer, insurer.id == Contract.insurer_id)
         .outerjoin(organisation, organisation.id == Contract.organisation_id)
+        .outerjoin(person, person.id == Contract.individual_id)
         .order_by(Invoice.invoice_date, Invoice.id, InvoiceLine.id))
     stmt = scoped(_invoice_filter(stmt, branch_id, start, end), rights, model=Invoice)
     for row in session.execute(stmt.execution_options(yield_per=BATCH)):
         number = f"{row[3]}/{row[2]}" if row[3] is not None else str(row[1])
-        yield InvoiceRow(row[0], row[1], number, *row[4:14], row[14], Decimal(row[15]),
-                         Decimal(row[16]))
+        yield InvoiceRow(row[0], row[1], number, row[4], bool(row[5]), *row[6:15], row[15],
+                         Decimal(row[16]), Decimal(row[17]))

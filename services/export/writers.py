@@ -7,7 +7,9 @@ in the EnterpriseData namespace. A cash shift becomes «Документ.Отч�
 (its payments and refunds as lines), an invoice «Документ.РеализацияТоваровУслуг»; each
 document carries its counterparty's and nomenclature's key properties inline, and the
 catalogue objects (Справочник.Контрагенты with ИНН/КПП, Справочник.Номенклатура with
-the export code) follow the documents, once each. References (`Ссылка`) are UUIDs
+the export code) follow the documents, once each; a counterparty is a legal entity
+(«ЮридическоеЛицо», with ИНН/КПП) or, for an invoice to an individual under a
+contract, «ФизическоеЛицо» (ИНН when known, no КПП). References (`Ссылка`) are UUIDs
 derived from the row ids, so a re-export updates the documents 1C loaded before instead
 of doubling them. Text is escaped as it is written (no tree is ever built).
 """
@@ -41,6 +43,13 @@ def ref(kind: str, key) -> str:
 
 # Characters XML 1.0 cannot carry at all (a control character pasted into a name).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def party_ref(person: bool, code: str, name: str, inn: str) -> str:
+    """Return the reference of a counterparty: a legal entity by its ИНН (or code, or
+    name), so the same company under two contracts is one; an individual by his
+    record (people share names, and most have no ИНН on file)."""
+    return ref("individual", code) if person else ref("party", inn or code or name)
 
 
 def _clean(text: str) -> str:
@@ -89,10 +98,10 @@ class XmlOut:
                              + "</Организация>")
         return self._company
 
-    def counterparty(self, code: str, name: str, inn: str, kpp: str) -> str:
-        return ("<Контрагент>" + _text("Ссылка", ref("party", inn or code or name))
-                + _text("Наименование", name) + _text("ИНН", inn) + _text("КПП", kpp)
-                + "</Контрагент>")
+    def counterparty(self, person: bool, code: str, name: str, inn: str, kpp: str) -> str:
+        return ("<Контрагент>" + _text("Ссылка", party_ref(person, code, name, inn))
+                + _text("Наименование", name) + _text("ИНН", inn)
+                + ("" if person else _text("КПП", kpp)) + "</Контрагент>")
 
     def nomenclature(self, code: str, name: str, export_code: str) -> str:
         # Cached: a period has as many services as the price list, lines by the million.
@@ -156,7 +165,7 @@ def write_invoices_xml(xml: XmlOut, rows: Iterable[InvoiceRow], created: dt.date
     parties: dict[tuple, None] = {}
     xml.start(created)
     for head, lines in _documents(rows, "invoice_id"):
-        party = (head.party_code, head.party_name, head.inn, head.kpp)
+        party = (head.person, head.party_code, head.party_name, head.inn, head.kpp)
         parties[party] = None
         xml.write("<Документ.РеализацияТоваровУслуг><КлючевыеСвойства>",
                   _text("Ссылка", ref("invoice", head.invoice_id)), _text("Дата", head.day),
@@ -187,11 +196,13 @@ def _catalogue(xml: XmlOut, items: dict, parties: dict) -> None:
                   _text("КодВПрограмме", export_code or code), "</КлючевыеСвойства>",
                   _text("Код", code), _text("КодЭкспорта", export_code),
                   _text("ВидНоменклатуры", "Услуга"), "</Справочник.Номенклатура>\n")
-    for code, name, inn, kpp in parties:
+    for person, code, name, inn, kpp in parties:
         xml.write("<Справочник.Контрагенты><КлючевыеСвойства>",
-                  _text("Ссылка", ref("party", inn or code or name)),
-                  _text("Наименование", name), _text("ИНН", inn), _text("КПП", kpp),
-                  "</КлючевыеСвойства>", _text("ЮридическоеФизическоеЛицо", "ЮридическоеЛицо"),
+                  _text("Ссылка", party_ref(person, code, name, inn)),
+                  _text("Наименование", name), _text("ИНН", inn),
+                  "" if person else _text("КПП", kpp), "</КлючевыеСвойства>",
+                  _text("ЮридическоеФизическоеЛицо",
+                        "ФизическоеЛицо" if person else "ЮридическоеЛицо"),
                   "</Справочник.Контрагенты>\n")
 
 
@@ -203,9 +214,9 @@ def cash_header() -> list[str]:
 
 def invoice_header() -> list[str]:
     """Return the XLSX header of invoices to counterparties."""
-    return [_("Счёт"), _("Дата счёта"), _("Контрагент"), _("ИНН"), _("КПП"), _("Дата услуги"),
-            _("Код услуги"), _("Услуга"), _("Код экспорта"), _("Счёт учёта"),
-            _("Количество"), _("Цена"), _("Сумма")]
+    return [_("Счёт"), _("Дата счёта"), _("Контрагент"), _("Вид контрагента"), _("ИНН"),
+            _("КПП"), _("Дата услуги"), _("Код услуги"), _("Услуга"), _("Код экспорта"),
+            _("Счёт учёта"), _("Количество"), _("Цена"), _("Сумма")]
 
 
 def write_xlsx(out, title: str, caption: list[str], header: list[str],
@@ -234,6 +245,8 @@ def cash_values(rows: Iterable[CashRow]) -> Iterator[list]:
 
 def invoice_values(rows: Iterable[InvoiceRow]) -> Iterator[list]:
     """Yield the XLSX cells of each invoice line."""
+    kinds = {False: _("Юридическое лицо"), True: _("Физическое лицо")}
     for r in rows:
-        yield [r.number, r.day, r.party_name, r.inn, r.kpp, r.service_date, r.service_code,
-               r.service_name, r.export_code, r.account, r.quantity, r.price, r.amount]
+        yield [r.number, r.day, r.party_name, kinds[r.person], r.inn, r.kpp, r.service_date,
+               r.service_code, r.service_name, r.export_code, r.account, r.quantity, r.price,
+               r.amount]

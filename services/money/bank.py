@@ -1,5 +1,6 @@
 """Payments of invoices received by bank transfer («Импорт оплаты счетов»): the amount
-is put on the payer's personal account in the invoice's branch (a deposit without a
+is put on the payer's personal account in the invoice's branch (a patient's, an
+organisation's, an insurer's or an individual's under a contract) (a deposit without a
 cash receipt — the money did not pass a cash desk) and the invoice is paid from it by
 `services.money.invoices.pay_invoice`, the rule of the account screen's «Оплатить
 счёт» (its right on the account, payable state, what is left, closed period). Both
@@ -18,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from core.errors import ValidationError
 from models.contracts import Contract
 from models.invoices import Invoice
-from models.money import Account, Transaction
+from models.money import HOLDER_COLUMNS, PAYER_KINDS, Account, Transaction
 from services.boundary import command
 from services.invoices.payment import PAYABLE
 from services.money.accounts import (
@@ -42,22 +43,30 @@ def stored_payment(session, external_id: str) -> Transaction | None:
         Transaction.idem_key == payment_key(external_id)))
 
 
+def payer_holder(session, invoice: Invoice) -> dict:
+    """Return the holder of the account that pays `invoice` (kind and holder column):
+    the patient of an invoice to a patient, else the contract's payer — an
+    organisation, an insurer or an individual (a contract has exactly one).
+
+    Raises ValidationError for an invoice with no contract payer."""
+    if invoice.kind == "patient":
+        return {"kind": "patient", "patient_id": invoice.patient_id}
+    contract = session.get(Contract, invoice.contract_id) if invoice.contract_id else None
+    for kind in PAYER_KINDS:
+        holder_id = getattr(contract, HOLDER_COLUMNS[kind], None) if contract else None
+        if holder_id is not None:
+            return {"kind": kind, HOLDER_COLUMNS[kind]: holder_id}
+    raise ValidationError(_("У счёта нет плательщика по договору"), field="invoice")
+
+
 def payer_account(session, rights, invoice: Invoice) -> Account:
-    """Return the personal account the invoice's payer holds in its branch, opened when
+    """Return the personal account the invoice's payer (a patient, an organisation, an
+    insurer or an individual under a contract) holds in its branch, opened when
     missing: the import right is what posts a bank payment, and the payment needs an
     account to pass through («изменение» on that kind of account is still checked).
 
-    Raises ValidationError for an invoice whose payer holds no personal account (an
-    insurer, a person under a contract)."""
-    if invoice.kind == "patient":
-        holder = {"kind": "patient", "patient_id": invoice.patient_id}
-    else:
-        contract = session.get(Contract, invoice.contract_id) if invoice.contract_id else None
-        if contract is None or contract.organisation_id is None:
-            raise ValidationError(_("Плательщик этого счёта не имеет лицевого счёта (страховая "
-                                    "компания или физическое лицо): оплата через лицевой счёт "
-                                    "невозможна"), field="invoice")
-        holder = {"kind": "organisation", "organisation_id": contract.organisation_id}
+    Raises ValidationError for an invoice with no payer (`payer_holder`)."""
+    holder = payer_holder(session, invoice)
     holder["branch_id"] = invoice.branch_id
     account = session.scalar(select(Account).filter_by(**holder))
     if account is not None:

@@ -14,12 +14,13 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from core.errors import ValidationError
 from models.base import lock_row
 from models.contracts import Contract
 from models.invoices import Invoice
-from models.money import Account
+from models.money import HOLDER_COLUMNS, Account, Transaction
 from security.scope import scoped
 from services.boundary import command
 from services.invoices.payment import PAYABLE, record_payment
@@ -27,19 +28,41 @@ from services.invoices.rules import get_invoice
 from services.money import desk
 from services.money.accounts import account_in_scope, check_day_open, post
 from services.money.fiscal import ReceiptLine
+from services.money.statements import kinds_seen
 
 
 def payable_invoices(session, rights, account) -> list[Invoice]:
     """Return the invoices the account's holder owes (confirmed or part-paid) in the
-    user's scope: a patient's own, or those under an organisation's contracts."""
+    user's scope: a patient's own, or those under the contracts an organisation, an
+    insurer or an individual pays."""
     stmt = select(Invoice).where(Invoice.state.in_(("confirmed", "partly_paid")),
                                  Invoice.total > 0)
     if account.kind == "patient":
-        stmt = stmt.where(Invoice.patient_id == account.patient_id)
+        stmt = stmt.where(Invoice.kind == "patient", Invoice.patient_id == account.patient_id)
     else:
-        stmt = stmt.where(Invoice.contract_id.in_(select(Contract.id).where(
-            Contract.organisation_id == account.organisation_id)))
+        column = HOLDER_COLUMNS[account.kind]
+        stmt = stmt.where(Invoice.kind != "patient", Invoice.contract_id.in_(
+            select(Contract.id).where(getattr(Contract, column) == getattr(account, column))))
     return session.scalars(scoped(stmt.order_by(Invoice.invoice_date), rights)).all()
+
+
+def invoice_payments(session, rights, invoice_id: int) -> list:
+    """Return the payments of an invoice (transactions naming it, reversed ones
+    included and marked) on the accounts the user may view, oldest first, with their
+    account and its holder loaded: what the invoice card lists under «Оплаты»."""
+    kinds = kinds_seen(rights)
+    if not kinds:
+        return []
+    account = joinedload(Transaction.account)
+    stmt = (select(Transaction).join(Account, Account.id == Transaction.account_id)
+            .where(Transaction.invoice_id == invoice_id, Transaction.kind == "payment",
+                   Account.kind.in_(kinds))
+            .options(account.joinedload(Account.patient),
+                     account.joinedload(Account.organisation),
+                     account.joinedload(Account.insurer),
+                     account.joinedload(Account.individual))
+            .order_by(Transaction.id))
+    return session.scalars(scoped(stmt, rights)).all()
 
 
 @command
@@ -50,8 +73,6 @@ def pay_invoice(session, rights, *, key: str, account_id: int, invoice_id: int,
 
     Raises Forbidden (edit of the account's kind), NotFound, ValidationError (not
     payable, more than is left, not enough on the account, a closed period)."""
-    from models.money import Transaction
-
     done = session.scalar(select(Transaction).where(Transaction.idem_key == key))
     if done is not None:
         return done

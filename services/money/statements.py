@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 from core.errors import NotFound
 from models.money import (
     ACCOUNT_RIGHTS,
+    PAYER_KINDS,
     TRANSACTION_KINDS,
     Account,
     Receipt,
@@ -24,7 +25,7 @@ from models.money import (
     Shift,
     Transaction,
 )
-from models.parties import Organisation
+from models.parties import Individual, Insurer, Organisation
 from models.patients import Patient
 from models.vouchers import Voucher, VoucherLine
 from security.scope import scoped, side_of
@@ -43,19 +44,29 @@ def kinds_seen(rights) -> list[str]:
 
 def accounts(session, rights, kind: str, text: str = "", limit: int = PAGE) -> list[Account]:
     """Return the accounts of `kind` in the user's scope whose holder's name starts
-    with `text` (all of them, first `limit`, without), by holder's name."""
-    stmt = select(Account).where(Account.kind == kind)
+    with `text` (all of them, first `limit`, without), by holder's name. Any kind of
+    a contract's payer ("organisation", "insurer", "individual") gives the accounts of
+    all three: «Лицевые счета организаций» lists whoever pays under a contract."""
     text = (text or "").strip().lower()
     if kind == "patient":
-        stmt = stmt.join(Patient, Patient.id == Account.patient_id).order_by(Patient.name_key)
+        stmt = select(Account).where(Account.kind == kind) \
+            .join(Patient, Patient.id == Account.patient_id).order_by(Patient.name_key)
         if text:
             stmt = stmt.where(Patient.name_key.like(f"{text.replace('ё', 'е')}%"))
     else:
-        stmt = stmt.join(Organisation, Organisation.id == Account.organisation_id) \
-            .order_by(Organisation.name)
+        name = func.coalesce(
+            Organisation.name, Insurer.name,
+            Individual.last_name + " " + Individual.first_name
+            + func.coalesce(" " + Individual.middle_name, ""))
+        stmt = select(Account).where(Account.kind.in_(PAYER_KINDS)) \
+            .outerjoin(Organisation, Organisation.id == Account.organisation_id) \
+            .outerjoin(Insurer, Insurer.id == Account.insurer_id) \
+            .outerjoin(Individual, Individual.id == Account.individual_id) \
+            .order_by(name, Account.id)
         if text:
-            stmt = stmt.where(func.lower(Organisation.name).like(f"{text}%"))
+            stmt = stmt.where(func.lower(name).like(f"{text}%"))
     stmt = stmt.options(joinedload(Account.patient), joinedload(Account.organisation),
+                        joinedload(Account.insurer), joinedload(Account.individual),
                         joinedload(Account.branch))
     return session.scalars(scoped(stmt, rights).limit(limit)).all()
 
@@ -281,7 +292,9 @@ def all_transactions(session, rights, *, since: dt.date | None = None,
     if kind:
         stmt = stmt.where(Transaction.kind == kind)
     stmt = stmt.options(joinedload(Transaction.account).joinedload(Account.patient),
-                        joinedload(Transaction.account).joinedload(Account.organisation))
+                        joinedload(Transaction.account).joinedload(Account.organisation),
+                        joinedload(Transaction.account).joinedload(Account.insurer),
+                        joinedload(Transaction.account).joinedload(Account.individual))
     return session.scalars(scoped(stmt, rights).order_by(Transaction.id.desc())
                            .limit(limit)).all()
 

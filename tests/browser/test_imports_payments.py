@@ -67,3 +67,45 @@ def test_accountant_imports_invoice_payments(page, signed_in, tmp_path):
 
     page.goto(card)
     expect(page.locator("#invoice-state")).to_have_text("Оплачен")
+
+
+def test_accountant_imports_an_insurers_payment(page, signed_in, tmp_path):
+    """The demo DMS invoice of the last two weeks (an insurer's, «Ингосстрах») is part
+    paid by a bank payment in the file; its card lists the payment, and the insurer's
+    personal account (opened by the import) shows it on «Лицевые счета организаций»."""
+    signed_in("accountant")
+    since = f"{dt.date.today() - dt.timedelta(days=14):%d.%m.%Y}"
+    open_menu(page, "Документы", "Счета организациям и страховым компаниям")
+    row = page.locator("table tbody tr", has_text="ДМС-2026/001").filter(
+        has_text=since).filter(has_text="Подтверждён").first
+    with page.expect_navigation():
+        row.locator("a[href*='/organisationinvoiceview/show/']").first.click()
+    card = page.url
+    expect(page.locator("#invoice-payer")).to_contain_text("Ингосстрах")
+    number = re.search(r"№\s*(\d+/\d{4})", page.locator("h2").first.inner_text()).group(1)
+    dated = re.search(r"от (\d\d\.\d\d\.\d{4})", page.locator("h2").first.inner_text()).group(1)
+    branch = page.locator("tr", has_text="Филиал").locator("td").first.inner_text().strip()
+    today = f"{dt.date.today():%d.%m.%Y}"
+
+    open_menu(page, "Документы", "Импорт оплаты счетов")
+    check(page, tmp_path, "выписка-дмс.csv",
+          "\n".join([HEADER, f"ДМС-Б-1;{today};{number};{dated};{branch};1000,00"]))
+    expect(summary(page, "Будет добавлено")).to_have_text("1")
+    expect(summary(page, "Строк с ошибками")).to_have_text("0")
+    with page.expect_navigation():
+        page.locator("#import-confirm").click()
+    expect(page.locator("#import-done")).to_have_text("Файл загружен.", timeout=20_000)
+
+    page.goto(card)
+    expect(page.locator("#invoice-state")).to_have_text("Оплачен частично")
+    payments = page.locator("#invoice-payments tbody tr")
+    expect(payments).to_have_count(1)
+    expect(payments.first).to_contain_text("Платёж № ДМС-Б-1")
+    expect(payments.first).to_contain_text("1 000,00")
+
+    open_menu(page, "Документы", "Лицевые счета организаций")
+    account = page.locator("#accounts tbody tr", has_text="Ингосстрах")
+    expect(account).to_contain_text("Страховая компания")
+    with page.expect_navigation():
+        account.locator("a").first.click()
+    expect(page.locator("body")).to_contain_text(f"Счёт № {number}")

@@ -25,6 +25,7 @@ from services.invoices import lifecycle
 from services.invoices.card import allowed_actions, card_lines
 from services.invoices.printing import invoice_pdf, register_xlsx
 from services.invoices.rules import get_invoice
+from services.money.invoices import invoice_payments
 from views.base import screen_command
 from views.refbook import XLSX_MIME, RefBookView
 
@@ -52,7 +53,8 @@ class InvoiceScreen(RefBookView):
         return self.render_template(
             "uchet/invoice_card.html", invoice=invoice, lines=card_lines(self._session(), invoice),
             actions=allowed_actions(invoice, rights), money=money, kinds=INVOICE_KINDS,
-            states=INVOICE_STATES, payment_states=PAYMENT_STATES, view=type(self).__name__)
+            states=INVOICE_STATES, payment_states=PAYMENT_STATES, view=type(self).__name__,
+            payments=invoice_payments(self._session(), rights, invoice.id))
 
     @expose("/edit/<pk>", methods=["GET", "POST"])
     @has_access

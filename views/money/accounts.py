@@ -1,7 +1,8 @@
-"""«Лицевые счета пациентов» and «Лицевые счета организаций»: the list found by
-the holder's name, and the account card with its balance, statement and the
-operations the user's rights allow (deposit, refund, transfer, advance, flags,
-reversal and note of a transaction). One screen per kind of account, each
+"""«Лицевые счета пациентов» and «Лицевые счета организаций» (organisations,
+insurers and individuals under a contract): the list found by the holder's name,
+and the account card with its balance, statement and the operations the user's
+rights allow (deposit, refund, transfer, advance, flags, reversal and note of a
+transaction, paying the holder's invoices). One screen per kind of account, each
 governed by its access right.
 """
 
@@ -12,7 +13,7 @@ from flask_appbuilder import BaseView, expose, has_access, permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from models.money import ACCOUNT_RIGHTS
+from models.money import ACCOUNT_KINDS, ACCOUNT_RIGHTS
 from security.effective import current
 from services.money import invoices, payments, refunds, reversals, statements, transfers
 from services.money.accounts import account_in_scope, money, set_flags
@@ -57,8 +58,11 @@ class AccountsBase(BaseView):
         """The accounts found by the holder's name."""
         text = request.args.get("q", "")
         rows = statements.accounts(self.appbuilder.session, current(), self.kind, text)
+        # The counterparties' screen holds three kinds of payer: the column tells them apart.
+        kinds = ACCOUNT_KINDS if self.kind != "patient" else None
         return self.render_template("uchet/money_accounts.html", rows=rows, text=text,
-                                    title=self.title, view=type(self).__name__, **context())
+                                    title=self.title, view=type(self).__name__, kinds=kinds,
+                                    **context())
 
     @expose("/show/<int:pk>")
     @has_access
@@ -194,7 +198,8 @@ class PatientAccountsView(AccountsBase):
 
 
 class OrganisationAccountsView(AccountsBase):
-    """Лицевые счета организаций."""
+    """Лицевые счета организаций: the accounts of whoever pays under a contract —
+    organisations, insurers and individuals (the seed's one right for them)."""
 
     route_base = "/money/organisations"
     kind = "organisation"
