@@ -1,7 +1,7 @@
 """The second factor's last accepted time step, so that a code admits once.
 
 Revision ID: 0024_totp_last_step
-Revises: 0021_bulk
+Revises: 0023_payer_accounts
 Create Date: 2026-12-07 11:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0024_totp_last_step'
-down_revision = '0021_bulk'
+down_revision = '0023_payer_accounts'
 branch_labels = None
 depends_on = None
 
