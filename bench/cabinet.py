@@ -2,8 +2,11 @@
 best hand-written aggregate over the detail rows, measured in the same rounds.
 
     .venv/bin/python -m bench.cabinet [--lines 1000000] [--rounds 20] [--statements]
+                                      [--database NAME]
 
-The data set is `bench.data`'s (reused). As the demo head-office director («Директор
+The data set is `bench.data`'s (reused), or the database NAME as it is (a copy of a
+data set made with `CREATE DATABASE NAME TEMPLATE uchet_perf`, to measure a branch
+whose migration must not touch the shared data set). As the demo head-office director («Директор
 ГП»: CL1-HQ and its three branches, with costs) it times a year's statistics grouped
 by month, page and JSON, each a fresh HTTP request; the baseline is one pass over
 the vouchers those offices referred in the year: GROUPING SETS (office, month, all)
@@ -32,9 +35,10 @@ GROUP BY GROUPING SETS ((v.referring_unit_id), (m), ())
 """
 
 
-def run(lines: int, rounds: int, show_statements: bool = False) -> None:
-    """Print the figures for the data set of `lines` lines."""
-    with request_app(lines) as app:
+def run(lines: int, rounds: int, show_statements: bool = False,
+        database: str | None = None) -> None:
+    """Print the figures for the data set of `lines` lines (or the database named)."""
+    with request_app(lines, database) as app:
         if app is None:
             return
         from app.extensions import db
@@ -78,8 +82,10 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--statements", action="store_true")
+    parser.add_argument("--database", help="measure this database as it is (default: the "
+                        "data set of --lines, built when missing)")
     args = parser.parse_args()
-    run(args.lines, args.rounds, args.statements)
+    run(args.lines, args.rounds, args.statements, args.database)
 
 
 if __name__ == "__main__":
