@@ -15,10 +15,23 @@ in the same step, from the (office, day, patient) keys of the changed vouchers.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, cast, delete, distinct, event, func, insert, select, tuple_
+from sqlalchemy import (
+    BigInteger,
+    cast,
+    delete,
+    distinct,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from models.org import Unit
 from models.rollups import BranchDay, OfficeDay, OfficePatientDay
 from models.vouchers import Voucher, VoucherLine
 from services import stat_periods
@@ -91,7 +104,11 @@ def rebuild_statements() -> list:
 
 def rebuild(session: Session) -> None:
     """Rebuild every rollup from the vouchers, the calendar periods' distinct
-    patients included (idempotent; the caller commits)."""
+    patients included (idempotent; the caller commits). On PostgreSQL the requests'
+    statement_timeout is lifted for the transaction: at 10M voucher lines a statement
+    runs for minutes."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL statement_timeout = 0"))
     for statement in rebuild_statements() + stat_periods.rebuild_statements():
         session.execute(statement)
 
@@ -161,6 +178,14 @@ def _before_flush(session: Session, _context, _instances) -> None:
             pending["ids"].add(obj.voucher_id)
     if moved:
         _stored_keys(session, moved, pending)
+    # An office moved in the org tree changes the subtrees counted above it.
+    # Either side of the link may have been set: the FK or the relationship.
+    moves = [(o.id, o.parent.id if o.parent is not None else o.parent_id)
+             for o in session.dirty if isinstance(o, Unit) and o.id is not None
+             and (inspect(o).attrs.parent_id.history.has_changes()
+                  or inspect(o).attrs.parent.history.has_changes())]
+    if moves:
+        pending.setdefault("units", set()).update(stat_periods.moved_units(session, moves))
     # New vouchers and lines learn their ids in the flush.
     pending["objects"].extend(o for o in session.new if isinstance(o, (Voucher, VoucherLine)))
 
@@ -169,6 +194,10 @@ def _after_flush_postexec(session: Session, _context) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
+    if pending.get("units"):
+        # After the org tree's closure rows were rewritten (its after_flush hook).
+        for statement in stat_periods.rebuild_statements(sorted(pending["units"])):
+            session.execute(statement)
     ids = set(pending["ids"])
     for obj in pending["objects"]:
         ids.add(obj.id if isinstance(obj, Voucher) else obj.voucher_id)

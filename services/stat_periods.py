@@ -13,9 +13,9 @@ Kept by delta in the same transaction as the vouchers (services.rollups calls
 those patients in those periods are recomputed from the patient's own vouchers of
 the year (few, `ix_vch_voucher_patient_id`), compared with the stored ones, and the
 counters moved by +1/-1 where a member appears, disappears or changes first day.
-`rebuild_statements` recomputes everything from `vch_voucher` (idempotent). A change
-of the org tree (an office moved to another head office) is not followed: run
-`flask uchet rollups rebuild` after it.
+`rebuild_statements` recomputes everything from `vch_voucher` (idempotent); when an
+office moves in the org tree, the subtree members of its old and new ancestors are
+recomputed so in the same transaction (services.rollups).
 """
 
 from __future__ import annotations
@@ -79,33 +79,55 @@ def start_of(kind: str, day: dt.date) -> dt.date:
     return day.replace(day=1) if kind == "month" else day.replace(month=1, day=1)
 
 
-def rebuild_statements() -> list:
-    """Return the statements recomputing every member and counter from the vouchers."""
-    result = [delete(M), delete(C)]
+def rebuild_statements(units: list[int] | None = None) -> list:
+    """Return the statements recomputing every member and counter from the vouchers;
+    with `units`, only the subtree members and counters of those units (after an
+    office moved in the org tree: its old and new ancestors')."""
+    if units is None:
+        result = [delete(M), delete(C)]
+    else:
+        result = [delete(M).where(M.c.subtree.is_(True), M.c.unit_id.in_(units)),
+                  delete(C).where(C.c.subtree.is_(True), C.c.unit_id.in_(units))]
     columns = ["unit_id", "subtree", "kind", "period_start", "patient_id", "first_day",
                "visits"]
+    closure, unit = UnitClosure.__table__.c, Unit.__table__.c
     for kind in PERIOD_KINDS:
         start = period_start(kind, V.service_date)
-        own = (select(V.referring_unit_id, literal(False), literal(kind), start, V.patient_id,
-                      func.min(V.service_date), func.count())
-               .where(V.referring_unit_id.is_not(None))
-               .group_by(V.referring_unit_id, start, V.patient_id))
-        result.append(insert(M).from_select(columns, own))
-        closure, unit = UnitClosure.__table__.c, Unit.__table__.c
+        if units is None:
+            own = (select(V.referring_unit_id, literal(False), literal(kind), start,
+                          V.patient_id, func.min(V.service_date), func.count())
+                   .where(V.referring_unit_id.is_not(None))
+                   .group_by(V.referring_unit_id, start, V.patient_id))
+            result.append(insert(M).from_select(columns, own))
         tree = (select(closure.ancestor_id, literal(True), literal(kind), start, V.patient_id,
                        func.min(V.service_date), func.count())
                 .select_from(Voucher.__table__
                              .join(UnitClosure.__table__,
                                    closure.descendant_id == V.referring_unit_id)
                              .join(Unit.__table__, unit.id == closure.ancestor_id))
-                .where(unit.kind.in_(_CLIENT_KINDS))
+                .where(unit.kind.in_(_CLIENT_KINDS),
+                       *([] if units is None else [closure.ancestor_id.in_(units)]))
                 .group_by(closure.ancestor_id, start, V.patient_id))
         result.append(insert(M).from_select(columns, tree))
     keys = [M.c.unit_id, M.c.subtree, M.c.kind, M.c.period_start, M.c.first_day]
+    counted = select(*keys, func.count()).group_by(*keys)
+    if units is not None:
+        counted = counted.where(M.c.subtree.is_(True), M.c.unit_id.in_(units))
     result.append(insert(C).from_select(
-        ["unit_id", "subtree", "kind", "period_start", "first_day", "patients"],
-        select(*keys, func.count()).group_by(*keys)))
+        ["unit_id", "subtree", "kind", "period_start", "first_day", "patients"], counted))
     return result
+
+
+def moved_units(session, moves) -> set[int]:
+    """Return the units whose subtree members the (unit, new parent) moves change,
+    read before the flush: the units' old ancestors and the new parents with theirs."""
+    closure = UnitClosure.__table__.c
+    ids = {unit for unit, _parent in moves}
+    parents = {parent for _unit, parent in moves if parent is not None}
+    return set(session.connection().execute(
+        select(closure.ancestor_id).where(
+            (closure.descendant_id.in_(sorted(ids)) & (closure.depth > 0))
+            | closure.descendant_id.in_(sorted(parents)))).scalars())
 
 
 def lock_years(triples) -> set[tuple[int, int]]:

@@ -158,3 +158,23 @@ def test_rebuild_gives_the_rows_the_hooks_keep_and_is_idempotent(session, login,
     rebuild(session)
     session.commit()
     assert stored(session) == kept
+
+
+@pytest.mark.parametrize("side", ["parent_id", "parent"])
+def test_an_office_moved_to_another_head_office_takes_its_patients_along(session, login,
+                                                                         rows, side):
+    client, _ = voucher_user(session, login, RIGHTS, scope="all")
+    _post(client, rows, ago(2), rows.person, rows.office)
+    other_head = unit(session, "CL2-HQ")
+    office = session.get(Unit, rows.office.id)
+    if side == "parent_id":
+        office.parent_id = other_head.id
+    else:
+        office.parent = other_head
+    session.commit()
+    assert stored(session) == expected(session)
+    year = start_of("year", ago(2))
+    for code in ("CL1", "CL1-HQ", "CL2", "CL2-HQ"):
+        key = (unit(session, code).id, True, "year", year)
+        assert read(session, [key], ago(2))[key] == fresh_count(
+            session, subtree(session, code), year, ago(2)), code

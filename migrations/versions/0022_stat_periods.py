@@ -44,7 +44,12 @@ def upgrade():
         sa.PrimaryKeyConstraint('unit_id', 'subtree', 'kind', 'period_start', 'first_day'),
     )
     # The vouchers stored before: the same statements as `flask uchet rollups rebuild`.
+    # A deploy step, not a request: at 10M voucher lines a statement runs for minutes,
+    # past the requests' statement_timeout (config.py), for this transaction only.
     from services.stat_periods import rebuild_statements
+
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('SET LOCAL statement_timeout = 0')
 
     for statement in rebuild_statements():
         op.execute(statement)
