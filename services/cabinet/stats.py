@@ -61,6 +61,17 @@ class Statistics:
     total: Figures
 
 
+def presets(today: dt.date | None = None) -> list[tuple[str, dt.date, dt.date, str]]:
+    """Return the periods the page offers at one click, as (label, start, end,
+    grouping): this month by day, last month by day, this year to date by month (the
+    calendar periods are read from the counters, services.cabinet.stats_periods)."""
+    today = today or dt.date.today()
+    last_end = today.replace(day=1) - dt.timedelta(days=1)
+    return [(_("Этот месяц"), today.replace(day=1), today, "day"),
+            (_("Прошлый месяц"), last_end.replace(day=1), last_end, "day"),
+            (_("Этот год по месяцам"), today.replace(month=1, day=1), today, "month")]
+
+
 def check_period(start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date]:
     """Return the period, or raise ValidationError for a missing, reversed or too long one."""
     if start is None or end is None:

@@ -129,3 +129,19 @@ def test_one_office_of_the_head_counts_its_own_visits_only(session, login):
     assert [row["label"] for row in body["by_unit"]] in ([head.name], [])
     first, last = dt.date.fromisoformat(YEAR["start"]), TODAY
     assert body["total"]["patients"] == distinct(session, [head.id], first, last)
+
+
+def test_the_page_offers_this_year_by_month_at_one_click(login, count_queries):
+    import html
+    import re
+
+    client = login("client_head")
+    page = html.unescape(client.get("/cabinet/statistics/").get_data(as_text=True))
+    links = {label: href for href, label in re.findall(
+        r'<a class="btn btn-link" href="([^"]+)">([^<]+)</a>', page)}
+    assert set(links) >= {"Этот месяц", "Прошлый месяц", "Этот год по месяцам"}
+    year = links["Этот год по месяцам"]
+    assert f"start={YEAR['start']}" in year and "grouping=month" in year
+    with count_queries() as statements:
+        assert client.get(year).status_code == 200
+    assert "stat_office_patient_day" not in " ".join(statements)
