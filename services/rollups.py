@@ -179,15 +179,26 @@ def _before_flush(session: Session, _context, _instances) -> None:
     if moved:
         _stored_keys(session, moved, pending)
     # An office moved in the org tree changes the subtrees counted above it.
-    # Either side of the link may have been set: the FK or the relationship.
-    moves = [(o.id, o.parent.id if o.parent is not None else o.parent_id)
-             for o in session.dirty if isinstance(o, Unit) and o.id is not None
-             and (inspect(o).attrs.parent_id.history.has_changes()
-                  or inspect(o).attrs.parent.history.has_changes())]
+    moves = [(o.id, _new_parent(o)) for o in session.dirty
+             if isinstance(o, Unit) and o.id is not None and _parent_changes(o)]
     if moves:
         pending.setdefault("units", set()).update(stat_periods.moved_units(session, moves))
     # New vouchers and lines learn their ids in the flush.
     pending["objects"].extend(o for o in session.new if isinstance(o, (Voucher, VoucherLine)))
+
+
+def _parent_changes(unit: Unit) -> bool:
+    # Either side of the link may have been set: the FK or the relationship.
+    attrs = inspect(unit).attrs
+    return attrs.parent_id.history.has_changes() or attrs.parent.history.has_changes()
+
+
+def _new_parent(unit: Unit) -> int | None:
+    """Return the id the unit's parent will have after the flush (the FK as set, or
+    the related unit's when the relationship was set)."""
+    if inspect(unit).attrs.parent_id.history.has_changes():
+        return unit.parent_id
+    return unit.parent.id if unit.parent is not None else None
 
 
 def _after_flush_postexec(session: Session, _context) -> None:
