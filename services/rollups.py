@@ -116,6 +116,8 @@ def rebuild(session: Session) -> None:
 #: Tags of the advisory lock keys, so an office, a branch and a patient of the same
 #: id differ.
 _OFFICE, _BRANCH, _PATIENT = 1, 2, 3
+#: The lock a move in the org tree takes alone and every members' refresh shares.
+_TREE_LOCK = 4 << 60
 
 
 def lock_keys(office_days, branch_days, patient_years=()) -> list[int]:
@@ -141,6 +143,10 @@ def recompute(session: Session, office_days, branch_days, patient_days=()) -> No
     members of a year are shared by all his offices and days: (patient, year) is
     locked with the others, in the same sorted call."""
     if session.get_bind().dialect.name == "postgresql":
+        if patient_days:
+            # Shared with every voucher change, exclusive to an org tree move, which
+            # rewrites whole subtrees' members (_after_flush_postexec).
+            session.execute(select(func.pg_advisory_xact_lock_shared(_TREE_LOCK)))
         keys = lock_keys(office_days, branch_days, stat_periods.lock_years(patient_days))
         if keys:
             session.execute(select(func.pg_advisory_xact_lock(func.unnest(
@@ -206,7 +212,10 @@ def _after_flush_postexec(session: Session, _context) -> None:
     if not pending:
         return
     if pending.get("units"):
-        # After the org tree's closure rows were rewritten (its after_flush hook).
+        # After the org tree's closure rows were rewritten (its after_flush hook);
+        # no voucher change may read or write members meanwhile.
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(select(func.pg_advisory_xact_lock(_TREE_LOCK)))
         for statement in stat_periods.rebuild_statements(sorted(pending["units"])):
             session.execute(statement)
     ids = set(pending["ids"])
