@@ -167,7 +167,8 @@ uchet_cli.add_command(rollups_cli)
 @rollups_cli.command("rebuild")
 def rollups_rebuild_command() -> None:
     """Rebuild the statistics rollups from the vouchers (idempotent): after vouchers
-    were changed by bulk SQL outside the application."""
+    were changed by bulk SQL outside the application, or an office was moved in the
+    org tree (the calendar periods' subtree counters follow the tree)."""
     from services.rollups import rebuild
 
     rebuild(db.session)

@@ -417,10 +417,19 @@ def _rebuild_rollups(session) -> None:
         print(f"  rollups rebuilt… {time.perf_counter() - step:.1f} s", flush=True)
 
 
+def database_url(name: str) -> str:
+    """Return the URL of the database `name` on the bench server (as it is: a copy of
+    a data set, say, which `ensure` would not recognise)."""
+    server, admin = _admin_engine()
+    admin.dispose()
+    return server.set(database=name).render_as_string(hide_password=False)
+
+
 @contextlib.contextmanager
-def request_app(lines: int) -> Iterator:
-    """Yield an app on the data set of `lines` lines (None without PostgreSQL)."""
-    url = ensure(lines)
+def request_app(lines: int, database: str | None = None) -> Iterator:
+    """Yield an app on the data set of `lines` lines (None without PostgreSQL), or on
+    the database named `database` as it is (migrated to head, never rebuilt)."""
+    url = database_url(database) if database else ensure(lines)
     if url is None:
         yield None
         return

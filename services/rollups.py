@@ -8,16 +8,33 @@ always exactly what the detail adds up to, whatever the change (create, edit, a
 line cancelled, a voucher moved to another day or office, deleted). A change made
 with bulk SQL outside the ORM is repaired by `flask uchet rollups rebuild`, which
 runs the same statements over every key (idempotent).
+
+The distinct patients of calendar months and years (services.stat_periods) follow
+in the same step, from the (office, day, patient) keys of the changed vouchers.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, cast, delete, distinct, event, func, insert, select, tuple_
+from sqlalchemy import (
+    BigInteger,
+    cast,
+    delete,
+    distinct,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from models.org import Unit
 from models.rollups import BranchDay, OfficeDay, OfficePatientDay
 from models.vouchers import Voucher, VoucherLine
+from services import stat_periods
 
 V = Voucher.__table__.c
 _PENDING = "rollup_keys"
@@ -80,44 +97,63 @@ def _statements(office_days: list | None, branch_days: list | None) -> list:
 
 
 def rebuild_statements() -> list:
-    """Return the statements rebuilding every rollup from the vouchers (the migration
-    and `flask uchet rollups rebuild` run them)."""
+    """Return the statements rebuilding the day rollups from the vouchers (the
+    migration 0016 runs them; the calendar periods' are 0022's, which 0016 predates)."""
     return _statements(None, None)
 
 
 def rebuild(session: Session) -> None:
-    """Rebuild every rollup from the vouchers (idempotent; the caller commits)."""
-    for statement in rebuild_statements():
+    """Rebuild every rollup from the vouchers, the calendar periods' distinct
+    patients included (idempotent; the caller commits). On PostgreSQL the requests'
+    statement_timeout is lifted for the transaction: at 10M voucher lines a statement
+    runs for minutes."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL statement_timeout = 0"))
+    for statement in rebuild_statements() + stat_periods.rebuild_statements():
         session.execute(statement)
 
 
-#: Tags of the advisory lock keys, so an office and a branch of the same id differ.
-_OFFICE, _BRANCH = 1, 2
+#: Tags of the advisory lock keys, so an office, a branch and a patient of the same
+#: id differ.
+_OFFICE, _BRANCH, _PATIENT = 1, 2, 3
+#: The lock a move in the org tree takes alone and every members' refresh shares.
+_TREE_LOCK = 4 << 60
 
 
-def lock_keys(office_days, branch_days) -> list[int]:
+def lock_keys(office_days, branch_days, patient_years=()) -> list[int]:
     """Return the advisory lock numbers of the keys, sorted (every transaction takes
-    them in one order): tag, unit id and the day's ordinal packed in 63 bits."""
-    return sorted({(tag << 60) | (unit << 20) | day.toordinal()
-                   for tag, keys in ((_OFFICE, office_days), (_BRANCH, branch_days))
-                   for unit, day in keys})
+    them in one order): tag, unit id and the day's ordinal packed in 63 bits; for a
+    (patient, year), tag, patient id and the year."""
+    keys = {(tag << 60) | (unit << 20) | day.toordinal()
+            for tag, keys in ((_OFFICE, office_days), (_BRANCH, branch_days))
+            for unit, day in keys}
+    keys |= {(_PATIENT << 60) | (patient << 20) | year for patient, year in patient_years}
+    return sorted(keys)
 
 
-def recompute(session: Session, office_days, branch_days) -> None:
-    """Recompute the rollup rows of the given (office, day) and (branch, day) keys.
+def recompute(session: Session, office_days, branch_days, patient_days=()) -> None:
+    """Recompute the rollup rows of the given (office, day) and (branch, day) keys,
+    and the calendar periods' members of the (office, day, patient) keys.
 
     On PostgreSQL the keys are locked first, until the commit: two transactions of
     one branch and day would otherwise each delete the row the other cannot see yet
     and insert it again (a unique violation), or the later one would count from a
     snapshot without the earlier one's vouchers. Once the lock is held, the next
-    statement's snapshot sees what the earlier transaction committed."""
+    statement's snapshot sees what the earlier transaction committed. A patient's
+    members of a year are shared by all his offices and days: (patient, year) is
+    locked with the others, in the same sorted call."""
     if session.get_bind().dialect.name == "postgresql":
-        keys = lock_keys(office_days, branch_days)
+        if patient_days:
+            # Shared with every voucher change, exclusive to an org tree move, which
+            # rewrites whole subtrees' members (_after_flush_postexec).
+            session.execute(select(func.pg_advisory_xact_lock_shared(_TREE_LOCK)))
+        keys = lock_keys(office_days, branch_days, stat_periods.lock_years(patient_days))
         if keys:
             session.execute(select(func.pg_advisory_xact_lock(func.unnest(
                 cast(keys, ARRAY(BigInteger))))))
     for statement in _statements(sorted(office_days), sorted(branch_days)):
         session.execute(statement)
+    stat_periods.refresh(session, patient_days)
 
 
 def _stored_keys(session: Session, ids: set, pending: dict) -> None:
@@ -125,16 +161,20 @@ def _stored_keys(session: Session, ids: set, pending: dict) -> None:
     (read on the connection: no autoflush; the objects' old values may never have
     been loaded)."""
     rows = session.connection().execute(
-        select(V.referring_unit_id, V.service_date, V.branch_id).where(V.id.in_(sorted(ids))))
-    for office, day, branch in rows:
+        select(V.referring_unit_id, V.service_date, V.branch_id, V.patient_id)
+        .where(V.id.in_(sorted(ids))))
+    for office, day, branch, patient in rows:
         if office is not None:
             pending["office"].add((office, day))
+            pending["patient"].add((office, day, patient))
         pending["branch"].add((branch, day))
+    pending["vouchers"] |= ids
 
 
 def _before_flush(session: Session, _context, _instances) -> None:
     pending = session.info.setdefault(_PENDING, {"office": set(), "branch": set(),
-                                                 "ids": set(), "objects": []})
+                                                 "patient": set(), "ids": set(),
+                                                 "vouchers": set(), "objects": []})
     moved = set()
     for obj in (*session.dirty, *session.deleted):
         if isinstance(obj, Voucher) and obj.id is not None:
@@ -144,29 +184,60 @@ def _before_flush(session: Session, _context, _instances) -> None:
             pending["ids"].add(obj.voucher_id)
     if moved:
         _stored_keys(session, moved, pending)
+    # An office moved in the org tree changes the subtrees counted above it.
+    moves = [(o.id, _new_parent(o)) for o in session.dirty
+             if isinstance(o, Unit) and o.id is not None and _parent_changes(o)]
+    if moves:
+        pending.setdefault("units", set()).update(stat_periods.moved_units(session, moves))
     # New vouchers and lines learn their ids in the flush.
     pending["objects"].extend(o for o in session.new if isinstance(o, (Voucher, VoucherLine)))
+
+
+def _parent_changes(unit: Unit) -> bool:
+    # Either side of the link may have been set: the FK or the relationship.
+    attrs = inspect(unit).attrs
+    return attrs.parent_id.history.has_changes() or attrs.parent.history.has_changes()
+
+
+def _new_parent(unit: Unit) -> int | None:
+    """Return the id the unit's parent will have after the flush (the FK as set, or
+    the related unit's when the relationship was set)."""
+    if inspect(unit).attrs.parent_id.history.has_changes():
+        return unit.parent_id
+    return unit.parent.id if unit.parent is not None else None
 
 
 def _after_flush_postexec(session: Session, _context) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
+    if pending.get("units"):
+        # After the org tree's closure rows were rewritten (its after_flush hook);
+        # no voucher change may read or write members meanwhile.
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(select(func.pg_advisory_xact_lock(_TREE_LOCK)))
+        for statement in stat_periods.rebuild_statements(sorted(pending["units"])):
+            session.execute(statement)
     ids = set(pending["ids"])
     for obj in pending["objects"]:
         ids.add(obj.id if isinstance(obj, Voucher) else obj.voucher_id)
     ids.discard(None)
-    office, branch = pending["office"], pending["branch"]
+    # A line's change moves no patient: the periods' members follow the vouchers
+    # themselves (new, changed or deleted), not their lines.
+    vouchers = pending["vouchers"] | {o.id for o in pending["objects"] if isinstance(o, Voucher)}
+    office, branch, people = pending["office"], pending["branch"], pending["patient"]
     if ids:
         # Where the vouchers are now (the flush may have moved them).
-        for ref, day, br in session.execute(
-                select(V.referring_unit_id, V.service_date, V.branch_id)
+        for vid, ref, day, br, patient in session.execute(
+                select(V.id, V.referring_unit_id, V.service_date, V.branch_id, V.patient_id)
                 .where(V.id.in_(sorted(ids)))):
             if ref is not None:
                 office.add((ref, day))
+                if vid in vouchers:
+                    people.add((ref, day, patient))
             branch.add((br, day))
     if office or branch:
-        recompute(session, office, branch)
+        recompute(session, office, branch, people)
 
 
 def _after_rollback(session: Session, _previous_transaction) -> None:

@@ -4,8 +4,9 @@ by day or month, and per patient for the drill-down.
 
 The period's figures come from the rollups (models.rollups, kept exact with the
 vouchers by services.rollups): a few rows per office and day, whatever the number of
-vouchers; the drill-down per patient reads `vch_voucher` for one office
-(`ix_vch_voucher_referrer_date`).
+vouchers, and for a calendar month or year by month the distinct patients from the
+periods' counters (services.cabinet.stats_periods); the drill-down per patient
+reads `vch_voucher` for one office (`ix_vch_voucher_referrer_date`).
 Which offices a user sees is his data scope (`scoped()`: the voucher's cabinet path
 is its referring office);
 the cost is read from the database only with «Просмотр информации о стоимости», so
@@ -27,6 +28,7 @@ from models.patients import Patient
 from models.rollups import OfficeDay, OfficePatientDay
 from models.vouchers import Voucher
 from security.scope import CABINET, scoped
+from services.cabinet import stats_periods
 
 COST_RIGHT = "cabinet.see_cost"
 #: The longest period one request aggregates (a year and a day for leap years).
@@ -59,6 +61,17 @@ class Statistics:
     total: Figures
 
 
+def presets(today: dt.date | None = None) -> list[tuple[str, dt.date, dt.date, str]]:
+    """Return the periods the page offers at one click, as (label, start, end,
+    grouping): this month by day, last month by day, this year to date by month (the
+    calendar periods are read from the counters, services.cabinet.stats_periods)."""
+    today = today or dt.date.today()
+    last_end = today.replace(day=1) - dt.timedelta(days=1)
+    return [(_("Этот месяц"), today.replace(day=1), today, "day"),
+            (_("Прошлый месяц"), last_end.replace(day=1), last_end, "day"),
+            (_("Этот год по месяцам"), today.replace(month=1, day=1), today, "month")]
+
+
 def check_period(start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date]:
     """Return the period, or raise ValidationError for a missing, reversed or too long one."""
     if start is None or end is None:
@@ -75,7 +88,7 @@ def _visits(stmt, rights):
     return scoped(stmt, rights, model=Voucher, side=CABINET)
 
 
-def _sums(with_cost: bool) -> list:
+def _measures(with_cost: bool) -> list:
     """Return visits, tests (and cost) summed over the office-day rollup."""
     columns = [func.coalesce(func.sum(OfficeDay.visits), 0),
                func.coalesce(func.sum(OfficeDay.tests), 0)]
@@ -104,8 +117,11 @@ def statistics(session, rights, start: dt.date, end: dt.date, grouping: str = "d
     for the period, with the cost only under «Просмотр информации о стоимости».
 
     Read from the rollups (models.rollups): visits, tests and cost summed over the
-    office-day rows, patients counted distinct over the office-day-patient rows (a
-    patient seen on several days or by several offices counts once per row).
+    office-day rows; patients, for the beginning of a calendar month or year by
+    month, from the periods' counters (services.cabinet.stats_periods: a bounded
+    number of rows however many vouchers), otherwise counted distinct over the
+    office-day-patient rows. Either way a patient seen on several days or by several
+    offices counts once in a row.
 
     Raises ValidationError for a bad period or grouping; an office outside the scope
     gives empty figures, as an office with no visits does.
@@ -115,7 +131,6 @@ def statistics(session, rights, start: dt.date, end: dt.date, grouping: str = "d
         raise ValidationError(_("Группировка — по дням или по месяцам"))
     with_cost = rights.allows(COST_RIGHT)
     dialect = session.get_bind().dialect.name
-    sums, people = _sums(with_cost), func.count(func.distinct(OfficePatientDay.patient_id))
 
     def days(stmt, model):
         where = [model.day >= start, model.day <= end]
@@ -123,25 +138,13 @@ def statistics(session, rights, start: dt.date, end: dt.date, grouping: str = "d
             where.append(model.office_id == unit_id)
         return scoped(stmt.where(*where), rights, model=model, side=CABINET)
 
-    if dialect == "postgresql":
-        units, periods, total, unit_patients, period_patients, total_patients = \
-            _in_one_pass(session, days, grouping, sums, people)
-    else:
-        units = session.execute(days(
-            select(OfficeDay.office_id, Unit.name, *sums)
-            .join(Unit, Unit.id == OfficeDay.office_id)
-            .group_by(OfficeDay.office_id, Unit.name).order_by(Unit.name), OfficeDay)).all()
-        unit_patients = dict(session.execute(days(
-            select(OfficePatientDay.office_id, people).group_by(OfficePatientDay.office_id),
-            OfficePatientDay)).all())
-        period = _period_key(grouping, dialect, OfficeDay.day).label("period")
-        periods = session.execute(days(select(period, *sums).group_by(period)
-                                       .order_by(period), OfficeDay)).all()
-        patient_period = _period_key(grouping, dialect, OfficePatientDay.day).label("period")
-        period_patients = {_as_date(key): n for key, n in session.execute(days(
-            select(patient_period, people).group_by(patient_period), OfficePatientDay))}
-        total = session.execute(days(select(*sums), OfficeDay)).one()
-        total_patients = session.scalar(days(select(people), OfficePatientDay))
+    units, periods, total = _sums(session, days, grouping, dialect, _measures(with_cost))
+    counted = stats_periods.patients(
+        session, rights, start, end, grouping, unit_id, [row[0] for row in units],
+        [_as_date(row[0]) for row in periods])
+    if counted is None:
+        counted = _distinct_patients(session, days, grouping, dialect)
+    unit_patients, period_patients, total_patients = counted
     return Statistics(
         start, end, grouping, with_cost,
         [_figures(row[0], row[1], row[2:], unit_patients.get(row[0]), with_cost)
@@ -151,11 +154,18 @@ def statistics(session, rights, start: dt.date, end: dt.date, grouping: str = "d
         _figures(None, _("Итого"), total, total_patients, with_cost))
 
 
-def _in_one_pass(session, days, grouping: str, sums: list, people) -> tuple:
-    """Return (units, periods, total, patients by office, by period, in total) with
-    one GROUPING SETS pass over each rollup (PostgreSQL): the office-day-patient
-    rows are read once, not three times."""
-    period = _period_key(grouping, "postgresql", OfficeDay.day).label("period")
+def _sums(session, days, grouping: str, dialect: str, sums: list) -> tuple:
+    """Return (by office, by period, in total) of the office-day sums: one GROUPING
+    SETS pass on PostgreSQL, three statements elsewhere."""
+    period = _period_key(grouping, dialect, OfficeDay.day).label("period")
+    if dialect != "postgresql":
+        units = session.execute(days(
+            select(OfficeDay.office_id, Unit.name, *sums)
+            .join(Unit, Unit.id == OfficeDay.office_id)
+            .group_by(OfficeDay.office_id, Unit.name).order_by(Unit.name), OfficeDay)).all()
+        periods = session.execute(days(select(period, *sums).group_by(period)
+                                       .order_by(period), OfficeDay)).all()
+        return units, periods, session.execute(days(select(*sums), OfficeDay)).one()
     rows = session.execute(days(
         select(func.grouping(OfficeDay.office_id), func.grouping(period),
                OfficeDay.office_id, Unit.name, period, *sums)
@@ -168,13 +178,28 @@ def _in_one_pass(session, days, grouping: str, sums: list, people) -> tuple:
                      key=lambda r: r[0])
     total = next((tuple(r[5:]) for r in rows if r[0] == 1 and r[1] == 1),
                  (0,) * len(sums))
-    patient_period = _period_key(grouping, "postgresql", OfficePatientDay.day).label("period")
+    return units, periods, total
+
+
+def _distinct_patients(session, days, grouping: str, dialect: str) -> tuple:
+    """Return (patients by office, by period, in total) counted distinct over the
+    office-day-patient rows of the period: one GROUPING SETS pass on PostgreSQL,
+    three statements elsewhere."""
+    people = func.count(func.distinct(OfficePatientDay.patient_id))
+    period = _period_key(grouping, dialect, OfficePatientDay.day).label("period")
+    if dialect != "postgresql":
+        by_unit = dict(session.execute(days(
+            select(OfficePatientDay.office_id, people).group_by(OfficePatientDay.office_id),
+            OfficePatientDay)).all())
+        by_period = {_as_date(key): n for key, n in session.execute(days(
+            select(period, people).group_by(period), OfficePatientDay))}
+        return by_unit, by_period, session.scalar(days(select(people), OfficePatientDay))
     by_unit, by_period, in_total = {}, {}, 0
     for g_unit, g_period, office, key, n in session.execute(days(
-            select(func.grouping(OfficePatientDay.office_id), func.grouping(patient_period),
-                   OfficePatientDay.office_id, patient_period, people)
+            select(func.grouping(OfficePatientDay.office_id), func.grouping(period),
+                   OfficePatientDay.office_id, period, people)
             .group_by(func.grouping_sets(tuple_(OfficePatientDay.office_id),
-                                         tuple_(patient_period), tuple_())),
+                                         tuple_(period), tuple_())),
             OfficePatientDay)):
         if g_unit == 0:
             by_unit[office] = n
@@ -182,7 +207,7 @@ def _in_one_pass(session, days, grouping: str, sums: list, people) -> tuple:
             by_period[_as_date(key)] = n
         else:
             in_total = n
-    return units, periods, total, by_unit, by_period, in_total
+    return by_unit, by_period, in_total
 
 
 def _as_date(value) -> dt.date:

@@ -24,7 +24,7 @@ from security.access_log import note_reads
 from security.effective import current
 from security.scope import scoped
 from services.cabinet.dashboard import month_against_last
-from services.cabinet.stats import GROUPINGS, patient_visits, patients, statistics
+from services.cabinet.stats import GROUPINGS, patient_visits, patients, presets, statistics
 from services.contracts.rules import money
 from services.dates import parse_date
 from views.base import screen_command
@@ -99,6 +99,7 @@ class CabinetStatisticsView(BaseView):
             done=lambda stats: self.render_template(
                 "uchet/cabinet_statistics.html", stats=stats, error=None,
                 offices=self._offices(), args=request.args, groupings=GROUPINGS,
+                presets=presets(),
                 chart=chart(stats.by_period, stats.start, stats.end, stats.grouping),
                 month=month_against_last(session, current(), unit_id=query["unit_id"]),
                 money=money),
