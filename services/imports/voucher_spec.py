@@ -7,9 +7,11 @@ Checked by the voucher rules of the screens, as plain functions on values loaded
 per batch (services.vouchers.rules.check_day, header_policies; services.admin.params.
 check_closed; services.vouchers.lines.check_service_branch, check_typed_price,
 check_discount; pricing.line_amount). A branch is one of the user's (his scope), a
-patient one he sees, a service an active one by code. A line is paid by the patient
-(«За счёт пациента») at the price in the file, or at the list price of the branch's
-paid price type when the cell is empty; a later «Пересчет талонов» re-resolves payers.
+patient one he sees, a service an active one by code. Each line's payer, price type
+and price are the voucher screen's (services.imports.voucher_refs: the patient's
+attachment valid on the date whose programme covers the service, else the patient at
+the paid price; «Плательщик» chooses under the screen's rights); the voucher's doctor,
+nurse, diagnosis and referring office come from the file.
 
 Written set-based: new vouchers get their ids from the sequence (PostgreSQL) and go in
 with one COPY per batch, their lines with another; the vouchers' totals and line counts
