@@ -13,6 +13,7 @@ and `pricing.listed_price` the price valid on the date.
 from __future__ import annotations
 
 from collections import defaultdict
+from decimal import Decimal
 from typing import NamedTuple
 
 from flask_babel import gettext as _
@@ -26,10 +27,13 @@ from models.pricelist import Price
 from models.programmes import Programme, ProgrammeService
 from models.refbooks import PriceCategory, PriceType
 from models.staff import Diagnosis, Employee
+from models.vouchers import VoucherLine
+from security.policies import Policies
 from security.scope import scoped
 from services.imports.framework.spec import RowProblem
 from services.imports.prices import _among
 from services.vouchers.bulk import check_doctor
+from services.vouchers.limits import cost_limit, count_limit, period_of
 from services.vouchers.payers import (
     check_payer_choice,
     check_unattached_contract,
@@ -39,6 +43,7 @@ from services.vouchers.pricing import (
     attachment_covers,
     category_for,
     first_cover,
+    line_amount,
     listed_price,
     price_rows,
     valid_on,
@@ -126,6 +131,8 @@ def _prefetch_payers(session, ctx, records) -> None:
                     .where(clause).order_by(Attachment.valid_from, Attachment.id)):
                 attached[pid].append(row)
     ctx["covers"], ctx["attached"] = covers, attached
+    _prefetch_limits(session, ctx, {c.attachment_id for cs in covers.values() for c in cs}
+                     | {a[0] for rows in attached.values() for a in rows}, services)
     types = {ctx["paid_type"]} | {c.price_type_id for cs in covers.values() for c in cs} \
         | {row[4] for rows in attached.values() for row in rows} \
         | {t for _c, t in ctx["contracts"].values()}
@@ -215,13 +222,102 @@ def resolve_payment(ctx, r, patient_id: int, service_id: int, branch_id: int) ->
         check_payer_choice(kind, auto[0], auto[1], attachment_id, rights)
         if kind == "contract":
             check_unattached_contract(contract_id, rights)
-    price_type = payer_price_type(kind, programme_type, contract_type, ctx["paid_type"])
+    return _priced(ctx, Payment(kind, attachment_id, contract_id, payer_price_type(
+        kind, programme_type, contract_type, ctx["paid_type"]), None, None),
+        service_id, branch_id, day)
+
+
+def patient_payment(ctx, r, service_id: int, branch_id: int) -> Payment:
+    """Return the line paid by the patient at his list price (a limit moved it).
+    Raises ValidationError."""
+    return _priced(ctx, Payment("patient", None, None, ctx["paid_type"], None, None),
+                   service_id, branch_id, r.service_date)
+
+
+def _priced(ctx, payment: Payment, service_id: int, branch_id: int, day) -> Payment:
+    """Return `payment` with the category and list price of its price type in the
+    branch on the day (pricing.listed_price). Raises ValidationError."""
+    price_type = payment.price_type_id
     category = ctx["categories"].get((price_type, branch_id))
     rows = ctx["prices"].get((service_id, category.id), ()) if category else ()
     listed = listed_price(price_type, lambda: ctx["type_names"].get(price_type), category,
                           rows, day)
-    return Payment(kind, attachment_id, contract_id, price_type,
-                   category.id if category else None, listed)
+    return payment._replace(category_id=category.id if category else None, listed=listed)
+
+
+class Limits(NamedTuple):
+    """What the limit rules read of an attachment and its programme."""
+
+    valid_from: object  # date
+    programme_id: int
+    name: str
+    period_months: int | None
+    max_cost: object  # Decimal | None
+
+
+def _prefetch_limits(session, ctx, attachments: set, services: set) -> None:
+    """Load the programmes' limits of the attachments that may pay a line of the
+    batch, and what was already taken under those with a limit (the database holds
+    the earlier batches' lines too): one query per kind. The attachments are locked
+    (PostgreSQL), as the screen's check_limits locks the one it spends."""
+    ctx["limits"], ctx["max_counts"], ctx["usage"] = {}, {}, defaultdict(list)
+    if not attachments or ctx["rights"].flag("voucher.post_ignore_limits"):
+        return
+    limits = ctx["limits"]
+    for clause in _among(session, Attachment.id, attachments, Integer):
+        for aid, *row in session.execute(select(
+                Attachment.id, Attachment.valid_from, Programme.id, Programme.name,
+                Programme.period_months, Programme.max_cost)
+                .join(Programme, Programme.id == Attachment.programme_id).where(clause)):
+            limits[aid] = Limits(*row)
+    programmes = {x.programme_id for x in limits.values()}
+    for clause in _among(session, ProgrammeService.programme_id, programmes, Integer):
+        ctx["max_counts"].update(((pid, sid), count) for pid, sid, count in session.execute(
+            select(ProgrammeService.programme_id, ProgrammeService.service_id,
+                   ProgrammeService.max_count).where(
+                clause, ProgrammeService.max_count.is_not(None),
+                ProgrammeService.service_id.in_(sorted(services)))))
+    counted = {pid for pid, _sid in ctx["max_counts"]}
+    limited = {aid for aid, x in limits.items()
+               if x.max_cost is not None or x.programme_id in counted}
+    for aid in set(limits) - limited:
+        del limits[aid]
+    for clause in _among(session, Attachment.id, limited, Integer):
+        session.execute(select(Attachment.id).where(clause).with_for_update())
+    for clause in _among(session, VoucherLine.attachment_id, limited, Integer):
+        for aid, *used in session.execute(select(
+                VoucherLine.attachment_id, VoucherLine.service_id, VoucherLine.service_date,
+                VoucherLine.quantity, VoucherLine.amount).where(
+                clause, VoucherLine.state != "cancelled")):
+            ctx["usage"][aid].append(tuple(used))
+
+
+def apply_limits(ctx, r, service_id: int, payment: Payment, price) -> bool:
+    """Apply the programme's limits to a line paid under an attachment, as the
+    screen's check_limits: the count limit of the service, then the treatment cost,
+    over the insurance period holding the date (warnings confirmed by the load).
+    Returns True when the line moves to the patient; else counts it as taken.
+
+    Raises PolicyRefused when the rights forbid the excess."""
+    limit = ctx["limits"].get(payment.attachment_id)
+    if limit is None:
+        return False
+    day = r.service_date
+    start, end = period_of(limit.valid_from, limit.period_months, day)
+    taken = [u for u in ctx["usage"][payment.attachment_id] if start <= u[1] <= end]
+    amount = line_amount(price, r.quantity, r.discount)
+    checks = Policies(rights=ctx["rights"], confirmed=True, name_rights=False)
+    max_count = ctx["max_counts"].get((limit.programme_id, service_id))
+    if max_count is not None and count_limit(
+            checks, limit.name, max_count, sum(u[2] for u in taken if u[0] == service_id),
+            r.quantity, start, end):
+        return True
+    if limit.max_cost is not None and cost_limit(
+            checks, limit.name, limit.max_cost, sum((u[3] for u in taken), Decimal(0)),
+            amount):
+        return True
+    ctx["usage"][payment.attachment_id].append((service_id, day, r.quantity, amount))
+    return False
 
 
 def _chosen(ctx, r, patient_id: int, service_id: int) -> tuple:

@@ -57,7 +57,14 @@ from services.imports.framework.spec import (
 from services.imports.framework.values import amount
 from services.imports.patient_specs import _snils, find_patients, journal_import, patient_of
 from services.imports.prices import _among
-from services.imports.voucher_refs import Head, bind_head, prefetch_refs, resolve_payment
+from services.imports.voucher_refs import (
+    Head,
+    apply_limits,
+    bind_head,
+    patient_payment,
+    prefetch_refs,
+    resolve_payment,
+)
 from services.rollups import recompute
 from services.vouchers.lines import check_discount, check_service_branch, check_typed_price
 from services.vouchers.payers import without_attachment
@@ -227,26 +234,25 @@ class VoucherImport(BulkImport):
         rights = ctx["rights"]
         branch_id, _n, day, patient_id = key
         _same_head(ctx, key, r, head, stored)
-        payment = resolve_payment(ctx, r, patient_id, service_id, branch_id)
-        price = payment.listed if r.price is None else r.price
         if stored is not None and not stored[1]:
-            line = (service_id, r.quantity, price, r.discount)
-            if line in stored[2]:
-                stored[2].remove(line)  # each stored line answers one row of the file
-                return "same"
-            raise RowProblem("service", _("Талон «%(n)s» уже загружен, и в нём нет такой "
-                                          "услуги: измените талон в его карточке", n=r.number))
+            return _stored_line(r, service_id, stored)
         once(ctx, ("header", head.nurse_id is None, head.diagnosis_id is None),
              _header_policies, rights, head)
         once(ctx, ("day", branch_id, day), _check_day, ctx, branch_id, day)
         once(ctx, ("branch", department_branch, branch_id), check_service_branch,
              department_branch, branch_id, rights)
+        payment = resolve_payment(ctx, r, patient_id, service_id, branch_id)
         if payment.kind == "patient":
             once(ctx, ("without_attachment",), _without_attachment, rights)
         if r.price is not None:
             once(ctx, ("price", r.price, payment.listed), check_typed_price, r.price,
                  payment.listed, "regular", rights)
         once(ctx, ("discount", r.discount), check_discount, r.discount, rights, True)
+        price = payment.listed if r.price is None else r.price
+        if payment.kind == "attachment" and apply_limits(ctx, r, service_id, payment, price):
+            # Moved to the patient by a limit: at his list price, as the screen re-prices.
+            payment = patient_payment(ctx, r, service_id, branch_id)
+            price = payment.listed
         record[3] = payment._replace(listed=price)
         ctx["lines"] = ctx.get("lines", 0) + 1
         return "insert"
@@ -352,6 +358,19 @@ class _Row(NamedTuple):
     diagnosis: str | None
     referrer: str | None
     payer: str | None
+
+
+def _stored_line(r, service_id: int, stored) -> str:
+    """Return "same" for a row of a voucher stored by an earlier run that has such a
+    line — the service, quantity and discount, and the price when the file gives one
+    (a list price or a payer may have changed since). Raises RowProblem otherwise."""
+    for line in stored[2]:
+        if line[0] == service_id and line[1] == r.quantity and line[3] == r.discount \
+                and (r.price is None or line[2] == r.price):
+            stored[2].remove(line)  # each stored line answers one row of the file
+            return "same"
+    raise RowProblem("service", _("Талон «%(n)s» уже загружен, и в нём нет такой услуги: "
+                                  "измените талон в его карточке", n=r.number))
 
 
 def _header_policies(rights, head) -> None:

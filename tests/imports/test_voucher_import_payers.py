@@ -189,3 +189,39 @@ def test_a_user_without_the_import_right_is_refused(session, login):
     header = [c.value for c in next(load_workbook(io.BytesIO(template.data)).active.rows)]
     assert header[-5:] == ["Врач", "Медсестра", "Диагноз", "Направившее подразделение",
                            "Плательщик"]
+
+
+def test_programme_limits_apply_as_on_the_screen(session, login):
+    """A count limit of 1 per period, one service already taken under the attachment:
+    «запрещать» refuses the file's line; «списывать с пациента» moves it to the patient
+    at his price, and a line of the same file counts against the limit too."""
+    from tests.voucher_rows import covered_line, voucher
+
+    item, free = service(session), service(session)
+    person, link = attached(session, covered=[item, free], max_count=1)
+    covered_line(session, voucher(session, person, day=ago(5)), item, link)
+    session.commit()
+    numbers = [unique("ИЛ") for _ in range(2)]
+    data = csv_bytes(HEADER, row(numbers[0], person, item),
+                     row(numbers[0], person, free), row(numbers[1], person, free))
+    limited = {"voucher.post_ignore_limits": "no",
+               "voucher.forbid_excess_to_patient": "no"}
+    refused = importer(session, login, **limited,
+                       **{"voucher.programme_count_exceeded": "forbid"})
+    preview, _ = run(refused, "vouchers", data, confirm=False)
+    page = text(preview)
+    assert "Строк с ошибками 2" in page, page[-2000:]
+    assert "Превышен лимит количества услуги по программе" in page
+    assert not imported(session, numbers[0])
+    moved = importer(session, login, **limited,
+                     **{"voucher.programme_count_exceeded": "charge_patient"})
+    _, done = run(moved, "vouchers", data)
+    assert "Файл загружен." in text(done)
+    first = {x.service_id: x for x in imported(session, numbers[0])[0].lines}
+    assert (first[item.id].payer_kind, first[item.id].price) == ("patient", PAID_PRICE)
+    assert (first[free.id].payer_kind, first[free.id].price) == ("attachment", DMS_PRICE)
+    [second] = imported(session, numbers[1])[0].lines
+    assert (second.payer_kind, second.price) == ("patient", PAID_PRICE)
+    # Loaded again: nothing changes (the moved lines are found as they are).
+    again, _ = run(moved, "vouchers", data, confirm=False)
+    assert "Без изменений 3" in text(again)
