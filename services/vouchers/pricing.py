@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from core.errors import ValidationError
 from models.patients import Attachment
@@ -87,8 +88,10 @@ def resolve_payer(session, patient_id: int, service_id: int, on: dt.date) -> Pay
                                ProgrammeService.service_id == service_id)
     cover = first_cover(covers.get((patient_id, service_id), []), on)
     if cover is not None:
-        return Payer("attachment", cover.price_type_id,
-                     session.get(Attachment, cover.attachment_id), cover.contract_id)
+        # With its programme: the line's price type is read from it next.
+        attachment = session.get(Attachment, cover.attachment_id,
+                                 options=[joinedload(Attachment.programme)])
+        return Payer("attachment", cover.price_type_id, attachment, cover.contract_id)
     paid = paid_price_type(session)
     return Payer("patient", paid.id if paid else None)
 
