@@ -12,6 +12,7 @@ and `pricing.listed_price` the price valid on the date.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from decimal import Decimal
 from typing import NamedTuple
@@ -63,6 +64,10 @@ class Head(NamedTuple):
     nurse_id: int | None
     diagnosis_id: int | None
     referring_unit_id: int | None
+
+
+#: A voucher whose file gives none of them.
+NO_HEAD = Head(None, None, None, None)
 
 
 class Payment(NamedTuple):
@@ -159,6 +164,8 @@ def bind_head(ctx, r, branch_id) -> Head:
     """Return the voucher header's ids from the row's cells. Raises RowProblem in the
     column at fault (an unknown or ambiguous employee, one of another branch, a doctor
     who is not one, an unknown diagnosis or office)."""
+    if not (r.doctor or r.nurse or r.diagnosis or r.referrer):
+        return NO_HEAD
     doctor = _employee(ctx, r.doctor, branch_id, "doctor") if r.doctor else None
     if doctor is not None:
         try:
@@ -222,27 +229,28 @@ def resolve_payment(ctx, r, patient_id: int, service_id: int, branch_id: int) ->
         check_payer_choice(kind, auto[0], auto[1], attachment_id, rights)
         if kind == "contract":
             check_unattached_contract(contract_id, rights)
-    return _priced(ctx, Payment(kind, attachment_id, contract_id, payer_price_type(
-        kind, programme_type, contract_type, ctx["paid_type"]), None, None),
-        service_id, branch_id, day)
+    price_type = payer_price_type(kind, programme_type, contract_type, ctx["paid_type"])
+    return _priced(ctx, kind, attachment_id, contract_id, price_type, service_id, branch_id,
+                   day)
 
 
 def patient_payment(ctx, r, service_id: int, branch_id: int) -> Payment:
     """Return the line paid by the patient at his list price (a limit moved it).
     Raises ValidationError."""
-    return _priced(ctx, Payment("patient", None, None, ctx["paid_type"], None, None),
-                   service_id, branch_id, r.service_date)
+    return _priced(ctx, "patient", None, None, ctx["paid_type"], service_id, branch_id,
+                   r.service_date)
 
 
-def _priced(ctx, payment: Payment, service_id: int, branch_id: int, day) -> Payment:
-    """Return `payment` with the category and list price of its price type in the
+def _priced(ctx, kind, attachment_id, contract_id, price_type, service_id: int,
+            branch_id: int, day) -> Payment:
+    """Return the payment with the category and list price of its price type in the
     branch on the day (pricing.listed_price). Raises ValidationError."""
-    price_type = payment.price_type_id
     category = ctx["categories"].get((price_type, branch_id))
     rows = ctx["prices"].get((service_id, category.id), ()) if category else ()
-    listed = listed_price(price_type, lambda: ctx["type_names"].get(price_type), category,
-                          rows, day)
-    return payment._replace(category_id=category.id if category else None, listed=listed)
+    listed = listed_price(price_type, functools.partial(ctx["type_names"].get, price_type),
+                          category, rows, day)
+    return Payment(kind, attachment_id, contract_id, price_type,
+                   category.id if category else None, listed)
 
 
 class Limits(NamedTuple):

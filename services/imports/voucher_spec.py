@@ -153,9 +153,12 @@ class VoucherImport(BulkImport):
             quantity=_QUANTITIES.get(quantity) or positive_int(row, "quantity", default=1),
             price=_price(row), discount=discount,
             note=text_cell(row, "note", 1000), name=_name_key(last, first, middle),
-            doctor=text_cell(row, "doctor", 300), nurse=text_cell(row, "nurse", 300),
-            diagnosis=text_cell(row, "diagnosis", 10), referrer=text_cell(row, "referrer", 32),
-            payer=text_cell(row, "payer", 50))
+            # The voucher's optional cells, mostly empty: read only when given.
+            doctor=row["doctor"] and text_cell(row, "doctor", 300),
+            nurse=row["nurse"] and text_cell(row, "nurse", 300),
+            diagnosis=row["diagnosis"] and text_cell(row, "diagnosis", 10),
+            referrer=row["referrer"] and text_cell(row, "referrer", 32),
+            payer=row["payer"] and text_cell(row, "payer", 50))
 
     def prefetch(self, session, ctx, records):
         """Branches in the user's scope, services, patients he sees, closed dates,
@@ -253,7 +256,7 @@ class VoucherImport(BulkImport):
             # Moved to the patient by a limit: at his list price, as the screen re-prices.
             payment = patient_payment(ctx, r, service_id, branch_id)
             price = payment.listed
-        record[3] = payment._replace(listed=price)
+        record[3] = payment if r.price is None else payment._replace(listed=price)
         ctx["lines"] = ctx.get("lines", 0) + 1
         return "insert"
 

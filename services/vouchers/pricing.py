@@ -123,8 +123,8 @@ def price_valid_on(rows, on: dt.date) -> Decimal | None:
     """Return the amount of `rows` (valid_from, valid_to, amount) valid on the date;
     of overlapping ones the latest start wins (None: no price)."""
     best = None
-    for start, end, value in rows:
-        if valid_on(start, end, on) and (best is None or start > best[0]):
+    for start, end, value in rows:  # inline (no call per row): the import runs it per line
+        if start <= on and (end is None or end >= on) and (best is None or start > best[0]):
             best = (start, value)
     return best[1] if best else None
 
