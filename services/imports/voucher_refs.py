@@ -120,6 +120,10 @@ def prefetch_refs(session, ctx, records) -> None:
 
 
 def _prefetch_payers(session, ctx, records) -> None:
+    """Load into `ctx` the batch patients' covering attachments (and, when the file
+    names contracts, all their attachments), the limits of those that may pay, the
+    price categories of every price type met for the branches (category_for, once per
+    pair in the run) and the services' prices in them."""
     patients = {pid for found in (*ctx["by_name"].values(), *ctx["by_snils"].values())
                 for pid in found}
     services = {ctx["services"][r.service][0] for r in records if r.service in ctx["services"]}
