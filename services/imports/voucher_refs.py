@@ -140,6 +140,14 @@ def _prefetch_payers(session, ctx, records) -> None:
                     .where(clause).order_by(Attachment.valid_from, Attachment.id)):
                 attached[pid].append(row)
     ctx["covers"], ctx["attached"] = covers, attached
+    ctx["contract_kinds"] = {}
+    if ctx["split"]:  # «Разделение услуг по признаку ОМС/ДМС»: the paying contracts' kinds
+        ids = {c.contract_id for cs in covers.values() for c in cs} \
+            | {a[3] for rows in attached.values() for a in rows} \
+            | {cid for cid, _t in ctx["contracts"].values()}
+        for clause in _among(session, Contract.id, ids, Integer):
+            ctx["contract_kinds"].update(session.execute(select(Contract.id, Contract.kind)
+                                                         .where(clause)).all())
     _prefetch_limits(session, ctx, {c.attachment_id for cs in covers.values() for c in cs}
                      | {a[0] for rows in attached.values() for a in rows}, services)
     types = {ctx["paid_type"]} | {c.price_type_id for cs in covers.values() for c in cs} \

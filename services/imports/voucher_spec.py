@@ -37,8 +37,7 @@ from models.patients import name_key
 from models.pricelist import Service
 from models.refbooks import Department
 from models.vouchers import Voucher, VoucherLine
-from security.policies import Policies
-from services.admin.params import check_closed, closed_through
+from services.admin.params import closed_through
 from services.dates import local_now
 from services.imports.framework.bulk import (
     BulkImport,
@@ -65,11 +64,22 @@ from services.imports.voucher_refs import (
     prefetch_refs,
     resolve_payment,
 )
+from services.imports.voucher_rules import (
+    header_rules,
+    other_kind,
+    patient_pays,
+    same_head,
+    stored_kinds,
+    stored_line,
+    voucher_day,
+)
 from services.rollups import recompute
 from services.vouchers.lines import check_discount, check_service_branch, check_typed_price
-from services.vouchers.payers import without_attachment
+from services.vouchers.payers import (
+    check_insurance_mark,
+    check_insurance_mix,
+)
 from services.vouchers.pricing import line_amount, paid_price_type
-from services.vouchers.rules import check_day, header_policies
 
 _VOUCHER = ("id", "service_date", "kind", "branch_id", "patient_id", "external_number",
             "total", "line_count", "created_by_id", "created_on", "source", "version", "note",
@@ -128,6 +138,7 @@ class VoucherImport(BulkImport):
         return {"rights": rights, "today": local_now().date(), "branches": {},
                 "services": {}, "closed": {}, "categories": {}, "type_names": {},
                 "paid_type": paid.id if paid else None,
+                "split": rights.flag("params.split_oms_dms"),
                 # The vouchers this run creates carry this time: a later batch tells them
                 # from those of an earlier run without remembering every one.
                 "now": dt.datetime.now(dt.UTC).replace(tzinfo=None)}
@@ -175,14 +186,16 @@ class VoucherImport(BulkImport):
                 ctx["closed"][unit_id] = closed_through(session, unit_id)
         wanted = {r.service for r in records} - set(ctx["services"])
         for clause in _among(session, Service.code, wanted, String):
-            for code, sid, active, branch in session.execute(
-                    select(Service.code, Service.id, Service.active, Department.branch_id)
+            for code, sid, active, branch, insurance in session.execute(
+                    select(Service.code, Service.id, Service.active, Department.branch_id,
+                           Service.insurance)
                     .outerjoin(Department, Department.id == Service.department_id)
                     .where(clause)):
-                ctx["services"][code] = (sid, active, branch)
+                ctx["services"][code] = (sid, active, branch, insurance)
         ctx["by_name"], ctx["by_snils"] = find_patients(session, rights, records, "read")
         prefetch_refs(session, ctx, records)
         ctx["heads"] = {}  # the header of each voucher met in this batch
+        ctx["kinds"] = {}  # OMS / DMS of the lines each voucher took in this batch
 
     def bind(self, ctx, r):
         branch_id = ctx["branches"].get(r.branch)
@@ -213,6 +226,8 @@ class VoucherImport(BulkImport):
                                                                               clause)):
                 if tuple(key) in wanted:
                     found[tuple(key)] = [vid, created == ctx["now"], [], Head(d, n, g, u)]
+        if ctx["split"]:
+            stored_kinds(session, found)
         earlier = [v[0] for v in found.values() if not v[1]]
         for clause in _among(session, VoucherLine.voucher_id, set(earlier), Integer):
             by_id = {v[0]: v for v in found.values()}
@@ -233,20 +248,24 @@ class VoucherImport(BulkImport):
                              str(exc)) from None
 
     def _decide(self, ctx, key, record, stored):
-        r, (service_id, _active, department_branch), head, _payment = record
+        r, (service_id, _active, department_branch, insurance), head, _payment = record
         rights = ctx["rights"]
         branch_id, _n, day, patient_id = key
-        _same_head(ctx, key, r, head, stored)
+        same_head(ctx, key, r, head, stored)
         if stored is not None and not stored[1]:
-            return _stored_line(r, service_id, stored)
+            return stored_line(r, service_id, stored)
         once(ctx, ("header", head.nurse_id is None, head.diagnosis_id is None),
-             _header_policies, rights, head)
-        once(ctx, ("day", branch_id, day), _check_day, ctx, branch_id, day)
+             header_rules, rights, head)
+        once(ctx, ("day", branch_id, day), voucher_day, ctx, branch_id, day)
         once(ctx, ("branch", department_branch, branch_id), check_service_branch,
              department_branch, branch_id, rights)
         payment = resolve_payment(ctx, r, patient_id, service_id, branch_id)
+        kind = ctx["contract_kinds"].get(payment.contract_id) if ctx["split"] else None
+        if kind is not None:  # «Разделение услуг по признаку ОМС/ДМС» (_check_insurance)
+            check_insurance_mark(kind, insurance)
+            check_insurance_mix(kind, other_kind(ctx, key, kind, stored))
         if payment.kind == "patient":
-            once(ctx, ("without_attachment",), _without_attachment, rights)
+            once(ctx, ("without_attachment",), patient_pays, rights)
         if r.price is not None:
             once(ctx, ("price", r.price, payment.listed), check_typed_price, r.price,
                  payment.listed, "regular", rights)
@@ -257,6 +276,8 @@ class VoucherImport(BulkImport):
             payment = patient_payment(ctx, r, service_id, branch_id)
             price = payment.listed
         record[3] = payment if r.price is None else payment._replace(listed=price)
+        if kind is not None and payment.kind != "patient":
+            ctx["kinds"].setdefault(key, set()).add(kind)
         ctx["lines"] = ctx.get("lines", 0) + 1
         return "insert"
 
@@ -284,7 +305,7 @@ class VoucherImport(BulkImport):
             voucher_ids = dict(zip(new, returned, strict=True))
         lines = []
         touched = set()
-        for key, (r, (service_id, _a, _b), _head, pay), stored in inserts:
+        for key, (r, (service_id, *_service), _head, pay), stored in inserts:
             vid = voucher_ids.get(key) or stored[0]
             touched.add(vid)
             price = pay.listed  # the file's price, else the list's (decide)
@@ -361,47 +382,3 @@ class _Row(NamedTuple):
     diagnosis: str | None
     referrer: str | None
     payer: str | None
-
-
-def _stored_line(r, service_id: int, stored) -> str:
-    """Return "same" for a row of a voucher stored by an earlier run that has such a
-    line — the service, quantity and discount, and the price when the file gives one
-    (a list price or a payer may have changed since). Raises RowProblem otherwise."""
-    for line in stored[2]:
-        if line[0] == service_id and line[1] == r.quantity and line[3] == r.discount \
-                and (r.price is None or line[2] == r.price):
-            stored[2].remove(line)  # each stored line answers one row of the file
-            return "same"
-    raise RowProblem("service", _("Талон «%(n)s» уже загружен, и в нём нет такой услуги: "
-                                  "измените талон в его карточке", n=r.number))
-
-
-def _header_policies(rights, head) -> None:
-    """The header policies on an empty nurse or diagnosis (services.vouchers.rules.
-    header_policies); a warning is taken as confirmed by the load (no one is asked).
-    Raises PolicyRefused for a forbidding one."""
-    header_policies(Policies(rights=rights, confirmed=True, name_rights=False),
-                    head.nurse_id, head.diagnosis_id)
-
-
-def _without_attachment(rights) -> None:
-    """«Проведение услуги без прикрепления» for a line the patient pays (warnings
-    taken as confirmed). Raises PolicyRefused for a forbidding one."""
-    without_attachment(Policies(rights=rights, confirmed=True, name_rights=False))
-
-
-def _same_head(ctx, key, r, head, stored) -> None:
-    """Refuse a row whose doctor, nurse, diagnosis or office differ from those of its
-    voucher's other rows: the first row met in the batch, or the stored voucher.
-    Raises RowProblem."""
-    known = stored[3] if stored is not None else ctx["heads"].setdefault(key, head)
-    if known != head:
-        raise RowProblem("doctor", _("Строки талона «%(n)s» расходятся во враче, медсестре, "
-                                     "диагнозе или направившем подразделении", n=r.number))
-
-
-def _check_day(ctx, branch_id, day) -> None:
-    """The voucher's date rules: the branch's closed period, a future date, the days
-    allowed. Raises ValidationError."""
-    check_closed(ctx["closed"][branch_id], day, rights=ctx["rights"])
-    check_day(day, None, ctx["rights"], ctx["today"])

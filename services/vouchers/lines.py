@@ -31,6 +31,8 @@ from services.dates import local_now, utc_now
 from services.vouchers.limits import check_limits
 from services.vouchers.payers import (
     check_attachment_day,
+    check_insurance_mark,
+    check_insurance_mix,
     check_payer_choice,
     check_unattached_contract,
     payer_price_type,
@@ -169,20 +171,14 @@ def _check_insurance(session, line: VoucherLine, voucher: Voucher, rights) -> No
         return
     marked = session.scalar(select(Service.insurance).where(
         Service.id == fk_value(line, "service_id")))
-    names = {"oms": _("ОМС"), "dms": _("ДМС")}
-    if marked not in (kind, "both"):
-        raise ValidationError(_("Услуга не отмечена признаком %(k)s: по договору %(k)s она "
-                                "не проводится", k=names[kind]), field="service")
+    check_insurance_mark(kind, marked)
     other = "dms" if kind == "oms" else "oms"
     with session.no_autoflush:
         mixed = session.scalar(select(func.count()).select_from(VoucherLine).join(
             Contract, Contract.id == VoucherLine.contract_id).where(
             VoucherLine.voucher_id == voucher.id, Contract.kind == other,
             VoucherLine.id != (line.id or 0), VoucherLine.state != "cancelled"))
-    if mixed:
-        raise ValidationError(_("В талоне уже есть услуги %(o)s: услуги %(k)s оформляются "
-                                "отдельным талоном", o=names[other], k=names[kind]),
-                              field="payer_kind")
+    check_insurance_mix(kind, bool(mixed))
 
 
 def _resolve(session, line: VoucherLine, voucher: Voucher, rights, split: bool = False

@@ -74,3 +74,28 @@ def without_attachment(checks: Policies) -> None:
                   _("Пациент не прикреплён к программе, покрывающей услугу: услуга платная"),
                   field="service")
     checks.stop_if_refused()
+
+
+_INSURANCE = {"oms": _l("ОМС"), "dms": _l("ДМС")}
+
+
+def check_insurance_mark(kind: str, marked: str | None) -> None:
+    """With «Разделение услуг по признаку ОМС/ДМС»: refuse a service not marked for the
+    paying contract's kind ("oms" / "dms"; marked "both" fits either).
+
+    Raises ValidationError."""
+    if marked not in (kind, "both"):
+        raise ValidationError(_("Услуга не отмечена признаком %(k)s: по договору %(k)s она "
+                                "не проводится", k=_INSURANCE[kind]), field="service")
+
+
+def check_insurance_mix(kind: str, other_present: bool) -> None:
+    """With «Разделение услуг по признаку ОМС/ДМС»: refuse a line of `kind` in a voucher
+    that already holds lines of the other kind (they go to different registers).
+
+    Raises ValidationError."""
+    if other_present:
+        other = "dms" if kind == "oms" else "oms"
+        raise ValidationError(_("В талоне уже есть услуги %(o)s: услуги %(k)s оформляются "
+                                "отдельным талоном", o=_INSURANCE[other], k=_INSURANCE[kind]),
+                              field="payer_kind")

@@ -52,6 +52,7 @@ def unique(prefix: str) -> str:
 def test_attached_patient_gets_the_contracts_payer_and_price_and_staff_are_stored(
         session, login):
     covered, other = service(session), service(session)
+    covered.insurance = "dms"  # the administrator holds «Разделение услуг по признаку ОМС/ДМС»
     person, link = attached(session, covered=[covered])
     stranger = patient(session)
     doctor, nurse = employee(session), employee(session, doctor=False)
@@ -96,6 +97,7 @@ def test_attached_patient_gets_the_contracts_payer_and_price_and_staff_are_store
 
 def test_a_contract_in_the_payer_column_pays_through_the_patients_attachment(session, login):
     covered = service(session)
+    covered.insurance = "dms"
     person, link = attached(session, covered=[covered])
     session.commit()
     number = unique("ИТ")
@@ -225,3 +227,33 @@ def test_programme_limits_apply_as_on_the_screen(session, login):
     # Loaded again: nothing changes (the moved lines are found as they are).
     again, _ = run(moved, "vouchers", data, confirm=False)
     assert "Без изменений 3" in text(again)
+
+
+def test_oms_and_dms_are_kept_apart_as_on_the_screen(session, login):
+    """«Разделение услуг по признаку ОМС/ДМС»: an unmarked service is not paid by the DMS
+    contract, and an OMS line does not join a voucher holding a DMS line."""
+    from models.programmes import ProgrammeService
+    from tests.contract_rows import attachment, programme
+
+    dms_service, plain, oms_service = service(session), service(session), service(session)
+    dms_service.insurance, oms_service.insurance = "dms", "oms"
+    person, _ = attached(session, covered=[dms_service, plain])
+    oms = programme(session, contract(session, kind="oms"),
+                    price_type=price_type(session, "DMS"),
+                    services=[ProgrammeService(service=oms_service)])
+    attachment(session, person, oms, valid_from=ago(30))
+    session.commit()
+    numbers = [unique("ИС") for _ in range(3)]
+    data = csv_bytes(HEADER, row(numbers[0], person, plain),
+                     row(numbers[1], person, dms_service),
+                     row(numbers[1], person, oms_service),
+                     row(numbers[2], person, oms_service))
+    split = importer(session, login, **{"params.split_oms_dms": "yes"})
+    preview, _ = run(split, "vouchers", data, confirm=False)
+    page = text(preview)
+    assert "Строк с ошибками 2" in page, page[-2000:]
+    assert "Услуга не отмечена признаком ДМС: по договору ДМС она не проводится" in page
+    assert "В талоне уже есть услуги ДМС: услуги ОМС оформляются отдельным талоном" in page
+    free = importer(session, login, **{"params.split_oms_dms": "no"})
+    preview, _ = run(free, "vouchers", data, confirm=False)
+    assert "Строк с ошибками 0" in text(preview)
