@@ -319,9 +319,11 @@ def main(argv: list[str] | None = None) -> int:
             SERVICE_LIST[:] = services
             rights = EffectiveRights(user_id=None, username="bench", roles=frozenset(),
                                      is_admin=True, permissions=frozenset(),
-                                     # The file names no nurse nor diagnosis.
+                                     # The file names no nurse nor diagnosis, and
+                                     # its patients are attached to no programme.
                                      values={"voucher.without_staff": "allow",
-                                             "voucher.without_diagnosis": "allow"},
+                                             "voucher.without_diagnosis": "allow",
+                                             "voucher.without_attachment": "allow"},
                                      scope=Scope.everything())
             spec = registry.get("attachments")
             data = csv_file(args.rows, codes)

@@ -7,9 +7,11 @@ Checked by the voucher rules of the screens, as plain functions on values loaded
 per batch (services.vouchers.rules.check_day, header_policies; services.admin.params.
 check_closed; services.vouchers.lines.check_service_branch, check_typed_price,
 check_discount; pricing.line_amount). A branch is one of the user's (his scope), a
-patient one he sees, a service an active one by code. A line is paid by the patient
-(«За счёт пациента») at the price in the file, or at the list price of the branch's
-paid price type when the cell is empty; a later «Пересчет талонов» re-resolves payers.
+patient one he sees, a service an active one by code. Each line's payer, price type
+and price are the voucher screen's (services.imports.voucher_refs: the patient's
+attachment valid on the date whose programme covers the service, else the patient at
+the paid price; «Плательщик» chooses under the screen's rights); the voucher's doctor,
+nurse, diagnosis and referring office come from the file.
 
 Written set-based: new vouchers get their ids from the sequence (PostgreSQL) and go in
 with one COPY per batch, their lines with another; the vouchers' totals and line counts
@@ -22,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections import defaultdict
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -30,13 +31,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, String, func, insert, select, update
 
+from core.errors import UchetError, ValidationError
 from models.org import Unit
 from models.patients import name_key
-from models.pricelist import Price, Service
+from models.pricelist import Service
 from models.refbooks import Department
 from models.vouchers import Voucher, VoucherLine
-from security.policies import Policies
-from services.admin.params import check_closed, closed_through
+from services.admin.params import closed_through
 from services.dates import local_now
 from services.imports.framework.bulk import (
     BulkImport,
@@ -55,15 +56,37 @@ from services.imports.framework.spec import (
 from services.imports.framework.values import amount
 from services.imports.patient_specs import _snils, find_patients, journal_import, patient_of
 from services.imports.prices import _among
+from services.imports.voucher_refs import (
+    Head,
+    apply_limits,
+    bind_head,
+    patient_payment,
+    prefetch_refs,
+    resolve_payment,
+)
+from services.imports.voucher_rules import (
+    header_rules,
+    other_kind,
+    patient_pays,
+    same_head,
+    stored_kinds,
+    stored_line,
+    voucher_day,
+)
 from services.rollups import recompute
 from services.vouchers.lines import check_discount, check_service_branch, check_typed_price
-from services.vouchers.pricing import category_for, line_amount, paid_price_type
-from services.vouchers.rules import check_day, header_policies
+from services.vouchers.payers import (
+    check_insurance_mark,
+    check_insurance_mix,
+)
+from services.vouchers.pricing import line_amount, paid_price_type
 
 _VOUCHER = ("id", "service_date", "kind", "branch_id", "patient_id", "external_number",
-            "total", "line_count", "created_by_id", "created_on", "source", "version", "note")
+            "total", "line_count", "created_by_id", "created_on", "source", "version", "note",
+            "doctor_id", "nurse_id", "diagnosis_id", "referring_unit_id")
 _LINE = ("voucher_id", "service_id", "quantity", "price", "discount", "amount",
-         "payer_kind", "state", "service_date", "branch_id", "category_id", "price_type_id")
+         "payer_kind", "state", "service_date", "branch_id", "category_id", "price_type_id",
+         "attachment_id", "contract_id")
 
 
 class VoucherImport(BulkImport):
@@ -89,26 +112,36 @@ class VoucherImport(BulkImport):
         Column("price", "Цена", hint="Пусто — цена прейскуранта"),
         Column("discount", "Скидка, %", ("Скидка",), hint="Отрицательная — надбавка"),
         Column("note", "Примечание"),
+        Column("doctor", "Врач", ("Врач талона",), hint="Фамилия Имя Отчество"),
+        Column("nurse", "Медсестра", ("Медперсонал", "Медсестра/медбрат"),
+               hint="Фамилия Имя Отчество"),
+        Column("diagnosis", "Диагноз", ("Диагноз МКБ-10", "МКБ", "Код МКБ"),
+               hint="Код МКБ-10"),
+        Column("referrer", "Направившее подразделение", ("Направитель",),
+               hint="Код подразделения клиента"),
+        Column("payer", "Плательщик", hint="Пусто — по прикреплению пациента; «Пациент» "
+               "или номер договора"),
     )
     key = ("number", "branch", "service_date")
     #: a voucher has many rows: the file's rows are not told apart by a key.
     unique_rows = False
-    text_columns = ("number", "note")
+    text_columns = ("number", "note", "doctor", "nurse", "payer")
     field_columns = {"service_date": "service_date", "service": "service", "price": "price",
-                     "discount": "discount", "quantity": "quantity", "price_type": "price",
-                     "nurse": "number", "diagnosis": "number"}
+                     "discount": "discount", "quantity": "quantity", "price_type": "payer",
+                     "nurse": "nurse", "diagnosis": "diagnosis", "doctor": "doctor",
+                     "payer_kind": "payer", "attachment": "payer", "contract": "payer"}
 
     def start(self, session, rights):
-        """The lookups every batch shares; the header policies (the file gives no nurse
-        nor diagnosis, so they decide the same for every voucher) applied once."""
+        """The lookups every batch shares: branches, services, closed dates, price
+        categories by (price type, branch) and price types' names, filled as met."""
         paid = paid_price_type(session)
         return {"rights": rights, "today": local_now().date(), "branches": {},
-                "services": {}, "closed": {}, "categories": {},
+                "services": {}, "closed": {}, "categories": {}, "type_names": {},
                 "paid_type": paid.id if paid else None,
+                "split": rights.flag("params.split_oms_dms"),
                 # The vouchers this run creates carry this time: a later batch tells them
                 # from those of an earlier run without remembering every one.
-                "now": dt.datetime.now(dt.UTC).replace(tzinfo=None),
-                "header_refused": _policy_refusal(rights)}
+                "now": dt.datetime.now(dt.UTC).replace(tzinfo=None)}
 
     def parse(self, ctx, row):
         last = text_cell(row, "last_name", 100, required=True)
@@ -130,7 +163,13 @@ class VoucherImport(BulkImport):
             service=text_cell(row, "service", 32, required=True),
             quantity=_QUANTITIES.get(quantity) or positive_int(row, "quantity", default=1),
             price=_price(row), discount=discount,
-            note=text_cell(row, "note", 1000), name=_name_key(last, first, middle))
+            note=text_cell(row, "note", 1000), name=_name_key(last, first, middle),
+            # The voucher's optional cells, mostly empty: read only when given.
+            doctor=row["doctor"] and text_cell(row, "doctor", 300),
+            nurse=row["nurse"] and text_cell(row, "nurse", 300),
+            diagnosis=row["diagnosis"] and text_cell(row, "diagnosis", 10),
+            referrer=row["referrer"] and text_cell(row, "referrer", 32),
+            payer=row["payer"] and text_cell(row, "payer", 50))
 
     def prefetch(self, session, ctx, records):
         """Branches in the user's scope, services, patients he sees, closed dates,
@@ -145,28 +184,18 @@ class VoucherImport(BulkImport):
             ctx["branches"].update(found)
             for _code, unit_id in found:
                 ctx["closed"][unit_id] = closed_through(session, unit_id)
-                category = category_for(session, ctx["paid_type"], unit_id) \
-                    if ctx["paid_type"] else None
-                ctx["categories"][unit_id] = category.id if category else None
         wanted = {r.service for r in records} - set(ctx["services"])
         for clause in _among(session, Service.code, wanted, String):
-            for code, sid, active, branch in session.execute(
-                    select(Service.code, Service.id, Service.active, Department.branch_id)
+            for code, sid, active, branch, insurance in session.execute(
+                    select(Service.code, Service.id, Service.active, Department.branch_id,
+                           Service.insurance)
                     .outerjoin(Department, Department.id == Service.department_id)
                     .where(clause)):
-                ctx["services"][code] = (sid, active, branch)
+                ctx["services"][code] = (sid, active, branch, insurance)
         ctx["by_name"], ctx["by_snils"] = find_patients(session, rights, records, "read")
-        services = {ctx["services"][r.service][0] for r in records
-                    if r.service in ctx["services"]}
-        categories = {c for c in ctx["categories"].values() if c is not None}
-        prices = defaultdict(list)
-        if services and categories:
-            for clause in _among(session, Price.service_id, services, Integer):
-                for sid, cid, start, end, value in session.execute(select(
-                        Price.service_id, Price.category_id, Price.valid_from, Price.valid_to,
-                        Price.amount).where(clause, Price.category_id.in_(sorted(categories)))):
-                    prices[(sid, cid)].append((start, end, value))
-        ctx["prices"] = prices
+        prefetch_refs(session, ctx, records)
+        ctx["heads"] = {}  # the header of each voucher met in this batch
+        ctx["kinds"] = {}  # OMS / DMS of the lines each voucher took in this batch
 
     def bind(self, ctx, r):
         branch_id = ctx["branches"].get(r.branch)
@@ -177,22 +206,28 @@ class VoucherImport(BulkImport):
         if service is None or not service[1]:
             raise RowProblem("service", _("Нет действующей услуги с кодом «%(code)s»",
                                           code=r.service))
-        return (branch_id, r.number, r.service_date, patient_of(ctx, r)), (r, service)
+        return ((branch_id, r.number, r.service_date, patient_of(ctx, r)),
+                [r, service, bind_head(ctx, r, branch_id), None])
 
     def existing(self, session, ctx, keys):
-        """Return {voucher key: [voucher id, created by this run, stored lines]} of the
-        batch's vouchers already stored — by an earlier run or an earlier batch."""
+        """Return {voucher key: [voucher id, created by this run, stored lines, header]}
+        of the batch's vouchers already stored — by an earlier run or an earlier batch."""
         numbers = {k[1] for k in keys}
         wanted = set(keys)
         found: dict = {}
         query = select(Voucher.id, Voucher.branch_id, Voucher.external_number,
-                       Voucher.service_date, Voucher.patient_id, Voucher.created_on)
+                       Voucher.service_date, Voucher.patient_id, Voucher.created_on,
+                       Voucher.doctor_id, Voucher.nurse_id, Voucher.diagnosis_id,
+                       Voucher.referring_unit_id)
         # With the branches: ux_vch_voucher_external leads with the branch.
         branches = Voucher.branch_id.in_(sorted({k[0] for k in keys}))
         for clause in _among(session, Voucher.external_number, numbers, String):
-            for vid, *key, created in session.execute(query.where(branches, clause)):
+            for vid, *key, created, d, n, g, u in session.execute(query.where(branches,
+                                                                              clause)):
                 if tuple(key) in wanted:
-                    found[tuple(key)] = [vid, created == ctx["now"], []]
+                    found[tuple(key)] = [vid, created == ctx["now"], [], Head(d, n, g, u)]
+        if ctx["split"]:
+            stored_kinds(session, found)
         earlier = [v[0] for v in found.values() if not v[1]]
         for clause in _among(session, VoucherLine.voucher_id, set(earlier), Integer):
             by_id = {v[0]: v for v in found.values()}
@@ -204,31 +239,45 @@ class VoucherImport(BulkImport):
         return found
 
     def decide(self, ctx, key, record, stored):
-        r, (service_id, _active, department_branch) = record
+        try:
+            return self._decide(ctx, key, record, stored)
+        except (ValidationError, RowProblem):
+            raise
+        except UchetError as exc:  # a missing right: the row's error, in its column
+            raise RowProblem(self.field_columns.get(exc.field or "", "number"),
+                             str(exc)) from None
+
+    def _decide(self, ctx, key, record, stored):
+        r, (service_id, _active, department_branch, insurance), head, _payment = record
         rights = ctx["rights"]
-        branch_id = key[0]
-        listed = _listed(ctx, service_id, branch_id, r.service_date)
-        price = listed if r.price is None else r.price
+        branch_id, _n, day, patient_id = key
+        same_head(ctx, key, r, head, stored)
         if stored is not None and not stored[1]:
-            line = (service_id, r.quantity, price, r.discount)
-            if line in stored[2]:
-                stored[2].remove(line)  # each stored line answers one row of the file
-                return "same"
-            raise RowProblem("service", _("Талон «%(n)s» уже загружен, и в нём нет такой "
-                                          "услуги: измените талон в его карточке", n=r.number))
-        if ctx["header_refused"]:
-            raise RowProblem("number", ctx["header_refused"])
-        day = r.service_date
-        once(ctx, ("day", branch_id, day), _check_day, ctx, branch_id, day)
+            return stored_line(r, service_id, stored)
+        once(ctx, ("header", head.nurse_id is None, head.diagnosis_id is None),
+             header_rules, rights, head)
+        once(ctx, ("day", branch_id, day), voucher_day, ctx, branch_id, day)
         once(ctx, ("branch", department_branch, branch_id), check_service_branch,
              department_branch, branch_id, rights)
-        if r.price is None and listed is None:
-            raise RowProblem("price", _("Нет цены услуги в прейскуранте на %(d)s: укажите "
-                                        "цену", d=r.service_date.strftime("%d.%m.%Y")))
+        payment = resolve_payment(ctx, r, patient_id, service_id, branch_id)
+        kind = ctx["contract_kinds"].get(payment.contract_id) if ctx["split"] else None
+        if kind is not None:  # «Разделение услуг по признаку ОМС/ДМС» (_check_insurance)
+            check_insurance_mark(kind, insurance)
+            check_insurance_mix(kind, other_kind(ctx, key, kind, stored))
+        if payment.kind == "patient":
+            once(ctx, ("without_attachment",), patient_pays, rights)
         if r.price is not None:
-            once(ctx, ("price", r.price, listed), check_typed_price, r.price, listed,
-                 "regular", rights)
+            once(ctx, ("price", r.price, payment.listed), check_typed_price, r.price,
+                 payment.listed, "regular", rights)
         once(ctx, ("discount", r.discount), check_discount, r.discount, rights, True)
+        price = payment.listed if r.price is None else r.price
+        if payment.kind == "attachment" and apply_limits(ctx, r, service_id, payment, price):
+            # Moved to the patient by a limit: at his list price, as the screen re-prices.
+            payment = patient_payment(ctx, r, service_id, branch_id)
+            price = payment.listed
+        record[3] = payment if r.price is None else payment._replace(listed=price)
+        if kind is not None and payment.kind != "patient":
+            ctx["kinds"].setdefault(key, set()).add(kind)
         ctx["lines"] = ctx.get("lines", 0) + 1
         return "insert"
 
@@ -238,13 +287,13 @@ class VoucherImport(BulkImport):
         new: dict = {}
         for key, record, stored in inserts:
             if stored is None and key not in new:
-                new[key] = record[0]
+                new[key] = (record[0], record[2])
         ids = allocate_ids(session, Voucher.__table__, len(new))
         table = Voucher.__table__
         user_id = ctx["rights"].user_id
         rows = [(ids[i] if ids else None, v[2], "regular", v[0], v[3], v[1], Decimal(0), 0,
-                 user_id, ctx["now"], "manual", 1, r.note)
-                for i, (v, r) in enumerate(new.items())]
+                 user_id, ctx["now"], "manual", 1, r.note, *head)
+                for i, (v, (r, head)) in enumerate(new.items())]
         voucher_ids = {}
         if ids:
             insert_rows(session, table, _VOUCHER, rows)
@@ -254,19 +303,16 @@ class VoucherImport(BulkImport):
                 insert(table).returning(table.c.id, sort_by_parameter_order=True),
                 [dict(zip(_VOUCHER[1:], row[1:], strict=True)) for row in rows]).scalars()
             voucher_ids = dict(zip(new, returned, strict=True))
-        category = ctx["categories"]
         lines = []
         touched = set()
-        for key, (r, (service_id, _a, _b)), stored in inserts:
+        for key, (r, (service_id, *_service), _head, pay), stored in inserts:
             vid = voucher_ids.get(key) or stored[0]
             touched.add(vid)
-            branch_id = key[0]
-            price = r.price if r.price is not None else _listed(
-                ctx, service_id, branch_id, r.service_date)
+            price = pay.listed  # the file's price, else the list's (decide)
             lines.append((vid, service_id, r.quantity, price, r.discount,
-                          line_amount(price, r.quantity, r.discount), "patient", "rendered",
-                          r.service_date, branch_id, category.get(branch_id),
-                          ctx["paid_type"]))
+                          line_amount(price, r.quantity, r.discount), pay.kind, "rendered",
+                          r.service_date, key[0], pay.category_id, pay.price_type_id,
+                          pay.attachment_id, pay.contract_id))
         insert_rows(session, VoucherLine.__table__, _LINE, lines)
         for clause in _among(session, Voucher.id, touched, Integer):
             sums = select(func.coalesce(func.sum(VoucherLine.amount), 0)).where(
@@ -281,13 +327,16 @@ class VoucherImport(BulkImport):
         # The statistics rollups follow the vouchers (services.rollups): the ORM hook
         # does not see COPY, so the (branch, day) keys are recomputed in finish.
         ctx.setdefault("branch_days", set()).update((k[0], k[2]) for k in new)
+        ctx.setdefault("office_days", set()).update(
+            (head.referring_unit_id, k[2]) for k, (_r, head) in new.items()
+            if head.referring_unit_id is not None)
 
     def finish(self, session, ctx, report):
         """The statistics rollups of the days written, one journal row for the bulk
         writes, the count of new vouchers in the report."""
         report.extra["vouchers"] = ctx.get("vouchers", 0)
         if ctx.get("branch_days"):
-            recompute(session, set(), ctx["branch_days"])
+            recompute(session, ctx.get("office_days", set()), ctx["branch_days"])
         if report.inserted:
             journal_import(session, Voucher.__tablename__, report)
 
@@ -328,35 +377,8 @@ class _Row(NamedTuple):
     discount: Decimal
     note: str | None
     name: str
-
-
-def _policy_refusal(rights) -> str | None:
-    """Return the message of a header policy that forbids an imported voucher (no nurse,
-    no diagnosis), None when they allow or only warn (an import has no one to confirm:
-    the load itself is the confirmation)."""
-    from core.errors import UchetError
-
-    try:
-        header_policies(Policies(rights=rights, confirmed=True, name_rights=False), None,
-                        None)
-    except UchetError as exc:
-        return str(exc)
-    return None
-
-
-def _check_day(ctx, branch_id, day) -> None:
-    """The voucher's date rules: the branch's closed period, a future date, the days
-    allowed. Raises ValidationError."""
-    check_closed(ctx["closed"][branch_id], day, rights=ctx["rights"])
-    check_day(day, None, ctx["rights"], ctx["today"])
-
-
-def _listed(ctx, service_id, branch_id, day) -> Decimal | None:
-    """Return the list price valid on `day` (the latest start wins, as price_on)."""
-    category = ctx["categories"].get(branch_id)
-    best = None
-    for start, end, value in ctx["prices"].get((service_id, category), ()):
-        if start <= day and (end is None or end >= day) and (best is None or start > best[0]):
-            best = (start, value)
-    return best[1] if best else None
-
+    doctor: str | None
+    nurse: str | None
+    diagnosis: str | None
+    referrer: str | None
+    payer: str | None

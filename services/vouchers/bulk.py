@@ -102,8 +102,7 @@ def change_doctor(session, vouchers: list[Voucher], doctor: Employee | None, rig
     if not rights.flag(DOCTOR_RIGHT):
         raise ValidationError(_("Врача в списке талонов меняет только пользователь с правом "
                                 "«Поточное изменение врача в талонах»"))
-    if not doctor.is_doctor or not doctor.active:
-        raise ValidationError(_("«%(d)s» не врач или не работает", d=doctor))
+    check_doctor(doctor.is_doctor, doctor.active, doctor)
     changed = 0
     for voucher in vouchers:
         if voucher.doctor_id == doctor.id:
@@ -118,3 +117,12 @@ def change_doctor(session, vouchers: list[Voucher], doctor: Employee | None, rig
         changed += 1
     session.flush()
     return changed
+
+
+def check_doctor(is_doctor: bool, active: bool, name) -> None:
+    """Refuse as a voucher's doctor an employee who is not a doctor or does not work
+    (plain values: «Импорт талонов» checks its «Врач» column with it).
+
+    Raises ValidationError."""
+    if not is_doctor or not active:
+        raise ValidationError(_("«%(d)s» не врач или не работает", d=name))

@@ -26,9 +26,16 @@ def insurance_period(attachment: Attachment, programme: Programme, on: dt.date
                      ) -> tuple[dt.date, dt.date]:
     """Return the insurance period (first and last day) of the attachment holding `on`:
     periods of `period_months` counted from the attachment's start."""
-    months = max(programme.period_months or 12, 1)
-    elapsed = (on.year - attachment.valid_from.year) * 12 + on.month - attachment.valid_from.month
-    start = attachment.valid_from + relativedelta(months=elapsed - elapsed % months)
+    return period_of(attachment.valid_from, programme.period_months, on)
+
+
+def period_of(valid_from: dt.date, period_months: int | None, on: dt.date
+              ) -> tuple[dt.date, dt.date]:
+    """Return the insurance period (first and last day) holding `on` of an attachment
+    starting `valid_from` (plain values: the voucher import's too)."""
+    months = max(period_months or 12, 1)
+    elapsed = (on.year - valid_from.year) * 12 + on.month - valid_from.month
+    start = valid_from + relativedelta(months=elapsed - elapsed % months)
     if start > on:
         start -= relativedelta(months=months)
     return start, start + relativedelta(months=months) - dt.timedelta(days=1)
@@ -57,7 +64,12 @@ def _to_patient(line: VoucherLine) -> None:
     line.price = None
 
 
-def _excess(line: VoucherLine, checks: Policies, option_code: str, text: str) -> None:
+def excess(checks: Policies, option_code: str, text: str) -> bool:
+    """Apply the option for an excess (forbid / charge the patient / warn and charge /
+    warn); returns True when the line moves to the patient.
+
+    Raises PolicyRefused when the option or «Запретить перенос превышения на пациента»
+    forbids it."""
     option = checks.rights.value(option_code)
     if option == "forbid":
         checks.refuse(option_code, text)
@@ -67,13 +79,13 @@ def _excess(line: VoucherLine, checks: Policies, option_code: str, text: str) ->
         checks.refuse("voucher.forbid_excess_to_patient",
                       _("%(t)s. Перенос превышения на пациента запрещён", t=text))
         checks.stop_if_refused()
-    if option == "charge_patient" or (option == "warn_charge_patient" and checks.confirmed):
-        _to_patient(line)
+    moved = option == "charge_patient" or (option == "warn_charge_patient" and checks.confirmed)
     if option == "warn_charge_patient":
         checks.warn(option_code, _("%(t)s: услуга будет проведена за счёт пациента", t=text))
     elif option != "charge_patient":
         checks.warn(option_code,
                     _("%(t)s: услуга будет проведена по программе сверх лимита", t=text))
+    return moved
 
 
 def check_limits(session, line: VoucherLine, voucher: Voucher, checks: Policies, *,
@@ -97,33 +109,53 @@ def check_limits(session, line: VoucherLine, voucher: Voucher, checks: Policies,
     entry = session.scalar(select(ProgrammeService).where(
         ProgrammeService.programme_id == programme.id,
         ProgrammeService.service_id == service_id))
-    if entry is not None and entry.max_count is not None:
+    max_count = entry.max_count if entry is not None else None
+    if max_count is not None:
         used = _used(session, line, attachment.id, start, end, VoucherLine.quantity,
                      service_id)
-        left = entry.max_count - used
-        if line.quantity > left:
-            _excess(line, checks, "voucher.programme_count_exceeded",
-                    _("Превышен лимит количества услуги по программе «%(p)s»: осталось %(n)s "
-                      "за период с %(s)s по %(e)s", p=programme.name, n=left,
-                      s=f"{start:%d.%m.%Y}", e=f"{end:%d.%m.%Y}"))
-            if line.payer_kind != "attachment":
-                return
-        else:
-            threshold = int(rights.value("params.warn_count_limit") or 0)
-            if threshold and left - line.quantity <= threshold:
-                checks.warn("params.warn_count_limit", _("По программе «%(p)s» остаётся услуг: "
-                                                         "%(n)s", p=programme.name,
-                                                         n=left - line.quantity))
+        if count_limit(checks, programme.name, max_count, used, line.quantity, start, end):
+            _to_patient(line)
+            return
     if programme.max_cost is not None:
         used = _used(session, line, attachment.id, start, end, VoucherLine.amount)
-        left = programme.max_cost - used
-        if line.amount > left:
-            _excess(line, checks, "voucher.programme_cost_exceeded",
-                    _("Превышена максимальная стоимость лечения по программе «%(p)s»: "
-                      "осталось %(n)s", p=programme.name, n=money(left)))
-        else:
-            threshold = Decimal(rights.value("params.warn_balance") or 0)
-            if threshold and left - line.amount <= threshold:
-                checks.warn("params.warn_balance", _("По программе «%(p)s» остаётся %(n)s",
-                                                     p=programme.name,
-                                                     n=money(left - line.amount)))
+        if cost_limit(checks, programme.name, programme.max_cost, used, line.amount):
+            _to_patient(line)
+
+
+def count_limit(checks: Policies, programme: str, max_count: int, used, quantity: int,
+                start: dt.date, end: dt.date) -> bool:
+    """Apply the programme's count limit of a service to a line of `quantity` when
+    `used` were taken in the period; returns True when the line moves to the patient
+    (warnings recorded in `checks`). Plain values: the voucher import's too.
+
+    Raises PolicyRefused."""
+    rights = checks.rights
+    left = max_count - used
+    if quantity > left:
+        return excess(checks, "voucher.programme_count_exceeded",
+                      _("Превышен лимит количества услуги по программе «%(p)s»: осталось "
+                        "%(n)s за период с %(s)s по %(e)s", p=programme, n=left,
+                        s=f"{start:%d.%m.%Y}", e=f"{end:%d.%m.%Y}"))
+    threshold = int(rights.value("params.warn_count_limit") or 0)
+    if threshold and left - quantity <= threshold:
+        checks.warn("params.warn_count_limit", _("По программе «%(p)s» остаётся услуг: "
+                                                 "%(n)s", p=programme, n=left - quantity))
+    return False
+
+
+def cost_limit(checks: Policies, programme: str, max_cost: Decimal, used: Decimal,
+               amount: Decimal) -> bool:
+    """Apply the programme's treatment cost limit to a line of `amount` when `used`
+    was spent in the period; returns True when the line moves to the patient.
+
+    Raises PolicyRefused."""
+    left = max_cost - used
+    if amount > left:
+        return excess(checks, "voucher.programme_cost_exceeded",
+                      _("Превышена максимальная стоимость лечения по программе «%(p)s»: "
+                        "осталось %(n)s", p=programme, n=money(left)))
+    threshold = Decimal(checks.rights.value("params.warn_balance") or 0)
+    if threshold and left - amount <= threshold:
+        checks.warn("params.warn_balance", _("По программе «%(p)s» остаётся %(n)s",
+                                             p=programme, n=money(left - amount)))
+    return False

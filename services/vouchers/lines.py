@@ -23,12 +23,21 @@ from models.contracts import Contract
 from models.patients import Attachment
 from models.pricelist import Service
 from models.refbooks import Department, PriceType
-from models.vouchers import LINE_STATES, PAYER_KINDS, Voucher, VoucherLine
+from models.vouchers import LINE_STATES, Voucher, VoucherLine
 from security.policies import Policies
 from security.scope import scoped
 from services.contracts.rules import money
 from services.dates import local_now, utc_now
 from services.vouchers.limits import check_limits
+from services.vouchers.payers import (
+    check_attachment_day,
+    check_insurance_mark,
+    check_insurance_mix,
+    check_payer_choice,
+    check_unattached_contract,
+    payer_price_type,
+    without_attachment,
+)
 from services.vouchers.pricing import line_amount, line_price, resolve_payer
 from services.vouchers.rules import check_dates, check_emr_access, check_ownership
 
@@ -162,20 +171,14 @@ def _check_insurance(session, line: VoucherLine, voucher: Voucher, rights) -> No
         return
     marked = session.scalar(select(Service.insurance).where(
         Service.id == fk_value(line, "service_id")))
-    names = {"oms": _("ОМС"), "dms": _("ДМС")}
-    if marked not in (kind, "both"):
-        raise ValidationError(_("Услуга не отмечена признаком %(k)s: по договору %(k)s она "
-                                "не проводится", k=names[kind]), field="service")
+    check_insurance_mark(kind, marked)
     other = "dms" if kind == "oms" else "oms"
     with session.no_autoflush:
         mixed = session.scalar(select(func.count()).select_from(VoucherLine).join(
             Contract, Contract.id == VoucherLine.contract_id).where(
             VoucherLine.voucher_id == voucher.id, Contract.kind == other,
             VoucherLine.id != (line.id or 0), VoucherLine.state != "cancelled"))
-    if mixed:
-        raise ValidationError(_("В талоне уже есть услуги %(o)s: услуги %(k)s оформляются "
-                                "отдельным талоном", o=names[other], k=names[kind]),
-                              field="payer_kind")
+    check_insurance_mix(kind, bool(mixed))
 
 
 def _resolve(session, line: VoucherLine, voucher: Voucher, rights, split: bool = False
@@ -200,14 +203,9 @@ def _resolve(session, line: VoucherLine, voucher: Voucher, rights, split: bool =
         line.payer_kind, line.attachment = auto.kind, auto.attachment
         line.contract = session.get(Contract, auto.contract_id) if auto.contract_id else None
         return
-    if chosen not in PAYER_KINDS:
-        raise ValidationError(_("Неизвестный плательщик"), field="payer_kind")
     attachment_id = fk_value(line, "attachment_id")
-    same = (chosen == auto.kind and attachment_id ==
-            (auto.attachment.id if auto.attachment else None))
-    if not same and not split:
-        rights.require("voucher.post_by_attachment", field="payer_kind", refusal=_l(
-            "Плательщика выбирает только пользователь с правом «%(right)s»"))
+    check_payer_choice(chosen, auto.kind, auto.attachment.id if auto.attachment else None,
+                       attachment_id, rights, split)
     if chosen == "patient":
         line.attachment, line.contract = None, None
     elif chosen == "attachment":
@@ -215,18 +213,10 @@ def _resolve(session, line: VoucherLine, voucher: Voucher, rights, split: bool =
         if attachment is None or attachment.patient_id != fk_value(voucher, "patient_id"):
             raise ValidationError(_("Выберите прикрепление этого пациента"),
                                   field="attachment")
-        day = voucher.service_date
-        if day < attachment.valid_from or (attachment.valid_to is not None
-                                           and day > attachment.valid_to):
-            raise ValidationError(_("Прикрепление не действует на дату талона"),
-                                  field="attachment")
+        check_attachment_day(attachment.valid_from, attachment.valid_to, voucher.service_date)
         line.attachment, line.contract = attachment, attachment.programme.contract
     else:
-        if fk_value(line, "contract_id") is None:
-            raise ValidationError(_("Укажите договор-плательщик"), field="contract")
-        rights.require("voucher.post_unattached_contract", field="contract", refusal=_l(
-            "За счёт договора без прикрепления проводит только пользователь с правом "
-            "«%(right)s»"))
+        check_unattached_contract(fk_value(line, "contract_id"), rights)
         line.attachment = None
 
 
@@ -253,17 +243,20 @@ def _check_deposit(session, line: VoucherLine, voucher: Voucher, rights) -> None
 
 
 def _payer_price_type(session, line: VoucherLine) -> int | None:
-    if line.payer_kind == "attachment":
-        attachment = line.attachment or session.get(Attachment, line.attachment_id)
-        return attachment.programme.price_type_id
-    if line.payer_kind == "contract":
-        contract = session.get(Contract, fk_value(line, "contract_id"))
-        if contract is not None and contract.price_category is not None:
-            return contract.price_category.price_type_id
     from services.vouchers.pricing import paid_price_type
 
-    paid = paid_price_type(session)
-    return paid.id if paid else None
+    programme_type = contract_type = None
+    if line.payer_kind == "attachment":
+        attachment = line.attachment or session.get(Attachment, line.attachment_id)
+        programme_type = attachment.programme.price_type_id
+    elif line.payer_kind == "contract":
+        contract = session.get(Contract, fk_value(line, "contract_id"))
+        if contract is not None and contract.price_category is not None:
+            contract_type = contract.price_category.price_type_id
+    # The paid type is read only when it is the answer (a query fewer per line).
+    paid = None if line.payer_kind == "attachment" or contract_type else paid_price_type(session)
+    return payer_price_type(line.payer_kind, programme_type, contract_type,
+                            paid.id if paid else None)
 
 
 def _price(session, line: VoucherLine, voucher: Voucher, rights) -> None:
@@ -365,10 +358,7 @@ def check_line(session, line: VoucherLine, rights, user_id: int | None, *,
     if checks is None:
         checks = Policies(rights=rights, confirmed=confirmed, name_rights=False)
     if line.payer_kind == "patient" and voucher.kind == "regular" and not split:
-        checks.policy("voucher.without_attachment", True,
-                      _("Пациент не прикреплён к программе, покрывающей услугу: услуга платная"),
-                      field="service")
-        checks.stop_if_refused()
+        without_attachment(checks)
     _price(session, line, voucher, rights)
     if voucher.kind == "deposit" and line.state != "cancelled":
         _check_deposit(session, line, voucher, rights)

@@ -10,7 +10,8 @@ the count of rows to add, presses «Загрузить», watches the progress f
 the result on the screen where people look for it. The service sets' scenario first
 chooses a file with an unknown service and sees that row's Russian error; the
 vouchers' file is an XLSX with real date cells, whose preview must show the dates as
-ДД.ММ.ГГГГ.
+ДД.ММ.ГГГГ, and the voucher's doctor, nurse, diagnosis and referring office (the
+doctor then shows in the voucher list).
 
 The served app's database is shared by every browser test of the run: rows are new
 (numbers and codes carry a stamp of the run) and go to branches, programmes and
@@ -82,6 +83,7 @@ class Scenario:
     bad: list[list] | None = None    # a first file with one bad row…
     error: str = ""                  # …and that row's Russian error
     extra: dict = field(default_factory=dict)
+    previewed: list[str] = field(default_factory=list)  # texts every preview row shows
 
 
 def service_sets() -> Scenario:
@@ -210,6 +212,15 @@ def invoices() -> Scenario:
         ["Черновик", line.number, ru(TODAY)], hub=True)
 
 
+STAFF = """
+    SELECT e.last_name, e.first_name, e.middle_name FROM staff_employee e
+    JOIN org_unit u ON u.id = e.branch_id WHERE u.code = 'KZN-CEN' AND e.active = 1
+      AND e.is_doctor = :doctor AND (SELECT count(*) FROM staff_employee f
+           WHERE f.branch_id = e.branch_id AND f.last_name = e.last_name
+             AND f.first_name = e.first_name) = 1
+    ORDER BY e.id LIMIT 1"""
+
+
 def vouchers() -> Scenario:
     patient = query(KAZAN_PATIENTS + " LIMIT 1")[0]
     services = query("""
@@ -218,18 +229,23 @@ def vouchers() -> Scenario:
         WHERE c.code = 'VOLGA' AND s.composite = 0 AND s.active = 1
           AND p.valid_from <= :d AND (p.valid_to IS NULL OR p.valid_to >= :d)
         ORDER BY s.id LIMIT 2""", d=TODAY.isoformat())
+    # The voucher's staff, diagnosis and referring office (a Kazan client's office).
+    doctor, nurse = (" ".join(filter(None, query(STAFF, doctor=d)[0])) for d in (1, 0))
     number = f"Т-{STAMP}"
     born = dt.date.fromisoformat(str(patient.birth_date)[:10])
     rows = [[number, "KZN-CEN", TODAY, patient.last_name, patient.first_name,
-             patient.middle_name or "", born, s.code, 1, None, None, "из браузера"]
+             patient.middle_name or "", born, s.code, 1, None, None, "из браузера", doctor,
+             nurse, "J06.9", "CL3-B1", ""]
             for s in services]
+    short = doctor.split()[0]
     return Scenario(
         "admin", ("Документы", "Импорт талонов"), "Импорт талонов",
         ["Номер талона", "Код филиала", "Дата", "Фамилия", "Имя", "Отчество",
-         "Дата рождения", "Код услуги", "Количество", "Цена", "Скидка, %", "Примечание"],
+         "Дата рождения", "Код услуги", "Количество", "Цена", "Скидка, %", "Примечание",
+         "Врач", "Медсестра", "Диагноз", "Направившее подразделение", "Плательщик"],
         rows, 2, "/voucherview/list/?_oc_VoucherView=id&_od_VoucherView=desc",
-        [f"{patient.last_name} {patient.first_name}", "Казань-Центр", ru(TODAY)], xlsx=True,
-        hub=True)
+        [f"{patient.last_name} {patient.first_name}", "Казань-Центр", ru(TODAY), short],
+        xlsx=True, hub=True, previewed=[doctor, nurse, "J06.9", "CL3-B1"])
 
 
 SCENARIOS = {f.__name__: f for f in (service_prices, price_lists, service_sets,
@@ -316,6 +332,8 @@ def test_import_from_the_browser(page, tmp_path, name):
     expect(preview).to_have_count(len(scenario.rows))
     for row in preview.all():
         expect(row).to_contain_text("добавится")
+        for shown in scenario.previewed:
+            expect(row).to_contain_text(shown)
     no_raw_values(page)
 
     with page.expect_navigation():
