@@ -3,7 +3,7 @@ of an invoice to an insurer (DMS) or to a person under a contract passes through
 payer's account, as an organisation's does.
 
 Revision ID: 0023_payer_accounts
-Revises: 0021_bulk
+Revises: 0022_stat_periods
 Create Date: 2026-12-07 11:30:00.000000
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0023_payer_accounts'
-down_revision = '0021_bulk'
+down_revision = '0022_stat_periods'
 branch_labels = None
 depends_on = None
 
