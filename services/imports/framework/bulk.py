@@ -27,6 +27,7 @@ from sqlalchemy import bindparam, insert, text, update
 from core.errors import UchetError, ValidationError
 from services.imports.framework import spec as cells
 from services.imports.framework import values as cell
+from services.imports.framework.pgcopy import copy_rows
 from services.imports.framework.reader import looks_like_formula
 from services.imports.framework.spec import (
     ImportSpec,
@@ -97,15 +98,12 @@ def allocate_ids(session, table, count: int) -> list[int] | None:
 
 def insert_rows(session, table, columns: Sequence[str], rows: list[tuple]) -> None:
     """Insert `rows` (tuples in the order of `columns`) in the session's transaction:
-    COPY on PostgreSQL, one executemany elsewhere."""
+    COPY on PostgreSQL (foreign keys checked once per batch, see pgcopy), one
+    executemany elsewhere."""
     if not rows:
         return
     if is_postgres(session):
-        cursor = session.connection().connection.driver_connection.cursor()
-        sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-        with cursor, cursor.copy(sql) as stream:
-            for row in rows:
-                stream.write_row(row)
+        copy_rows(session, table, columns, rows)
         return
     session.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
 
