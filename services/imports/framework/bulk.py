@@ -27,7 +27,7 @@ from sqlalchemy import bindparam, insert, text, update
 from core.errors import UchetError, ValidationError
 from services.imports.framework import spec as cells
 from services.imports.framework import values as cell
-from services.imports.framework.pgcopy import copy_rows
+from services.imports.framework.pgcopy import copy_rows, earlier_lines
 from services.imports.framework.reader import looks_like_formula
 from services.imports.framework.spec import (
     ImportSpec,
@@ -183,21 +183,19 @@ class BulkImport(ImportSpec):
                 bound.append(problem)
         found = self.existing(session, ctx, [b[0] for b in bound
                                              if not isinstance(b, RowProblem)])
-        seen = ctx.setdefault("_seen", {})
+        repeats = self._repeats(session, ctx, batch, bound) if self.unique_rows else {}
         outcomes, inserts, updates = [], [], []
-        for (line, values), result in zip(batch, bound, strict=True):
+        for index, ((line, values), result) in enumerate(zip(batch, bound, strict=True)):
             shown = tuple(values)
             if isinstance(result, RowProblem):
                 outcomes.append(self._error(line, shown, result.key, result.message))
                 continue
             key, record = result
-            if self.unique_rows:
-                if key in seen:
-                    outcomes.append(self._error(line, shown, self.key[0], _(
-                        "Повтор строки %(line)s: %(what)s", line=seen[key],
-                        what=", ".join(self.header(k) for k in self.key))))
-                    continue
-                seen[key] = line
+            if index in repeats:
+                outcomes.append(self._error(line, shown, self.key[0], _(
+                    "Повтор строки %(line)s: %(what)s", line=repeats[index],
+                    what=", ".join(self.header(k) for k in self.key))))
+                continue
             stored = found.get(key)
             try:
                 action = self.decide(ctx, key, record, stored)
@@ -220,6 +218,25 @@ class BulkImport(ImportSpec):
             # Nothing will be committed: stop writing, keep checking the rest of the file.
             ctx["_failed"] = True
         return outcomes
+
+    def _repeats(self, session, ctx, batch, bound) -> dict[int, int]:
+        """Return {index in the batch: the earlier line of the file with the same
+        natural key} of the batch's bound rows (those with an error are skipped)."""
+        chosen = [i for i, b in enumerate(bound) if not isinstance(b, RowProblem)]
+        keys = [bound[i][0] for i in chosen]
+        lines = [batch[i][0] for i in chosen]
+        if is_postgres(session):
+            found = earlier_lines(session, ctx, keys, lines) if keys else {}
+            return {chosen[i]: line for i, line in found.items()}
+        # Elsewhere (SQLite: the embedded default, small files) the keys stay in memory.
+        seen = ctx.setdefault("_seen", {})
+        repeats = {}
+        for index, key, line in zip(chosen, keys, lines, strict=True):
+            if key in seen:
+                repeats[index] = seen[key]
+            else:
+                seen[key] = line
+        return repeats
 
     def _error(self, line, values, key, message) -> Outcome:
         return Outcome(line, "error", values, [RowError(line, self.header(key), message)])

@@ -89,3 +89,39 @@ def copy_rows(session, table, columns: Sequence[str], rows: list[tuple]) -> None
             stream.write_row(row)
     if skip:
         session.execute(text("SET LOCAL session_replication_role = origin"))
+
+
+_SEEN = "import_seen_keys"
+
+
+def earlier_lines(session, ctx: dict, keys: list[tuple], lines: list[int]) -> dict[int, int]:
+    """Return {index in `keys`: the line that had the same key before} for the batch's
+    natural keys, against the earlier rows of the file, then remember the batch's new
+    keys. The keys seen are kept in a temporary table of the transaction (dropped at
+    its end, a preview's and a refused run's included), not in memory: a file of
+    100,000 rows holds the memory of one batch."""
+    if not ctx.get("_seen_table"):
+        # IF NOT EXISTS and TRUNCATE: when the run's transaction is a savepoint of an
+        # outer one (tests), the table of an earlier run may still be there.
+        session.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_SEEN} "
+                             "(k text PRIMARY KEY, line integer NOT NULL) ON COMMIT DROP"))
+        session.execute(text(f"TRUNCATE {_SEEN}"))
+        ctx["_seen_table"] = True
+    texts = ["\x1f".join(map(str, key)) for key in keys]
+    first: dict[str, int] = {}
+    for text_key, line in zip(texts, lines, strict=True):
+        first.setdefault(text_key, line)
+    stored = dict(session.execute(text(f"SELECT k, line FROM {_SEEN} WHERE k = ANY(:k)"),
+                                  {"k": list(first)}).all())
+    repeats = {}
+    for index, (text_key, line) in enumerate(zip(texts, lines, strict=True)):
+        before = stored.get(text_key, first[text_key])
+        if before != line:
+            repeats[index] = before
+    new = [(k, line) for k, line in first.items() if k not in stored]
+    if new:
+        cursor = session.connection().connection.driver_connection.cursor()
+        with cursor, cursor.copy(f"COPY {_SEEN} (k, line) FROM STDIN") as stream:
+            for row in new:
+                stream.write_row(row)
+    return repeats
