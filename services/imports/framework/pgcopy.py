@@ -19,8 +19,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import psycopg
-from sqlalchemy import ARRAY, Integer, String, Text, any_, cast, literal, select, text
+from sqlalchemy import ARRAY, Integer, String, any_, bindparam, select, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.types import TypeDecorator
 
 
 def array_text(values) -> str:
@@ -38,10 +39,31 @@ def array_text(values) -> str:
     return "{" + ",".join(items) + "}"
 
 
+class _IntArray(TypeDecorator):
+    """An integer[] parameter sent as its text literal (array_text): psycopg sends a
+    str untyped, so `$1::INTEGER[]` is a constant array the planner sees (an index
+    scan, a hashed ANY) — a CAST of a text parameter would be parsed per row."""
+
+    impl = ARRAY(Integer)
+    cache_ok = True
+
+    def bind_processor(self, dialect):
+        return None  # the value is already the literal
+
+
+class _TextArray(_IntArray):
+    """A varchar[] parameter sent as its text literal (see _IntArray)."""
+
+    impl = ARRAY(String)
+    cache_ok = True
+
+
 def any_of(column, values, item_type=None):
-    """Return `column = ANY(array)` of `values`, the array sent as one text (array_text)."""
-    item_type = item_type or column.type
-    return column == any_(cast(literal(array_text(values), Text), ARRAY(item_type)))
+    """Return `column = ANY(array)` of `values`, the array sent as one text (array_text).
+    `item_type` (Integer or String) defaults to the column's type."""
+    item_type = item_type if item_type is not None else column.type
+    kind = _IntArray if isinstance(item_type, Integer) or item_type is Integer else _TextArray
+    return column == any_(bindparam(None, array_text(values), type_=kind()))
 
 
 def _cached(session, key: str, query: str, params: dict | None = None):
