@@ -119,6 +119,10 @@ def update_rows(session, table, columns: Sequence[str], rows: list[dict]) -> Non
                     execution_options={"synchronize_session": False})
 
 
+#: the first characters of a text that `looks_like_formula` may refuse.
+_FORMULA_START = ("=", "+", "@", "-", "\t", "\r")
+
+
 class BulkImport(ImportSpec):
     """An import checked and written set-based (see the module's docstring)."""
 
@@ -164,7 +168,10 @@ class BulkImport(ImportSpec):
         for _line, values in batch:
             try:
                 for i in formula:
-                    if looks_like_formula(values[i]):
+                    value = values[i]
+                    # startswith (in C) first: almost no cell starts like a formula.
+                    if (type(value) is str and value.startswith(_FORMULA_START)
+                            and looks_like_formula(value)):
                         raise formula_problem(keys[i])
                 row = {k: (v.strip() or None) if type(v) is str else v
                        for k, v in zip(keys, values, strict=True)}
