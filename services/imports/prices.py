@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import ARRAY, Integer, String, any_, insert, literal, select, text, true
+from sqlalchemy import Integer, String, insert, select, text, true
 from sqlalchemy.exc import IntegrityError
 
 from core.actor import current_actor
@@ -153,7 +153,9 @@ def _among(session, column, values: set, item_type) -> Iterator:
     if not ordered:
         return
     if session.get_bind().dialect.name == "postgresql":
-        yield column == any_(literal(ordered, ARRAY(item_type)))
+        from services.imports.framework.pgcopy import any_of
+
+        yield any_of(column, ordered, item_type)
         return
     for i in range(0, len(ordered), IN_CHUNK):
         yield column.in_(ordered[i:i + IN_CHUNK])

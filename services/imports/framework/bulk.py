@@ -27,6 +27,7 @@ from sqlalchemy import bindparam, insert, text, update
 from core.errors import UchetError, ValidationError
 from services.imports.framework import spec as cells
 from services.imports.framework import values as cell
+from services.imports.framework.pgcopy import copy_rows, earlier_lines
 from services.imports.framework.reader import looks_like_formula
 from services.imports.framework.spec import (
     ImportSpec,
@@ -97,15 +98,12 @@ def allocate_ids(session, table, count: int) -> list[int] | None:
 
 def insert_rows(session, table, columns: Sequence[str], rows: list[tuple]) -> None:
     """Insert `rows` (tuples in the order of `columns`) in the session's transaction:
-    COPY on PostgreSQL, one executemany elsewhere."""
+    COPY on PostgreSQL (foreign keys checked once per batch, see pgcopy), one
+    executemany elsewhere."""
     if not rows:
         return
     if is_postgres(session):
-        cursor = session.connection().connection.driver_connection.cursor()
-        sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-        with cursor, cursor.copy(sql) as stream:
-            for row in rows:
-                stream.write_row(row)
+        copy_rows(session, table, columns, rows)
         return
     session.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
 
@@ -119,6 +117,10 @@ def update_rows(session, table, columns: Sequence[str], rows: list[dict]) -> Non
     session.execute(statement, [{**{c: r[c] for c in columns}, "_id": r["id"]}
                                 for r in rows],
                     execution_options={"synchronize_session": False})
+
+
+#: the first characters of a text that `looks_like_formula` may refuse.
+_FORMULA_START = ("=", "+", "@", "-", "\t", "\r")
 
 
 class BulkImport(ImportSpec):
@@ -166,10 +168,14 @@ class BulkImport(ImportSpec):
         for _line, values in batch:
             try:
                 for i in formula:
-                    if looks_like_formula(values[i]):
+                    value = values[i]
+                    # startswith (in C) first: almost no cell starts like a formula.
+                    if (type(value) is str and value.startswith(_FORMULA_START)
+                            and looks_like_formula(value)):
                         raise formula_problem(keys[i])
-                row = {k: (v.strip() or None) if type(v) is str else v
-                       for k, v in zip(keys, values, strict=True)}
+                # dict(zip(…)) over a list: 1.4 µs a row against 2.2 for a dict display.
+                row = dict(zip(keys, [(v.strip() or None) if type(v) is str else v
+                                      for v in values], strict=True))
                 parsed.append(self.parse(ctx, row))
             except RowProblem as problem:
                 parsed.append(problem)
@@ -185,21 +191,19 @@ class BulkImport(ImportSpec):
                 bound.append(problem)
         found = self.existing(session, ctx, [b[0] for b in bound
                                              if not isinstance(b, RowProblem)])
-        seen = ctx.setdefault("_seen", {})
+        repeats = self._repeats(session, ctx, batch, bound) if self.unique_rows else {}
         outcomes, inserts, updates = [], [], []
-        for (line, values), result in zip(batch, bound, strict=True):
+        for index, ((line, values), result) in enumerate(zip(batch, bound, strict=True)):
             shown = tuple(values)
             if isinstance(result, RowProblem):
                 outcomes.append(self._error(line, shown, result.key, result.message))
                 continue
             key, record = result
-            if self.unique_rows:
-                if key in seen:
-                    outcomes.append(self._error(line, shown, self.key[0], _(
-                        "Повтор строки %(line)s: %(what)s", line=seen[key],
-                        what=", ".join(self.header(k) for k in self.key))))
-                    continue
-                seen[key] = line
+            if index in repeats:
+                outcomes.append(self._error(line, shown, self.key[0], _(
+                    "Повтор строки %(line)s: %(what)s", line=repeats[index],
+                    what=", ".join(self.header(k) for k in self.key))))
+                continue
             stored = found.get(key)
             try:
                 action = self.decide(ctx, key, record, stored)
@@ -222,6 +226,25 @@ class BulkImport(ImportSpec):
             # Nothing will be committed: stop writing, keep checking the rest of the file.
             ctx["_failed"] = True
         return outcomes
+
+    def _repeats(self, session, ctx, batch, bound) -> dict[int, int]:
+        """Return {index in the batch: the earlier line of the file with the same
+        natural key} of the batch's bound rows (those with an error are skipped)."""
+        chosen = [i for i, b in enumerate(bound) if not isinstance(b, RowProblem)]
+        keys = [bound[i][0] for i in chosen]
+        lines = [batch[i][0] for i in chosen]
+        if is_postgres(session):
+            found = earlier_lines(session, ctx, keys, lines) if keys else {}
+            return {chosen[i]: line for i, line in found.items()}
+        # Elsewhere (SQLite: the embedded default, small files) the keys stay in memory.
+        seen = ctx.setdefault("_seen", {})
+        repeats = {}
+        for index, key, line in zip(chosen, keys, lines, strict=True):
+            if key in seen:
+                repeats[index] = seen[key]
+            else:
+                seen[key] = line
+        return repeats
 
     def _error(self, line, values, key, message) -> Outcome:
         return Outcome(line, "error", values, [RowError(line, self.header(key), message)])

@@ -7,7 +7,9 @@ leaves a row in `import_log`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 
@@ -38,6 +40,19 @@ def batched(rows: Iterable, size: int) -> Iterator[list]:
     iterator = iter(rows)
     while batch := list(islice(iterator, size)):
         yield batch
+
+
+@contextlib.contextmanager
+def _long_lived_frozen() -> Iterator[None]:
+    """Keep the collector off the objects that exist before the run (the app, its
+    models and metadata: ~400,000) while the run allocates millions of short-lived
+    rows: every full collection would walk them all, which cost ~40 % of an import's
+    CPU. The objects are handed back to the collector afterwards."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def require(spec: ImportSpec, rights) -> None:
@@ -73,11 +88,12 @@ def run(session, spec: ImportSpec, filename: str, data: bytes, rights, *,
             if execute is not None:
                 execute(session, ctx, rows, report, dry_run=dry_run)
             else:
-                for batch in batched(rows, spec.batch_size):
-                    for outcome in spec.plan_batch(session, ctx, batch):
-                        report.add(outcome)
-                    if progress is not None:
-                        progress(report.total, max(expected, report.total))
+                with _long_lived_frozen():
+                    for batch in batched(rows, spec.batch_size):
+                        for outcome in spec.plan_batch(session, ctx, batch):
+                            report.add(outcome)
+                        if progress is not None:
+                            progress(report.total, max(expected, report.total))
             if report.ok:
                 spec.finish(session, ctx, report)
             if dry_run:
