@@ -3,6 +3,7 @@ form fields that may be left empty where FAB would demand them."""
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from decimal import Decimal, InvalidOperation
 
 from flask import has_request_context, request
@@ -117,6 +118,11 @@ class UchetFilters(Filters):
                     f"Filter operation: {opr} not allowed on column: {col}")
 
 
+#: Relationship paths one `get` loads with its row, beside the declared `eager` ones
+#: (a context variable: a view and its datamodel are shared by every request).
+_GET_LOADS: ContextVar[tuple[str, ...]] = ContextVar("uchet_get_loads", default=())
+
+
 def _channel() -> tuple[str, str] | None:
     """Return (channel, screen) of the request reading rows: a card, a list, an
     export or the API, and the view's name; None outside a request."""
@@ -186,10 +192,17 @@ class UchetInterface(SQLAInterface):
         note_patients(self.obj, rows)
         return count, rows
 
-    def get(self, id, filters=None, select_columns=None, outer_default_load=False):
-        """Return FAB's row by key, journaling the read of its patient's data."""
-        item = super().get(id, filters, select_columns=select_columns,
-                           outer_default_load=outer_default_load)
+    def get(self, id, filters=None, select_columns=None, outer_default_load=False, *,
+            load: tuple[str, ...] = ()):
+        """Return FAB's row by key (None outside `filters`), journaling the read of its
+        patient's data; `load` names relationship paths to read with it (a card's
+        lines and what they show) in the same statements as the declared ones."""
+        token = _GET_LOADS.set(tuple(load))
+        try:
+            item = super().get(id, filters, select_columns=select_columns,
+                               outer_default_load=outer_default_load)
+        finally:
+            _GET_LOADS.reset(token)
         if item is not None:
             note_patients(self.obj, [item])
         return item
@@ -207,8 +220,9 @@ class UchetInterface(SQLAInterface):
     def apply_all(self, query, *args, **kwargs):
         """Return FAB's filtered, ordered, paginated query with the eager loads added."""
         query = super().apply_all(query, *args, **kwargs)
-        if self.eager:
-            query = query.options(*(self._load(path) for path in self.eager))
+        paths = (*self.eager, *_GET_LOADS.get())
+        if paths:
+            query = query.options(*(self._load(path) for path in paths))
         return query
 
     def _load(self, path: str):
