@@ -3,6 +3,7 @@ form fields that may be left empty where FAB would demand them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextvars import ContextVar
 from decimal import Decimal, InvalidOperation
 
@@ -151,9 +152,11 @@ class UchetInterface(SQLAInterface):
     filter_converter_class = UchetFilterConverter
 
     def __init__(self, obj, session=None, eager: tuple[str, ...] = (),
-                 optional: tuple[str, ...] = (), count_cap: int | None = None):
+                 optional: tuple[str, ...] = (), count_cap: int | None = None,
+                 eager_columns: Mapping[str, tuple[str, ...]] | None = None):
         super().__init__(obj, session=session)
         self.eager = tuple(eager)
+        self.eager_columns = dict(eager_columns or {})
         self.optional = frozenset(optional)
         self.count_cap = count_cap
 
@@ -182,8 +185,10 @@ class UchetInterface(SQLAInterface):
         count and the count query is skipped (a voucher's lines on its card, most
         filtered lists)."""
         base = self.session.query(self.obj)
-        rows = self.apply_all(base, filters, order_column, order_direction, page, page_size,
-                              select_columns, outer_default_load).all()
+        rows = SQLAInterface.apply_all(
+            self, base, filters, order_column, order_direction, page, page_size,
+            select_columns, outer_default_load,
+        ).options(*self._options(list_page=True)).all()
         whole = not page and (page_size is None or len(rows) < page_size)
         count = len(rows) if whole else self.query_count(base, filters, select_columns)
         name = self.obj.__name__
@@ -220,16 +225,22 @@ class UchetInterface(SQLAInterface):
     def apply_all(self, query, *args, **kwargs):
         """Return FAB's filtered, ordered, paginated query with the eager loads added."""
         query = super().apply_all(query, *args, **kwargs)
-        paths = (*self.eager, *_GET_LOADS.get())
-        if paths:
-            query = query.options(*(self._load(path) for path in paths))
-        return query
+        options = self._options(list_page=False)
+        return query.options(*options) if options else query
 
-    def _load(self, path: str):
+    def _options(self, *, list_page: bool) -> list:
+        """Return the load options of the declared `eager` paths and this `get`'s
+        own; a list page reads only the `eager_columns` of a path that names them."""
+        paths = (*self.eager, *_GET_LOADS.get())
+        return [self._load(path, self.eager_columns.get(path) if list_page else None)
+                for path in paths]
+
+    def _load(self, path: str, columns: tuple[str, ...] | None = None):
         """Return the load option for a relationship path like "programme.contract":
         a many-to-one link joined into the rows' own query (it adds columns, never
         rows, so a page's LIMIT still holds), a collection selectin (one query for
-        the page)."""
+        the page); with `columns`, only those columns of the path's rows (their key
+        and link always come with them)."""
         model, option = self.obj, None
         for name in path.split("."):
             attr = getattr(model, name)
@@ -239,4 +250,6 @@ class UchetInterface(SQLAInterface):
             else:
                 option = option.joinedload(attr) if joined else option.selectinload(attr)
             model = attr.property.mapper.class_
+        if columns:
+            option = option.load_only(*(getattr(model, column) for column in columns))
         return option

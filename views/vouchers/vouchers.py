@@ -238,8 +238,10 @@ VOUCHER_BOOK = RefBook(
                     "source", "total"),
     order=("service_date", "desc"), icon="fa-ticket", count_cap=COUNT_CAP,
     optional=("branch",),  # «Автоматически подставлять филиал по прикреплению»
-    # The state is read from the lines: one query for the page's lines.
-    eager=("lines",), labels={"id": _l("Номер"), "state": _l("Состояние")},
+    # The state is read from the lines: one query for the page's lines, of their
+    # state alone (the card reads them whole).
+    eager=("lines",), eager_columns={"lines": ("state",)},
+    labels={"id": _l("Номер"), "state": _l("Состояние")},
     formatters={"kind": choice_label(VOUCHER_KINDS), "source": choice_label(VOUCHER_SOURCES),
                 "state": choice_label(VOUCHER_STATES)},
     validate=check_voucher, delete_rule=check_voucher_removal, view_base=VoucherScreen,
