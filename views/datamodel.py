@@ -15,6 +15,7 @@ from flask_appbuilder.exceptions import (
 from flask_appbuilder.models.filters import Filters
 from flask_appbuilder.models.sqla import filters as fab
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.utils.base import get_column_root_relation, is_column_dotted
 from sqlalchemy import false
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -97,6 +98,26 @@ class UchetFilters(Filters):
     had built a boolean column's filters a date filter of the API compared the
     date with a boolean reading and found nothing (`WHERE 0 = 1`)."""
 
+    def _get_filters(self, cols) -> dict:
+        """Return {column: [filter, ...]} for `cols`, as FAB's converter gives them,
+        converted once per datamodel and columns: FAB builds a Filters object, and
+        with it a filter instance of every operation of every column of the model,
+        several times a request (each query's inner filters, the list's joined
+        ones). The instances are never changed once built; the lists are copied,
+        since FAB and the views extend them."""
+        kept = self.datamodel.__dict__.setdefault("_uchet_converted", {})
+        key = (self.filter_converter, tuple(cols))
+        converted = kept.get(key)
+        if converted is None:
+            converted = kept[key] = super()._get_filters(cols)
+        return {col: list(filters) for col, filters in converted.items()}
+
+    def get_joined_filters(self, filters) -> UchetFilters:
+        """Return FAB's joined filters (these and `filters`), as UchetFilters."""
+        joined = UchetFilters(self.filter_converter, self.datamodel)
+        joined.filters, joined.values = self.filters + filters.filters, self.values + filters.values
+        return joined
+
     def rest_add_filters(self, data) -> None:
         """Add the API's filters ({col, opr, value}) with the class the column
         offers for `opr`; raise InvalidColumnFilterFABException for a column not
@@ -164,6 +185,20 @@ class UchetInterface(SQLAInterface):
         """Return FAB's filters of the view, the API's `opr` read per column (UchetFilters)."""
         return UchetFilters(self.filter_converter_class, self, search_columns=search_columns or [],
                             search_filters=search_filters)
+
+    def get_inner_filters(self, filters) -> UchetFilters:
+        """Return FAB's inner filters of `filters` (plain columns, many-to-one and
+        one-to-one links) as UchetFilters: their columns' filters converted once,
+        not once per query."""
+        inner = UchetFilters(self.filter_converter_class, self)
+        if filters:
+            inner.add_filter_list([
+                (flt.column_name, type(flt), value)
+                for flt, value in zip(filters.filters, filters.values, strict=True)
+                if not is_column_dotted(flt.column_name)
+                or self.is_relation_many_to_one(get_column_root_relation(flt.column_name))
+                or self.is_relation_one_to_one(get_column_root_relation(flt.column_name))])
+        return inner
 
     def query_count(self, query, filters=None, select_columns=None) -> int:
         """Return the number of matching rows, counting at most `count_cap` + 1 of them:
