@@ -53,6 +53,7 @@ from views.guards import (
     typed_filters,
     valid_key,
 )
+from views.search_choices import UchetSearchWidget
 
 SCOPE_FILTER = [FilterInScope, None]
 
@@ -173,6 +174,7 @@ class UchetModelView(ScopedMixin, FieldScopeViewMixin, ModelView):
 
     page_size = 25
     list_widget = UchetListWidget
+    search_widget = UchetSearchWidget
     # No file columns: FAB's upload download route would only widen the surface.
     exclude_route_methods = {"download"}
     #: Actions on the user's own account (profile page), not on a listed row.

@@ -68,7 +68,7 @@ def payer_text(line: VoucherLine) -> str:
 
 #: What the card reads beside the voucher, loaded with it by the list's own scoped
 #: `get` (views/vouchers/vouchers.py): the lines with their service and payer.
-CARD_LOADS = ("lines.service", "lines.attachment", "lines.contract")
+CARD_LOADS = ("lines.service", "lines.attachment.programme", "lines.contract")
 
 
 def card_context(voucher: Voucher) -> dict:
