@@ -32,9 +32,11 @@ from models.staff import Employee
 #: The rows whose every change replaces every user's rights token (kept in sync
 #: with security.rights_cache.EVERYONE, which names their tables).
 KEPT_MODELS = (Unit, Department, Employee)
-#: Distinct (form, field, user, token, language) kept per process; the oldest go first.
-LIMIT = 4096
+#: Characters of HTML kept per process (a network's doctors make a long drop-down,
+#: kept once per user); the least recently used go first.
+LIMIT = 16_000_000
 _kept: OrderedDict[tuple, Markup] = OrderedDict()
+_size = [0]
 _lock = Lock()
 
 
@@ -75,9 +77,11 @@ def field_html(form, name: str) -> Markup:
             return html
     html = form[name]()
     with _lock:
-        _kept[key] = html
-        while len(_kept) > LIMIT:
-            _kept.popitem(last=False)
+        if key not in _kept:
+            _kept[key] = html
+            _size[0] += len(html)
+        while _size[0] > LIMIT and _kept:
+            _size[0] -= len(_kept.popitem(last=False)[1])
     return html
 
 
