@@ -118,9 +118,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from views.workplaces import looks
 
     looks.install(app)
-    from views import menu_cache
+    from views import list_rows, menu_cache
 
     menu_cache.install(app)
+    list_rows.install(app)
 
     from app import startup
     from app.cli import register_cli

@@ -3,8 +3,10 @@
 Every user row holds a `rights_epoch`: a random token replaced, in the same
 transaction, by any change that can change what the user may do — the user row
 itself (roles, home and delegated units, served clients, manager, activity), and,
-for every user at once, a role, its rights, profile or permissions, and the
-organisation tree (the scope's unit ids are resolved from the closure table). The
+for every user at once, a role, its rights, profile or permissions, the
+organisation tree (the scope's unit ids are resolved from the closure table), and
+the departments and staff (the list screens keep their search drop-downs of units,
+departments and staff per token: views.search_choices). The
 token is read with the user row that every request loads anyway, so checking it
 costs no query; the rights resolved for (user id, token) are kept in Redis when
 REDIS_URL is set (shared by every worker and machine), else in the process. A warm
@@ -31,10 +33,13 @@ from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
-#: Tables whose change may change any user's rights: all tokens are replaced.
+#: Tables whose change may change any user's rights, or the choices of units,
+#: departments and staff the list screens keep per token (views.search_choices):
+#: all tokens are replaced.
 EVERYONE = frozenset({
     "ab_role", "ab_permission", "ab_view_menu", "ab_permission_view",
     "ab_permission_view_role", "role_right", "role_profile", "org_unit", "org_unit_closure",
+    "ref_department", "staff_employee",
 })
 #: Tables of one user's facts, changed through his row's relationships (his token).
 USER_TABLES = frozenset({"ab_user", "ab_user_role", "user_extra_unit", "manager_client"})

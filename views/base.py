@@ -20,6 +20,7 @@ from flask_appbuilder.urltools import (
     get_page_args,
     get_page_size_args,
 )
+from flask_appbuilder.widgets import ListWidget
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import SQLAlchemyError
@@ -52,8 +53,15 @@ from views.guards import (
     typed_filters,
     valid_key,
 )
+from views.search_choices import UchetSearchWidget
 
 SCOPE_FILTER = [FilterInScope, None]
+
+
+class UchetListWidget(ListWidget):
+    """FAB's list widget whose rows are written in Python (views.list_rows)."""
+
+    template = "uchet/widgets/list.html"
 
 
 def rel_filters(model: type) -> dict[str, list]:
@@ -175,6 +183,8 @@ class UchetModelView(ScopedMixin, FieldScopeViewMixin, ModelView):
     """A generated CRUD screen bound to the rights catalogue and the row scope."""
 
     page_size = 25
+    list_widget = UchetListWidget
+    search_widget = UchetSearchWidget
     # No file columns: FAB's upload download route would only widen the surface.
     exclude_route_methods = {"download"}
     #: Actions on the user's own account (profile page), not on a listed row.

@@ -3,6 +3,8 @@ form fields that may be left empty where FAB would demand them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from contextvars import ContextVar
 from decimal import Decimal, InvalidOperation
 
 from flask import has_request_context, request
@@ -13,6 +15,7 @@ from flask_appbuilder.exceptions import (
 from flask_appbuilder.models.filters import Filters
 from flask_appbuilder.models.sqla import filters as fab
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.utils.base import get_column_root_relation, is_column_dotted
 from sqlalchemy import false
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -95,6 +98,26 @@ class UchetFilters(Filters):
     had built a boolean column's filters a date filter of the API compared the
     date with a boolean reading and found nothing (`WHERE 0 = 1`)."""
 
+    def _get_filters(self, cols) -> dict:
+        """Return {column: [filter, ...]} for `cols`, as FAB's converter gives them,
+        converted once per datamodel and columns: FAB builds a Filters object, and
+        with it a filter instance of every operation of every column of the model,
+        several times a request (each query's inner filters, the list's joined
+        ones). The instances are never changed once built; the lists are copied,
+        since FAB and the views extend them."""
+        kept = self.datamodel.__dict__.setdefault("_uchet_converted", {})
+        key = (self.filter_converter, tuple(cols))
+        converted = kept.get(key)
+        if converted is None:
+            converted = kept[key] = super()._get_filters(cols)
+        return {col: list(filters) for col, filters in converted.items()}
+
+    def get_joined_filters(self, filters) -> UchetFilters:
+        """Return FAB's joined filters (these and `filters`), as UchetFilters."""
+        joined = UchetFilters(self.filter_converter, self.datamodel)
+        joined.filters, joined.values = self.filters + filters.filters, self.values + filters.values
+        return joined
+
     def rest_add_filters(self, data) -> None:
         """Add the API's filters ({col, opr, value}) with the class the column
         offers for `opr`; raise InvalidColumnFilterFABException for a column not
@@ -115,6 +138,11 @@ class UchetFilters(Filters):
             else:
                 raise InvalidOperationFilterFABException(
                     f"Filter operation: {opr} not allowed on column: {col}")
+
+
+#: Relationship paths one `get` loads with its row, beside the declared `eager` ones
+#: (a context variable: a view and its datamodel are shared by every request).
+_GET_LOADS: ContextVar[tuple[str, ...]] = ContextVar("uchet_get_loads", default=())
 
 
 def _channel() -> tuple[str, str] | None:
@@ -145,9 +173,11 @@ class UchetInterface(SQLAInterface):
     filter_converter_class = UchetFilterConverter
 
     def __init__(self, obj, session=None, eager: tuple[str, ...] = (),
-                 optional: tuple[str, ...] = (), count_cap: int | None = None):
+                 optional: tuple[str, ...] = (), count_cap: int | None = None,
+                 eager_columns: Mapping[str, tuple[str, ...]] | None = None):
         super().__init__(obj, session=session)
         self.eager = tuple(eager)
+        self.eager_columns = dict(eager_columns or {})
         self.optional = frozenset(optional)
         self.count_cap = count_cap
 
@@ -155,6 +185,20 @@ class UchetInterface(SQLAInterface):
         """Return FAB's filters of the view, the API's `opr` read per column (UchetFilters)."""
         return UchetFilters(self.filter_converter_class, self, search_columns=search_columns or [],
                             search_filters=search_filters)
+
+    def get_inner_filters(self, filters) -> UchetFilters:
+        """Return FAB's inner filters of `filters` (plain columns, many-to-one and
+        one-to-one links) as UchetFilters: their columns' filters converted once,
+        not once per query."""
+        inner = UchetFilters(self.filter_converter_class, self)
+        if filters:
+            inner.add_filter_list([
+                (flt.column_name, type(flt), value)
+                for flt, value in zip(filters.filters, filters.values, strict=True)
+                if not is_column_dotted(flt.column_name)
+                or self.is_relation_many_to_one(get_column_root_relation(flt.column_name))
+                or self.is_relation_one_to_one(get_column_root_relation(flt.column_name))])
+        return inner
 
     def query_count(self, query, filters=None, select_columns=None) -> int:
         """Return the number of matching rows, counting at most `count_cap` + 1 of them:
@@ -176,8 +220,10 @@ class UchetInterface(SQLAInterface):
         count and the count query is skipped (a voucher's lines on its card, most
         filtered lists)."""
         base = self.session.query(self.obj)
-        rows = self.apply_all(base, filters, order_column, order_direction, page, page_size,
-                              select_columns, outer_default_load).all()
+        rows = SQLAInterface.apply_all(
+            self, base, filters, order_column, order_direction, page, page_size,
+            select_columns, outer_default_load,
+        ).options(*self._options(list_page=True)).all()
         whole = not page and (page_size is None or len(rows) < page_size)
         count = len(rows) if whole else self.query_count(base, filters, select_columns)
         name = self.obj.__name__
@@ -186,10 +232,17 @@ class UchetInterface(SQLAInterface):
         note_patients(self.obj, rows)
         return count, rows
 
-    def get(self, id, filters=None, select_columns=None, outer_default_load=False):
-        """Return FAB's row by key, journaling the read of its patient's data."""
-        item = super().get(id, filters, select_columns=select_columns,
-                           outer_default_load=outer_default_load)
+    def get(self, id, filters=None, select_columns=None, outer_default_load=False, *,
+            load: tuple[str, ...] = ()):
+        """Return FAB's row by key (None outside `filters`), journaling the read of its
+        patient's data; `load` names relationship paths to read with it (a card's
+        lines and what they show) in the same statements as the declared ones."""
+        token = _GET_LOADS.set(tuple(load))
+        try:
+            item = super().get(id, filters, select_columns=select_columns,
+                               outer_default_load=outer_default_load)
+        finally:
+            _GET_LOADS.reset(token)
         if item is not None:
             note_patients(self.obj, [item])
         return item
@@ -207,15 +260,22 @@ class UchetInterface(SQLAInterface):
     def apply_all(self, query, *args, **kwargs):
         """Return FAB's filtered, ordered, paginated query with the eager loads added."""
         query = super().apply_all(query, *args, **kwargs)
-        if self.eager:
-            query = query.options(*(self._load(path) for path in self.eager))
-        return query
+        options = self._options(list_page=False)
+        return query.options(*options) if options else query
 
-    def _load(self, path: str):
+    def _options(self, *, list_page: bool) -> list:
+        """Return the load options of the declared `eager` paths and this `get`'s
+        own; a list page reads only the `eager_columns` of a path that names them."""
+        paths = (*self.eager, *_GET_LOADS.get())
+        return [self._load(path, self.eager_columns.get(path) if list_page else None)
+                for path in paths]
+
+    def _load(self, path: str, columns: tuple[str, ...] | None = None):
         """Return the load option for a relationship path like "programme.contract":
         a many-to-one link joined into the rows' own query (it adds columns, never
         rows, so a page's LIMIT still holds), a collection selectin (one query for
-        the page)."""
+        the page); with `columns`, only those columns of the path's rows (their key
+        and link always come with them)."""
         model, option = self.obj, None
         for name in path.split("."):
             attr = getattr(model, name)
@@ -225,4 +285,6 @@ class UchetInterface(SQLAInterface):
             else:
                 option = option.joinedload(attr) if joined else option.selectinload(attr)
             model = attr.property.mapper.class_
+        if columns:
+            option = option.load_only(*(getattr(model, column) for column in columns))
         return option

@@ -229,6 +229,9 @@ class RefBook:
     permission_rights: Mapping[str, str] = field(default_factory=dict)
     #: Relationship paths the list loads up front for its computed columns ("a.b").
     eager: tuple[str, ...] = ()
+    #: Of an `eager` path, the only columns a list page reads ({"lines": ("state",)}):
+    #: a card or a form reads the whole rows.
+    eager_columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: NOT NULL columns a form may leave empty: a save rule fills them in.
     optional: tuple[str, ...] = ()
     #: Computed attributes shown on the screen after `columns` (not sorted, not in the API).
@@ -286,7 +289,8 @@ def build(book: RefBook) -> tuple[type, type]:
         **common,
         "__doc__": f"Screen of «{title}» (generated from its RefBook declaration).",
         "datamodel": UchetInterface(model, eager=eager, optional=book.optional,
-                                    count_cap=book.count_cap),
+                                    count_cap=book.count_cap,
+                                    eager_columns=book.eager_columns),
         "list_title": title,
         "show_title": title,
         "add_title": title,

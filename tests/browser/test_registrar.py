@@ -108,3 +108,18 @@ def test_registrar_creates_a_voucher_for_a_patient(page, signed_in):
     open_menu(page, "Документы", "Талоны")
     expect(page.locator("table.table tbody tr", has_text=LAST_NAME).first).to_be_visible()
 
+
+    # The search panel's drop-downs are kept between pages (views.search_choices): the
+    # branch filter still finds the voucher, the page it leads to shows the chosen
+    # branch in its filter, and there the doctor filter offers the branch's doctors.
+    add_filter(page, "Филиал")
+    choose(page, "branch", "Тверской")
+    with page.expect_navigation():
+        page.locator("button[type=submit]", has_text="Поиск").click()
+    assert "_flt_0_branch=" in page.url, page.url
+    expect(page.locator("table.table tbody tr", has_text=LAST_NAME).first).to_be_visible()
+    branch = page.locator("select[name=_flt_0_branch] option:checked")
+    expect(branch).to_contain_text("Тверской")
+    add_filter(page, "Врач")
+    doctors = page.locator("select[name$=_doctor] option[data-parent]")
+    assert doctors.count() > 0, "no doctor offered by the doctor filter"

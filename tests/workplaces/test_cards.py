@@ -93,3 +93,31 @@ def test_the_contract_card_shows_programmes_limits_guarantees_and_schedule(sessi
     assert actions(page(reader.get(f"/contractview/show/{agreement.id}"))) == ["Печать"]
     elsewhere = user_with(session, login, {"contract.contracts": "delete"}, home="SPB-NEV")
     assert elsewhere.get(f"/contractview/show/{agreement.id}").status_code == 404
+
+
+def test_the_voucher_card_reads_the_voucher_once_however_many_lines(session, login,
+                                                                   count_queries):
+    """A card opens as fast with five lines as with one: the voucher is read once, with
+    its lines, their services and payers (no statement per line, no second reading of
+    the voucher for the document after FAB's own)."""
+    covered = service(session)
+    person, link = attached(session, [covered])
+    short, long = voucher(session, person), voucher(session, person)
+    line(session, short, service(session))
+    for _ in range(2):
+        covered_line(session, long, covered, link)
+        line(session, long, service(session))
+    line(session, long, service(session), price="700.00")
+    session.commit()
+    client, _ = voucher_user(session, login, {"voucher.split_payments": "yes"})
+    counted = {}
+    for owner in (short, long):
+        client.get(f"/voucherview/show/{owner.id}")  # per-process caches warm
+        with count_queries() as statements:
+            assert client.get(f"/voucherview/show/{owner.id}").status_code == 200
+        # The test's own savepoints are not the card's.
+        counted[owner.id] = [s for s in statements if not s.startswith(("SAVEPOINT", "RELEASE"))]
+    assert len(counted[long.id]) == len(counted[short.id]), "\n---\n".join(counted[long.id])
+    voucher_reads = [s for s in counted[long.id]
+                     if re.search(r"^\s*SELECT\b.*\bFROM vch_voucher\b", s, re.S)]
+    assert len(voucher_reads) == 1, "\n---\n".join(voucher_reads)

@@ -8,8 +8,6 @@ The actions are a list of declarations (views/cards.py); other screens append th
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from models.vouchers import (
     LINE_STATES,
@@ -21,7 +19,6 @@ from models.vouchers import (
     VoucherLine,
 )
 from security.effective import current
-from security.scope import scoped
 from views.cards import CardAction, allowed_actions
 
 VOUCHER_ACTIONS: list[CardAction] = [
@@ -69,18 +66,17 @@ def payer_text(line: VoucherLine) -> str:
     return kind
 
 
-def card_context(session, pk) -> dict:
-    """Return what the voucher card's template shows of the voucher `pk` the user sees
-    (FAB's show has already answered 404 for any other): the voucher, its lines with
-    their actions and payers, the voucher's actions and labels."""
+#: What the card reads beside the voucher, loaded with it by the list's own scoped
+#: `get` (views/vouchers/vouchers.py): the lines with their service and payer.
+CARD_LOADS = ("lines.service", "lines.attachment.programme", "lines.contract")
+
+
+def card_context(voucher: Voucher) -> dict:
+    """Return what the voucher card's template shows of `voucher`, a row FAB's show
+    has read through the view's scope filters (it answers 404 for any other) with
+    `CARD_LOADS`: the voucher, its lines with their actions and payers, the voucher's
+    actions and labels."""
     rights = current()
-    voucher = session.scalar(scoped(
-        select(Voucher).where(Voucher.id == int(pk)).options(
-            selectinload(Voucher.lines).selectinload(VoucherLine.service),
-            selectinload(Voucher.lines).selectinload(VoucherLine.attachment),
-            selectinload(Voucher.lines).selectinload(VoucherLine.contract)), rights))
-    if voucher is None:
-        return {}
     lines = [{"line": line, "payer": payer_text(line),
               "state": LINE_STATES.get(line.state, line.state),
               "actions": allowed_actions(LINE_ACTIONS, line, rights)}

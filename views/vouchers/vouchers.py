@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import flash, g, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import expose, has_access, permission_name
 from flask_appbuilder.actions import action as fab_action
 from flask_babel import gettext as _
@@ -42,7 +42,7 @@ from views.contracts.patients import PATIENT_CLASSES, PATIENT_LOOKUP, FilterPati
 from views.formatters import choice_label
 from views.lookup import LookupMixin, RemoteSelectField
 from views.refbook import RefBook, RefBookApi, RefBookView, register_refbook
-from views.vouchers.card import card_context
+from views.vouchers.card import CARD_LOADS, card_context
 from views.vouchers.common import (
     CONFIRM,
     COUNT_CAP,
@@ -89,23 +89,25 @@ class VoucherScreen(AutoBranch, LookupMixin, RefBookView):
     def render_template(self, template, **kwargs):
         """The card reads as a document (views/vouchers/card.py): its title names
         the voucher's number and date."""
-        if template == self.show_template and "pk" in kwargs:
-            card = card_context(self._session(), kwargs["pk"])
+        voucher = (kwargs.get("widgets") or {}).get("voucher")
+        if template == self.show_template and voucher is not None:
+            card = card_context(voucher)
             kwargs.update(card)
-            if card:
-                kwargs["title"] = _("Талон № %(n)s от %(d)s", n=card["voucher"].id,
-                                    d=card["voucher"].service_date.strftime("%d.%m.%Y"))
+            kwargs["title"] = _("Талон № %(n)s от %(d)s", n=voucher.id,
+                                d=voucher.service_date.strftime("%d.%m.%Y"))
         return super().render_template(template, **kwargs)
 
-    def _get_related_views_widgets(self, item, orders=None, pages=None, page_sizes=None,
-                                   widgets=None, **args):
-        """The card shows the lines as the document's table (card_context), not as
-        FAB's tab: on the card no list of lines nor its count is built only to be
-        left out of the page (the edit form keeps its tab)."""
-        if request.endpoint == f"{type(self).__name__}.show":
-            return {**(widgets or {}), "related_views": []}
-        return super()._get_related_views_widgets(
-            item, orders=orders, pages=pages, page_sizes=page_sizes, widgets=widgets, **args)
+    def _show(self, pk):
+        """Return the card's widgets: the voucher the user sees (404 for any other),
+        read once with its lines, their services and payers (CARD_LOADS). The card is
+        a document (uchet/voucher_show.html): FAB's field-by-field show widget and
+        the lines' tab (a list of lines and its count) are not built only to be left
+        out of the page."""
+        voucher = self.datamodel.get(pk, self._base_filters, load=CARD_LOADS)
+        if voucher is None:
+            abort(404)
+        self.update_redirect()
+        return {"voucher": voucher, "related_views": []}
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -236,8 +238,10 @@ VOUCHER_BOOK = RefBook(
                     "source", "total"),
     order=("service_date", "desc"), icon="fa-ticket", count_cap=COUNT_CAP,
     optional=("branch",),  # «Автоматически подставлять филиал по прикреплению»
-    # The state is read from the lines: one query for the page's lines.
-    eager=("lines",), labels={"id": _l("Номер"), "state": _l("Состояние")},
+    # The state is read from the lines: one query for the page's lines, of their
+    # state alone (the card reads them whole).
+    eager=("lines",), eager_columns={"lines": ("state",)},
+    labels={"id": _l("Номер"), "state": _l("Состояние")},
     formatters={"kind": choice_label(VOUCHER_KINDS), "source": choice_label(VOUCHER_SOURCES),
                 "state": choice_label(VOUCHER_STATES)},
     validate=check_voucher, delete_rule=check_voucher_removal, view_base=VoucherScreen,
