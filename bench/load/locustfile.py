@@ -8,7 +8,8 @@ form's CSRF token included) and repeats what that person does, with a think time
 
 * registrar (weight 6): the voucher list, the last 30 days, a voucher's card, patients;
 * accountant (2): contracts, the voucher list of his region;
-* client_head (4): the cabinet's yearly statistics (page and JSON), by month;
+* client_head (4): the cabinet's yearly statistics (page and JSON), by month — the last
+  365 days (read over the day rollups) and this calendar year (its counters);
 * manager (2): his clients' overview (this month's figures), his profile;
 * admin (1): users, the rights matrix, the journal.
 
@@ -26,6 +27,8 @@ from locust import HttpUser, between, task
 PASSWORD = "demo"
 TODAY = dt.date.today()
 YEAR = f"start={TODAY - dt.timedelta(days=364)}&end={TODAY}"
+#: «Этот год по месяцам»: read from the calendar periods' counters (flat in the data).
+CALENDAR_YEAR = f"start={TODAY.replace(month=1, day=1)}&end={TODAY}"
 SINCE = (TODAY - dt.timedelta(days=30)).isoformat()
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 CARD = re.compile(r"/voucherview/show/(\d+)")
@@ -106,6 +109,11 @@ class ClientHead(Person):
     @task(1)
     def statistics_json(self) -> None:
         self.page(f"/cabinet/statistics/data?{YEAR}&grouping=month", "cabinet: year JSON")
+
+    @task(1)
+    def calendar_year(self) -> None:
+        self.page(f"/cabinet/statistics/?{CALENDAR_YEAR}&grouping=month",
+                  "cabinet: calendar year page")
 
     @task(1)
     def by_day(self) -> None:
