@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import NotFound, ValidationError
@@ -141,14 +141,31 @@ def payer_holder_in_scope(session, rights, kind: str, holder_id):
     return found
 
 
-def payer_choices(session, rights, limit: int = 1000) -> dict[str, list[tuple[int, str]]]:
-    """Return, for each kind of contract payer, the (id, name) of those the user sees,
-    by name (the first `limit` of each)."""
-    orders = {"organisation": [Organisation.name], "insurer": [Insurer.name],
-              "individual": [Individual.last_name, Individual.first_name]}
-    return {kind: [(row.id, str(row)) for row in session.scalars(scoped(
-        select(model).order_by(*orders[kind], model.id).limit(limit), rights))]
-            for kind, model in HOLDER_MODELS.items()}
+def find_payers(session, rights, kind: str, text: str, limit: int = 20, *,
+                ids=None) -> list[tuple[int, str]]:
+    """Return the (id, name) of the organisations, insurers or individuals (`kind`) the
+    user sees whose name holds `text` (an individual: whose last name starts with it),
+    or whose id is in `ids` when given, by name, the first `limit`; none for an unknown
+    kind or text under 2 characters."""
+    model, text = HOLDER_MODELS.get(kind), (text or "").strip()
+    if model is not None and ids is not None:
+        rows = session.scalars(scoped(select(model).where(model.id.in_(list(ids))), rights))
+        return [(row.id, str(row)) for row in rows]
+    if model is None or len(text) < 2:
+        return []
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    if model is Individual:
+        column, pattern, order = (Individual.last_name, f"{escaped}%",
+                                  [Individual.last_name, Individual.first_name])
+    else:
+        # «СК «Ингосстрах»»: the distinctive word is rarely the first.
+        column, pattern, order = model.name, f"%{escaped}%", [model.name]
+    # SQLite's lower() knows only ASCII: the text as typed matches too.
+    match = or_(column.like(pattern, escape="\\"),
+                func.lower(column).like(pattern.lower(), escape="\\"))
+    rows = session.scalars(scoped(select(model).where(match).order_by(*order, model.id)
+                                  .limit(limit), rights))
+    return [(row.id, str(row)) for row in rows]
 
 
 def branch_choices(session, rights) -> list[Unit]:

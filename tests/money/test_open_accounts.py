@@ -26,6 +26,12 @@ def _open(client, session, kind: str, holder_id: int, branch: str = "MSK-TVR"):
                                   "branch": str(unit(session, branch).id)})
 
 
+def _found(client, kind: str, text: str) -> dict[int, str]:
+    answer = client.get(f"/money/organisations/holders/{kind}", query_string={"q": text})
+    assert answer.status_code == 200
+    return {row["id"]: row["text"] for row in answer.get_json()["results"]}
+
+
 def _accounts(session, **holder) -> list[Account]:
     session.expire_all()
     return session.scalars(select(Account).filter_by(**holder)).all()
@@ -37,7 +43,11 @@ def test_opening_an_insurers_and_an_individuals_account_lands_on_its_card(login,
     assert "Открыть лицевой счёт" in listing and URL in listing
     company, person = insurer(session), individual(session)
     form = page(client.get(URL))
-    assert company.name in form and "Плательщиков" in form
+    # The holder is found by typing: a word inside an insurer's name, the start of a
+    # person's last name.
+    word = company.name[len("СК «"):]
+    assert _found(client, "insurer", word) == {company.id: company.name}
+    assert person.id in _found(client, "individual", person.last_name[:-1])
     # The user's own branch is offered chosen.
     assert f'<option value="{unit(session, "MSK-TVR").id}" selected>' in form
     for kind, row in (("insurer", company), ("individual", person)):
@@ -73,6 +83,7 @@ def test_view_only_gets_no_button_and_is_refused(login, session):
     company = insurer(session)
     assert "Открыть лицевой счёт" not in page(client.get(LIST))
     assert client.get(URL).status_code == 403
+    assert client.get("/money/organisations/holders/insurer?q=СК").status_code == 403
     assert _open(client, session, "insurer", company.id).status_code == 403
     assert _accounts(session, insurer_id=company.id) == []
 
@@ -80,7 +91,7 @@ def test_view_only_gets_no_button_and_is_refused(login, session):
 def test_a_holder_or_branch_outside_the_scope_answers_404(login, session):
     client = _opener(login, session)
     foreign = insurer(session, owner="SPB-NEV")
-    assert str(foreign.name) not in page(client.get(URL))
+    assert _found(client, "insurer", foreign.name) == {}
     assert _open(client, session, "insurer", foreign.id).status_code == 404
     assert _accounts(session, insurer_id=foreign.id) == []
     mine = individual(session)

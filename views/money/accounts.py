@@ -8,7 +8,7 @@ governed by its access right.
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import flash, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access, permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -20,9 +20,9 @@ from services.money.accounts import (
     AccountExists,
     account_in_scope,
     branch_choices,
+    find_payers,
     money,
     open_payer_account,
-    payer_choices,
     require_kind,
     set_flags,
 )
@@ -227,11 +227,27 @@ class OrganisationAccountsView(AccountsBase):
         if "branch" not in typed:
             ids = {b.id for b in branches}
             typed["branch"] = str(next((u for u in _own_units() if u in ids), ""))
+        chosen = {}
+        for kind in PAYER_KINDS:
+            # The form again after a refusal shows the holder typed, if the user sees it.
+            pk = int_arg(f"holder_{kind}", typed)
+            found = find_payers(session, rights, kind, "", ids=[pk]) if pk else []
+            chosen[kind] = found[0] if found else None
         return self.render_template(
             "uchet/money_account_open.html", view=type(self).__name__, typed=typed,
-            kinds={k: ACCOUNT_KINDS[k] for k in PAYER_KINDS},
-            holders=payer_choices(session, rights), branches=branches,
-            errors=errors or {}, exists=exists, **context()), status
+            kinds={k: ACCOUNT_KINDS[k] for k in PAYER_KINDS}, chosen=chosen,
+            branches=branches, errors=errors or {}, exists=exists, **context()), status
+
+    @expose("/holders/<kind>")
+    @has_access
+    @permission_name("list")
+    def holders(self, kind):
+        """Return {"results": [{"id", "text"}]}: the payers of `kind` the user sees whose
+        name holds the typed text (`q`, 2 characters or more)."""
+        require_kind(current(), self.kind, "create")
+        found = find_payers(self.appbuilder.session, current(), kind,
+                            request.args.get("q", "")[:100])
+        return jsonify(results=[{"id": pk, "text": name} for pk, name in found])
 
     @expose("/open/", methods=["GET", "POST"])
     @has_access
