@@ -16,12 +16,14 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import NotFound, ValidationError
 from models.base import lock_row
-from models.money import ACCOUNT_RIGHTS, Account, Transaction
+from models.money import ACCOUNT_RIGHTS, HOLDER_COLUMNS, PAYER_KINDS, Account, Transaction
+from models.org import Unit
+from models.parties import Individual, Insurer, Organisation
 from models.patients import Patient
 from security.scope import READ, WRITE, scoped
 from services.admin.params import check_open
@@ -30,6 +32,16 @@ from services.money import chain
 
 DISABLE_REGISTER_RIGHT = "payment.disable_cash_register"
 CENT = Decimal("0.01")
+#: The holder's model of each kind of a contract payer's account.
+HOLDER_MODELS = {"organisation": Organisation, "insurer": Insurer, "individual": Individual}
+
+
+class AccountExists(ValidationError):
+    """The holder already has an account in the branch: `account_id` is it."""
+
+    def __init__(self, message: str, account_id: int, *, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.account_id = account_id
 
 
 def now() -> dt.datetime:
@@ -91,17 +103,100 @@ def patient_account(session, rights, patient_id: int, branch_id: int) -> Account
         require_kind(rights, "patient", "view")
         return account
     require_kind(rights, "patient", "create")
-    account = Account(kind="patient", patient_id=patient_id, branch_id=branch_id,
-                      balance=Decimal("0"), advance=Decimal("0"))
+    return find_or_open(session, {"kind": "patient", "patient_id": patient_id,
+                                  "branch_id": branch_id})[0]
+
+
+def find_or_open(session, holder: dict) -> tuple[Account, bool]:
+    """Return the account of `holder` (kind, the holder's column, branch_id) and
+    whether this call opened it: the existing one, or a new one with nothing on it.
+    Checks no right: callers do."""
+    account = session.scalar(select(Account).filter_by(**holder))
+    if account is not None:
+        return account, False
+    account = Account(**holder, balance=Decimal("0"), advance=Decimal("0"))
     try:
-        # Two cashiers opening the same patient's account: the unique key lets one
-        # insert; the other reads the row the first one wrote.
+        # Two users opening the same account: the unique key lets one insert; the
+        # other reads the row the first one wrote.
         with session.begin_nested():
             session.add(account)
             session.flush()
     except IntegrityError:
-        account = session.scalar(select(Account).where(Account.patient_id == patient_id,
-                                                       Account.branch_id == branch_id))
+        return session.scalar(select(Account).filter_by(**holder)), False
+    return account, True
+
+
+def payer_holder_in_scope(session, rights, kind: str, holder_id):
+    """Return the organisation, insurer or individual (`kind`) of id `holder_id` that
+    the user sees. Raises ValidationError (no kind or holder chosen) or NotFound
+    (unknown or outside his scope)."""
+    model = HOLDER_MODELS.get(kind)
+    if model is None:
+        raise ValidationError(_("Выберите вид владельца счёта"), field="kind")
+    if holder_id is None:
+        raise ValidationError(_("Выберите владельца счёта"), field="holder")
+    found = session.scalar(scoped(select(model).where(model.id == holder_id), rights))
+    if found is None:
+        raise NotFound(_("Владелец счёта не найден"), field="holder")
+    return found
+
+
+def find_payers(session, rights, kind: str, text: str, limit: int = 20, *,
+                ids=None) -> list[tuple[int, str]]:
+    """Return the (id, name) of the organisations, insurers or individuals (`kind`) the
+    user sees whose name holds `text` (an individual: whose last name starts with it),
+    or whose id is in `ids` when given, by name, the first `limit`; none for an unknown
+    kind or text under 2 characters."""
+    model, text = HOLDER_MODELS.get(kind), (text or "").strip()
+    if model is not None and ids is not None:
+        rows = session.scalars(scoped(select(model).where(model.id.in_(list(ids))), rights))
+        return [(row.id, str(row)) for row in rows]
+    if model is None or len(text) < 2:
+        return []
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    if model is Individual:
+        column, pattern, order = (Individual.last_name, f"{escaped}%",
+                                  [Individual.last_name, Individual.first_name])
+    else:
+        # «СК «Ингосстрах»»: the distinctive word is rarely the first.
+        column, pattern, order = model.name, f"%{escaped}%", [model.name]
+    # SQLite's lower() knows only ASCII: the text as typed matches too.
+    match = or_(column.like(pattern, escape="\\"),
+                func.lower(column).like(pattern.lower(), escape="\\"))
+    rows = session.scalars(scoped(select(model).where(match).order_by(*order, model.id)
+                                  .limit(limit), rights))
+    return [(row.id, str(row)) for row in rows]
+
+
+def branch_choices(session, rights) -> list[Unit]:
+    """Return the branches where the user may open accounts (written ones), by name."""
+    stmt = select(Unit).where(Unit.kind == "branch").order_by(Unit.name)
+    return list(session.scalars(scoped(stmt, rights, WRITE)))
+
+
+@command
+def open_payer_account(session, rights, *, kind: str, holder_id, branch_id) -> Account:
+    """Open by hand the personal account of a contract's payer (an organisation, an
+    insurer or an individual: `kind`) in a branch; needs «создание» on «Лицевые счета
+    организаций». Returns the new account (journaled by the session hook).
+
+    Raises Forbidden (no right), NotFound (holder or branch outside the user's scope),
+    ValidationError (nothing chosen) or AccountExists (he has one there already)."""
+    # The three kinds share one right: check it before telling anything about the rows.
+    require_kind(rights, kind if kind in PAYER_KINDS else "organisation", "create")
+    payer_holder_in_scope(session, rights, kind, holder_id)
+    if branch_id is None:
+        raise ValidationError(_("Выберите филиал"), field="branch")
+    branch = session.scalar(scoped(select(Unit).where(Unit.id == branch_id,
+                                                      Unit.kind == "branch"), rights, WRITE))
+    if branch is None:
+        raise NotFound(_("Филиал не найден"), field="branch")
+    account, opened = find_or_open(session, {"kind": kind, HOLDER_COLUMNS[kind]: holder_id,
+                                             "branch_id": branch.id})
+    if not opened:
+        raise AccountExists(_("У владельца уже есть лицевой счёт в филиале «%(b)s»: "
+                              "ЛС № %(n)s", b=branch.name, n=account.id),
+                            account.id, field="holder")
     return account
 
 

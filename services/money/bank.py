@@ -14,7 +14,6 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from core.errors import ValidationError
 from models.contracts import Contract
@@ -24,6 +23,7 @@ from services.boundary import command
 from services.invoices.payment import PAYABLE
 from services.money.accounts import (
     check_day_open,
+    find_or_open,
     post,
     require_kind,
 )
@@ -68,18 +68,7 @@ def payer_account(session, rights, invoice: Invoice) -> Account:
     Raises ValidationError for an invoice with no payer (`payer_holder`)."""
     holder = payer_holder(session, invoice)
     holder["branch_id"] = invoice.branch_id
-    account = session.scalar(select(Account).filter_by(**holder))
-    if account is not None:
-        return account
-    account = Account(**holder, balance=Decimal("0"), advance=Decimal("0"))
-    try:
-        # Two users opening the same account: the unique key lets one insert.
-        with session.begin_nested():
-            session.add(account)
-            session.flush()
-    except IntegrityError:
-        account = session.scalar(select(Account).filter_by(**holder))
-    return account
+    return find_or_open(session, holder)[0]
 
 
 @command

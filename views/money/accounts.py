@@ -8,19 +8,29 @@ governed by its access right.
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import flash, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access, permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from models.money import ACCOUNT_KINDS, ACCOUNT_RIGHTS
+from models.money import ACCOUNT_KINDS, ACCOUNT_RIGHTS, PAYER_KINDS
 from security.effective import current
 from services.money import invoices, payments, refunds, reversals, statements, transfers
-from services.money.accounts import account_in_scope, money, set_flags
+from services.money.accounts import (
+    AccountExists,
+    account_in_scope,
+    branch_choices,
+    find_payers,
+    money,
+    open_payer_account,
+    require_kind,
+    set_flags,
+)
 from views.base import screen_command, screen_steps
 from views.money.api import PatientAccountApi
 from views.money.common import cashier, context, done_message, form_key, int_arg
 from views.registry import register
+from views.unit_fields import _own_units
 
 
 class AccountsBase(BaseView):
@@ -28,6 +38,8 @@ class AccountsBase(BaseView):
 
     kind = "patient"
     default_view = "list"
+    #: The list offers «Открыть лицевой счёт» (a patient's opens at the cash desk).
+    opens = False
     base_permissions = ["can_list", "can_show"]
 
     def _account(self, pk: int, level: str = "view"):
@@ -60,9 +72,10 @@ class AccountsBase(BaseView):
         rows = statements.accounts(self.appbuilder.session, current(), self.kind, text)
         # The counterparties' screen holds three kinds of payer: the column tells them apart.
         kinds = ACCOUNT_KINDS if self.kind != "patient" else None
+        may_open = self.opens and current().allows(ACCOUNT_RIGHTS[self.kind], "create")
         return self.render_template("uchet/money_accounts.html", rows=rows, text=text,
                                     title=self.title, view=type(self).__name__, kinds=kinds,
-                                    **context())
+                                    may_open=may_open, **context())
 
     @expose("/show/<int:pk>")
     @has_access
@@ -203,8 +216,68 @@ class OrganisationAccountsView(AccountsBase):
 
     route_base = "/money/organisations"
     kind = "organisation"
+    opens = True
     title = _l("Лицевые счета организаций")
     governing_right = "payment.organisation_accounts"
+
+    def _open_form(self, typed: dict, errors: dict | None = None, exists: int | None = None,
+                   status: int = 200):
+        session, rights = self.appbuilder.session, current()
+        branches = branch_choices(session, rights)
+        if "branch" not in typed:
+            ids = {b.id for b in branches}
+            typed["branch"] = str(next((u for u in _own_units() if u in ids), ""))
+        chosen = {}
+        for kind in PAYER_KINDS:
+            # The form again after a refusal shows the holder typed, if the user sees it.
+            pk = int_arg(f"holder_{kind}", typed)
+            found = find_payers(session, rights, kind, "", ids=[pk]) if pk else []
+            chosen[kind] = found[0] if found else None
+        return self.render_template(
+            "uchet/money_account_open.html", view=type(self).__name__, typed=typed,
+            kinds={k: ACCOUNT_KINDS[k] for k in PAYER_KINDS}, chosen=chosen,
+            branches=branches, errors=errors or {}, exists=exists, **context()), status
+
+    @expose("/holders/<kind>")
+    @has_access
+    @permission_name("list")
+    def holders(self, kind):
+        """Return {"results": [{"id", "text"}]}: the payers of `kind` the user sees whose
+        name holds the typed text (`q`, 2 characters or more)."""
+        require_kind(current(), self.kind, "create")
+        found = find_payers(self.appbuilder.session, current(), kind,
+                            request.args.get("q", "")[:100])
+        return jsonify(results=[{"id": pk, "text": name} for pk, name in found])
+
+    @expose("/open/", methods=["GET", "POST"])
+    @has_access
+    @permission_name("list")
+    def open_account(self):
+        """«Открыть лицевой счёт»: an organisation's, an insurer's or an individual's,
+        in a branch of the user's; then its card. A refusal shows the form again with
+        what was typed and the message at its field."""
+        require_kind(current(), self.kind, "create")
+        if request.method == "GET":
+            return self._open_form({"kind": request.args.get("kind", "organisation")})
+        typed = request.form.to_dict()
+        typed.pop("csrf_token", None)
+        kind = typed.get("kind", "")
+        session = self.appbuilder.session
+
+        def done(account):
+            flash(_("Лицевой счёт открыт"), "success")
+            return redirect(url_for(f"{type(self).__name__}.show", pk=account.id))
+
+        def again(exc):
+            session.rollback()
+            return self._open_form(typed, {exc.field or "kind": str(exc)},
+                                   exc.account_id if isinstance(exc, AccountExists) else None,
+                                   400)
+
+        return screen_command(lambda: open_payer_account(
+            session, current(), kind=kind, holder_id=int_arg(f"holder_{kind}"),
+            branch_id=int_arg("branch")), session, done=done, again=again,
+            flash_refusal=False)
 
 
 register(PatientAccountsView, name="PatientAccounts", label=_l("Лицевые счета пациентов"),
