@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import NotFound, ValidationError
@@ -160,9 +160,7 @@ def find_payers(session, rights, kind: str, text: str, limit: int = 20, *,
     else:
         # «СК «Ингосстрах»»: the distinctive word is rarely the first.
         column, pattern, order = model.name, f"%{escaped}%", [model.name]
-    # SQLite's lower() knows only ASCII: the text as typed matches too.
-    match = or_(column.like(pattern, escape="\\"),
-                func.lower(column).like(pattern.lower(), escape="\\"))
+    match = func.lower(column).like(pattern.lower(), escape="\\")
     rows = session.scalars(scoped(select(model).where(match).order_by(*order, model.id)
                                   .limit(limit), rights))
     return [(row.id, str(row)) for row in rows]

@@ -48,6 +48,9 @@ def test_opening_an_insurers_and_an_individuals_account_lands_on_its_card(login,
     word = company.name[len("СК «"):]
     assert _found(client, "insurer", word) == {company.id: company.name}
     assert person.id in _found(client, "individual", person.last_name[:-1])
+    # In any case: typed in lower case, in upper case.
+    assert _found(client, "insurer", word.lower()) == {company.id: company.name}
+    assert person.id in _found(client, "individual", person.last_name.upper())
     # The user's own branch is offered chosen.
     assert f'<option value="{unit(session, "MSK-TVR").id}" selected>' in form
     for kind, row in (("insurer", company), ("individual", person)):
