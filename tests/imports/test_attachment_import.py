@@ -215,3 +215,30 @@ def test_zip_bombs_and_huge_sheets_are_refused_before_reading(session, login, ro
         preview, _ = run(client, "attachments", data, "a.xlsx", confirm=False)
         assert message in text(preview)
     assert attachments(session, rows["programme"]) == 0
+
+
+@pytest.mark.parametrize("refusal", ["Forbidden", "NotFound", "Conflict"])
+def test_a_rule_refusing_with_any_domain_error_is_the_rows_error(session, login, rows,
+                                                                 monkeypatch, refusal):
+    """A rule of the services may refuse with Forbidden («нет права»), NotFound or
+    Conflict as well as ValidationError: the row shows why in Russian and the others
+    are checked; the job is not a failure, and nothing is written."""
+    from core import errors
+    from services.imports.patient_specs import AttachmentImport
+
+    prog, (a, b) = rows["programme"], rows["here"]
+    original = AttachmentImport.decide
+
+    def decide(self, ctx, key, record, stored):
+        if record.policy_number == "П-НЕЛЬЗЯ":
+            raise getattr(errors, refusal)("Прикрепление задним числом — без права")
+        return original(self, ctx, key, record, stored)
+
+    monkeypatch.setattr(AttachmentImport, "decide", decide)
+    client = user_with(session, login, {"import.attachments": "yes"})
+    data = csv_bytes(HEADER, line(a, prog), line(b, prog, policy="П-НЕЛЬЗЯ"))
+    preview, _ = run(client, "attachments", data, confirm=False)
+    page = text(preview)
+    assert "Строк с ошибками 1" in page and "Сбой" not in page
+    assert "3 Фамилия Прикрепление задним числом — без права" in page
+    assert attachments(session, prog) == 0

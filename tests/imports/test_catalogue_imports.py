@@ -204,3 +204,30 @@ def test_the_price_list_import_runs_on_the_framework_and_is_logged(session, logi
                                content_type="multipart/form-data")):
         assert response.status_code in (302, 403)
         assert "/job/" not in response.headers.get("Location", "")
+
+
+def test_a_rule_refusing_with_forbidden_is_the_rows_error(session, login, services,
+                                                          monkeypatch):
+    """Row by row too (ModelImport): a rule's Forbidden is the row's Russian error at
+    its field's column, the other rows are checked, nothing is written."""
+    from core.errors import Forbidden
+    from services.imports.pricelist_specs import ServiceSetImport
+
+    original = ServiceSetImport.check
+
+    def check(self, session, ctx, obj):
+        if obj.quantity == 7:  # a set item
+            raise Forbidden("Количество больше пяти — только с правом «Наборы»",
+                            field="quantity")
+        return original(self, session, ctx, obj)
+
+    monkeypatch.setattr(ServiceSetImport, "check", check)
+    client = user_with(session, login, {"import.service_sets": "yes"})
+    data = csv_bytes(SET_HEADER, ["CI-OK", "Годный", "100", "CI-S1", "1"],
+                     ["CI-NO", "Запретный", "100", "CI-S2", "7"])
+    preview, _ = run(client, "service_sets", data, confirm=False)
+    page = text(preview)
+    assert "Строк с ошибками 1" in page and "Сбой" not in page
+    assert "3 Количество Количество больше пяти — только с правом «Наборы»" in page
+    assert count(session, ServiceSetItem, ServiceSetItem.service_id.in_(
+        [services[1].id, services[2].id])) == 0

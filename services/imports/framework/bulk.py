@@ -153,7 +153,8 @@ class BulkImport(ImportSpec):
 
     def decide(self, ctx, key, values, stored) -> str:
         """Return "insert", "update" or "same" for a row the service rule accepts, and
-        remember it for the later rows of the file. Raises ValidationError, RowProblem."""
+        remember it for the later rows of the file. Raises RowProblem or a refusal of
+        the rules (core.errors.UchetError: ValidationError, Forbidden…)."""
         raise NotImplementedError
 
     def write(self, session, ctx, inserts: list, updates: list) -> None:
@@ -210,7 +211,9 @@ class BulkImport(ImportSpec):
             except RowProblem as problem:
                 outcomes.append(self._error(line, shown, problem.key, problem.message))
                 continue
-            except ValidationError as exc:
+            except UchetError as exc:
+                # Any refusal of a rule (Forbidden, NotFound, Conflict too) is the row's
+                # error in Russian, not the whole job's failure.
                 column = self.field_columns.get(getattr(exc, "field", None) or "",
                                                 self.key[0])
                 outcomes.append(self._error(line, shown, column, str(exc)))

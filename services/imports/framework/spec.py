@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from flask_babel import gettext as _
 
-from core.errors import ValidationError
+from core.errors import UchetError
 from services.imports.framework import values as cell
 from services.imports.framework.reader import Column, looks_like_formula
 
@@ -238,7 +238,7 @@ class ModelImport(ImportSpec):
                     setattr(obj, k, v)
                 try:
                     self.check(session, ctx, obj)
-                except ValidationError as exc:
+                except UchetError as exc:
                     for k, v in before.items():
                         setattr(obj, k, v)
                     return self._refused(line, values, exc)
@@ -247,12 +247,14 @@ class ModelImport(ImportSpec):
         obj = self.model_of(attrs)(**attrs)
         try:
             self.check(session, ctx, obj)
-        except ValidationError as exc:
+        except UchetError as exc:
             return self._refused(line, values, exc)
         self.store(session, ctx, obj, attrs, new=True)
         return Outcome(line, "insert", values)
 
-    def _refused(self, line, values, exc: ValidationError) -> Outcome:
+    def _refused(self, line, values, exc: UchetError) -> Outcome:
+        """Return the row's error for a refusal of the rules (ValidationError, Forbidden,
+        NotFound, Conflict: each says why in Russian), at its field's column."""
         column = self.field_columns.get(getattr(exc, "field", None) or "", self.key[0])
         return self._error(line, values, column, str(exc))
 
