@@ -88,7 +88,7 @@ def test_the_api_refuses_another_branchs_doctor_or_nurse(session, login, rows):
     before = snapshot(session, rows.item.id)
     for field, person in (("doctor", rows.foreign_doctor), ("nurse", rows.foreign_nurse)):
         refused = client.put(f"{VOUCHERS}{rows.item.id}", json={field: person.id})
-        assert refused.status_code in (400, 422), refused.get_json()
+        assert refused.status_code == 400, refused.get_json()
         assert message(refused) == elsewhere(person)
     assert snapshot(session, rows.item.id) == before
     count = session.query(Voucher).filter_by(patient_id=rows.person.id).count()
@@ -96,14 +96,14 @@ def test_the_api_refuses_another_branchs_doctor_or_nurse(session, login, rows):
         "service_date": iso(rows.item.service_date), "kind": "regular",
         "branch": rows.branch.id, "patient": rows.person.id,
         "doctor": rows.foreign_doctor.id, "diagnosis": rows.diagnosis.id})
-    assert new.status_code in (400, 422) and message(new) == elsewhere(rows.foreign_doctor)
+    assert new.status_code == 400 and message(new) == elsewhere(rows.foreign_doctor)
     assert session.query(Voucher).filter_by(patient_id=rows.person.id).count() == count
 
 
 def test_a_nurse_is_not_a_doctor(session, login, rows):
     client = as_user(session, login)
     refused = client.put(f"{VOUCHERS}{rows.item.id}", json={"doctor": rows.nurse.id})
-    assert refused.status_code in (400, 422)
+    assert refused.status_code == 400
     assert message(refused) == f"«{rows.nurse}» не врач или не работает"
 
 
@@ -122,7 +122,7 @@ def test_moving_the_voucher_to_another_branch_refuses_its_staff(session, login, 
     before = snapshot(session, rows.item.id)
     moved = client.put(f"{VOUCHERS}{rows.item.id}",
                        json={"branch": unit(session, "SPB-NEV").id})
-    assert moved.status_code in (400, 422)
+    assert moved.status_code == 400
     assert message(moved) == elsewhere(rows.item.doctor)
     assert snapshot(session, rows.item.id) == before
     # With the new branch's doctor it moves.
