@@ -33,7 +33,6 @@ from security.policies import Policies
 from security.scope import scoped
 from services.imports.framework.spec import RowProblem
 from services.imports.prices import _among
-from services.vouchers.bulk import check_doctor
 from services.vouchers.limits import cost_limit, count_limit, period_of
 from services.vouchers.payers import (
     check_payer_choice,
@@ -49,6 +48,7 @@ from services.vouchers.pricing import (
     price_rows,
     valid_on,
 )
+from services.vouchers.rules import check_doctor, check_staff_branch
 
 #: The offices that refer patients (the voucher form's «Направившее подразделение»).
 CLIENT_OFFICES = (UnitKind.client.value, UnitKind.head_unit.value,
@@ -210,8 +210,10 @@ def _employee(ctx, cell: str, branch_id: int, column: str):
                                    name=cell))
     own = [e for e in found if e[4] == branch_id]
     if not own:
-        raise RowProblem(column, _("Сотрудник «%(name)s» работает в другом филиале: в "
-                                   "талоне указывается персонал филиала талона", name=cell))
+        try:
+            check_staff_branch(found[0][4], branch_id, cell, column)
+        except ValidationError as exc:
+            raise RowProblem(column, str(exc)) from None
     if len(own) > 1:
         raise RowProblem(column, _("В филиале несколько сотрудников «%(name)s»: уточните "
                                    "в справочнике сотрудников", name=cell))

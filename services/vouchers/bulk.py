@@ -21,7 +21,7 @@ from core.errors import UchetError, ValidationError
 from models.staff import Employee
 from models.vouchers import Voucher, VoucherLine
 from services.vouchers.lines import check_line
-from services.vouchers.rules import check_header
+from services.vouchers.rules import check_doctor, check_header
 
 RIGHT = "voucher.recalculate"
 DOCTOR_RIGHT = "voucher.bulk_change_doctor"
@@ -117,12 +117,3 @@ def change_doctor(session, vouchers: list[Voucher], doctor: Employee | None, rig
         changed += 1
     session.flush()
     return changed
-
-
-def check_doctor(is_doctor: bool, active: bool, name) -> None:
-    """Refuse as a voucher's doctor an employee who is not a doctor or does not work
-    (plain values: «Импорт талонов» checks its «Врач» column with it).
-
-    Raises ValidationError."""
-    if not is_doctor or not active:
-        raise ValidationError(_("«%(d)s» не врач или не работает", d=name))

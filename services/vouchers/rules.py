@@ -102,6 +102,52 @@ def check_day(service_date: dt.date, stored_date: dt.date | None, rights,
               n=days), field="service_date")
 
 
+def check_doctor(is_doctor: bool, active: bool, name, field: str | None = None) -> None:
+    """Refuse as a voucher's doctor an employee who is not a doctor or does not work
+    (plain values: «Импорт талонов» checks its «Врач» column with it).
+
+    Raises ValidationError (at `field` when given)."""
+    if not is_doctor or not active:
+        raise ValidationError(_("«%(d)s» не врач или не работает", d=name), field=field)
+
+
+def check_staff_branch(staff_branch_id: int | None, branch_id: int | None, name,
+                       field: str) -> None:
+    """Refuse a doctor or nurse who works in another branch than the voucher's (the form
+    offers only its branch's staff; plain values: «Импорт талонов» checks its «Врач» and
+    «Медсестра» columns with it).
+
+    Raises ValidationError at `field`."""
+    if staff_branch_id != branch_id:
+        raise ValidationError(_("Сотрудник «%(name)s» работает в другом филиале: в талоне "
+                                "указывается персонал филиала талона", name=name),
+                              field=field)
+
+
+def check_staff(session, voucher: Voucher) -> None:
+    """Refuse a voucher's doctor or nurse of another branch, and a doctor who is not a
+    working doctor — what the form's choices hold, for a tampered form and the API.
+    A stored voucher is checked only where it changes: a newly set doctor or nurse
+    (all of it), or a new branch (its staff must work there). Staff who since moved or
+    left do not lock their old vouchers against other edits.
+
+    Raises ValidationError at the field."""
+    branch_id = fk_value(voucher, "branch_id")
+    persistent = sa_inspect(voucher).persistent
+    moved = persistent and branch_id != stored_value(voucher, "branch_id")
+    for field in ("doctor", "nurse"):
+        staff_id = fk_value(voucher, f"{field}_id")
+        if staff_id is None:
+            continue
+        changed = not persistent or staff_id != stored_value(voucher, f"{field}_id")
+        if not (changed or moved):
+            continue
+        person = session.get(Employee, staff_id)  # mostly the identity map
+        check_staff_branch(person.branch_id, branch_id, person, field)
+        if field == "doctor" and changed:
+            check_doctor(person.is_doctor, person.active, person, field)
+
+
 def header_policies(checks: Policies, nurse_id, diagnosis_id) -> None:
     """Apply the policies on an empty medical staff or diagnosis (allow / warn / forbid).
 
@@ -200,6 +246,7 @@ def check_header(session, voucher: Voucher, rights, user_id: int | None, *,
     if fk_value(voucher, "branch_id") is None:
         voucher.branch = branch_from_attachment(session, voucher, rights)
     check_branch_kind(session, voucher)
+    check_staff(session, voucher)
     state = sa_inspect(voucher)
     if state.persistent:
         check_emr_access(voucher, rights, "edit")
