@@ -12,7 +12,8 @@ import datetime as dt
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, ForeignKey, String
+from sqlalchemy import Date, ForeignKey, String, func
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from models.base import CodeNameMixin, inn_info, label
@@ -129,10 +130,16 @@ class Individual(OwnedMixin, Model):
         ForeignKey("ctr_address.id", ondelete="RESTRICT"), index=True, info=label(_l("Адрес")))
     address: Mapped[Address | None] = relationship(Address, info=label(_l("Адрес")))
 
-    @property
+    @hybrid_property
     def full_name(self) -> str:
-        """Return «Фамилия Имя Отчество»."""
+        """Return «Фамилия Имя Отчество» (in SQL too: lists and exports sort and
+        search by it)."""
         return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
+
+    @full_name.inplace.expression
+    @classmethod
+    def _full_name_sql(cls):
+        return cls.last_name + " " + cls.first_name + func.coalesce(" " + cls.middle_name, "")
 
     def __repr__(self) -> str:
         return self.full_name

@@ -235,11 +235,15 @@ def read(session, wanted: list[tuple], end: dt.date) -> dict[tuple, int]:
         select(C.c.unit_id, C.c.subtree, C.c.kind, C.c.period_start, func.sum(C.c.patients))
         .where(keys.in_(sorted(set(wanted))), C.c.first_day <= end)
         .group_by(C.c.unit_id, C.c.subtree, C.c.kind, C.c.period_start))
-    found = {(u, bool(s), k, _as_date(p)): int(n or 0) for u, s, k, p, n in rows}
+    found = {(u, bool(s), k, as_date(p)): int(n or 0) for u, s, k, p, n in rows}
     return {key: found.get(key, 0) for key in wanted}
 
 
-def _as_date(value) -> dt.date:
+def as_date(value) -> dt.date:
+    """Return a date read from the database as a date (SQLite's strftime gives text,
+    PostgreSQL's date_trunc a timestamp before its cast)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
     if isinstance(value, str):
         return dt.date.fromisoformat(value[:10])
     return value

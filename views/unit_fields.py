@@ -121,7 +121,7 @@ def fit_form(datamodel, form_class) -> None:
             unbound.kwargs["widget"] = DependentSelectWidget(dependent[0])
 
 
-def _own_units() -> list[int]:
+def own_units() -> list[int]:
     """Return the user's home unit and the units above it, nearest first."""
     home = getattr(getattr(g, "user", None), "home_unit_id", None)
     if home is None:
@@ -142,7 +142,7 @@ def default_units(datamodel, form) -> None:
               and datamodel.get_related_model(field.name) is Unit]
     if not fields:
         return
-    own = _own_units()
+    own = own_units()
     for field in fields:
         offered = {obj.id: obj for _pk, obj in field._get_object_list()}
         field.data = next((offered[uid] for uid in own if uid in offered), None)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import Date, cast, func, select, tuple_
+from sqlalchemy import func, select, tuple_
 
 from core.errors import ValidationError
 from models.org import Unit
@@ -29,6 +29,8 @@ from models.rollups import OfficeDay, OfficePatientDay
 from models.vouchers import Voucher
 from security.scope import CABINET, scoped
 from services.cabinet import stats_periods
+from services.stat_periods import as_date as _as_date
+from services.stat_periods import period_start
 
 COST_RIGHT = "cabinet.see_cost"
 #: The longest period one request aggregates (a year and a day for leap years).
@@ -102,13 +104,9 @@ def _figures(key, label, sums, patients: int, with_cost: bool) -> Figures:
                    Decimal(sums[2]) if with_cost else None)
 
 
-def _period_key(grouping: str, dialect: str, column):
+def _period_key(grouping: str, column):
     """Return the SQL expression of a day's day or month (first day of the month)."""
-    if grouping == "day":
-        return column
-    if dialect == "postgresql":
-        return cast(func.date_trunc("month", column), Date)
-    return func.strftime("%Y-%m-01", column)
+    return column if grouping == "day" else period_start("month", column)
 
 
 def statistics(session, rights, start: dt.date, end: dt.date, grouping: str = "day",
@@ -157,7 +155,7 @@ def statistics(session, rights, start: dt.date, end: dt.date, grouping: str = "d
 def _sums(session, days, grouping: str, dialect: str, sums: list) -> tuple:
     """Return (by office, by period, in total) of the office-day sums: one GROUPING
     SETS pass on PostgreSQL, three statements elsewhere."""
-    period = _period_key(grouping, dialect, OfficeDay.day).label("period")
+    period = _period_key(grouping, OfficeDay.day).label("period")
     if dialect != "postgresql":
         units = session.execute(days(
             select(OfficeDay.office_id, Unit.name, *sums)
@@ -186,7 +184,7 @@ def _distinct_patients(session, days, grouping: str, dialect: str) -> tuple:
     office-day-patient rows of the period: one GROUPING SETS pass on PostgreSQL,
     three statements elsewhere."""
     people = func.count(func.distinct(OfficePatientDay.patient_id))
-    period = _period_key(grouping, dialect, OfficePatientDay.day).label("period")
+    period = _period_key(grouping, OfficePatientDay.day).label("period")
     if dialect != "postgresql":
         by_unit = dict(session.execute(days(
             select(OfficePatientDay.office_id, people).group_by(OfficePatientDay.office_id),
@@ -208,14 +206,6 @@ def _distinct_patients(session, days, grouping: str, dialect: str) -> tuple:
         else:
             in_total = n
     return by_unit, by_period, in_total
-
-
-def _as_date(value) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, str):
-        return dt.date.fromisoformat(value[:10])
-    return value
 
 
 def _period_label(day: dt.date, grouping: str) -> str:

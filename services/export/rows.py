@@ -147,12 +147,10 @@ def invoice_rows(session, rights, branch_id: int, start: dt.date,
     individuals dated in [start, end], invoice by invoice."""
     insurer, organisation = aliased(Insurer), aliased(Organisation)
     person = aliased(Individual)
-    full_name = (person.last_name + " " + person.first_name
-                 + func.coalesce(" " + person.middle_name, ""))
     person_code = cast(person.id, String)
     party = {name: func.coalesce(getattr(insurer, name), getattr(organisation, name), extra,
                                  literal(""))
-             for name, extra in (("code", person_code), ("name", full_name),
+             for name, extra in (("code", person_code), ("name", person.full_name),
                                  ("inn", person.inn), ("kpp", literal("")))}
     stmt = (
         select(InvoiceLine.id, Invoice.id, Invoice.number_year, Invoice.number_seq,

@@ -54,10 +54,7 @@ def accounts(session, rights, kind: str, text: str = "", limit: int = PAGE) -> l
         if text:
             stmt = stmt.where(Patient.name_key.like(f"{text.replace('ё', 'е')}%"))
     else:
-        name = func.coalesce(
-            Organisation.name, Insurer.name,
-            Individual.last_name + " " + Individual.first_name
-            + func.coalesce(" " + Individual.middle_name, ""))
+        name = func.coalesce(Organisation.name, Insurer.name, Individual.full_name)
         stmt = select(Account).where(Account.kind.in_(PAYER_KINDS)) \
             .outerjoin(Organisation, Organisation.id == Account.organisation_id) \
             .outerjoin(Insurer, Insurer.id == Account.insurer_id) \

@@ -30,7 +30,7 @@ from views.base import screen_command, screen_steps
 from views.money.api import PatientAccountApi
 from views.money.common import cashier, context, done_message, form_key, int_arg
 from views.registry import register
-from views.unit_fields import _own_units
+from views.unit_fields import own_units
 
 
 class AccountsBase(BaseView):
@@ -226,7 +226,7 @@ class OrganisationAccountsView(AccountsBase):
         branches = branch_choices(session, rights)
         if "branch" not in typed:
             ids = {b.id for b in branches}
-            typed["branch"] = str(next((u for u in _own_units() if u in ids), ""))
+            typed["branch"] = str(next((u for u in own_units() if u in ids), ""))
         chosen = {}
         for kind in PAYER_KINDS:
             # The form again after a refusal shows the holder typed, if the user sees it.
